@@ -1,0 +1,73 @@
+"""uidispatch: move work off the UI thread and results back onto it, for every toolkit.
+
+The one public door: every public name is imported here from its private module.
+"""
+
+from __future__ import annotations
+
+from ._dispatcher import DispatchStats, Dispatcher
+from ._errors import (
+    BackendNotFound,
+    DispatcherClosed,
+    NoBackendDetected,
+    PluginLoadWarning,
+    QueueFull,
+    TaskCancelled,
+    TaskTimeout,
+    UIDispatchError,
+)
+from ._main_thread import main_thread
+from ._pool import Pool, PoolStats, submit
+from ._priority import Priority
+from ._protocol import MainThreadDispatcher, TimerHandle
+from ._registry import BackendInfo, backends, get_dispatcher, use
+from ._task import Task, TaskState, cancelled, check_cancelled, report_progress
+from ._timing import debounce, throttle
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BackendInfo",
+    "BackendNotFound",
+    "DispatchStats",
+    "Dispatcher",
+    "DispatcherClosed",
+    "MainThreadDispatcher",
+    "NoBackendDetected",
+    "PluginLoadWarning",
+    "Pool",
+    "PoolStats",
+    "Priority",
+    "QueueFull",
+    "Task",
+    "TaskCancelled",
+    "TaskState",
+    "TaskTimeout",
+    "TimerHandle",
+    "UIDispatchError",
+    "backends",
+    "cancelled",
+    "check_cancelled",
+    "debounce",
+    "get_dispatcher",
+    "main_thread",
+    "report_progress",
+    "submit",
+    "throttle",
+    "use",
+]
+
+
+def _fixup_module_metadata() -> None:
+    # Tracebacks and docs show the public path (trio's fixup_module_metadata).
+    for name in __all__:
+        obj = globals()[name]
+        if getattr(obj, "__module__", "").startswith("uidispatch._"):
+            try:
+                obj.__module__ = __name__
+            except (AttributeError, TypeError):  # pragma: no cover - builtins
+                pass
+
+
+_fixup_module_metadata()
+del _fixup_module_metadata

@@ -1,0 +1,461 @@
+"""Dispatcher: what users hold; every policy of main-thread dispatch, once, for all backends."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import logging
+import math
+import threading
+import time
+import weakref
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from ._errors import DispatcherClosed
+from ._priority import Priority
+from ._protocol import MainThreadDispatcher, TimerHandle
+from ._queue import _CLOSED, _OPEN, OVERFLOW_POLICIES, MainQueue, _Waiting
+
+__all__ = ["DispatchStats", "Dispatcher"]
+
+T = TypeVar("T")
+ErrorHandler = Callable[[BaseException, object], None]
+
+logger = logging.getLogger("uidispatch")
+
+_UNSET: Any = object()
+
+
+@dataclass(frozen=True)
+class DispatchStats:
+    """A snapshot of a dispatcher's counters; cheap to take and safe to share across threads.
+
+    ``posted == executed + coalesced + dropped + pending`` always holds for a quiescent
+    dispatcher: nothing is lost without being counted.
+    """
+
+    posted: int
+    """Calls accepted by ``call_soon``/``call`` (including ones later coalesced or dropped)."""
+    executed: int
+    """Callbacks that ran (including those that raised)."""
+    coalesced: int
+    """Calls merged into a pending entry with the same ``key`` (latest wins)."""
+    dropped: int
+    """Calls that never ran: dead owner, ``drop_oldest`` overflow, withdrawn, closed."""
+    errors: int
+    """Callbacks (and timer callbacks) that raised; each went to the error handler."""
+    pending: int
+    """Calls waiting now."""
+    max_pending: int
+    """The most calls seen waiting at once (sampled when drains start and stats are taken)."""
+    drains: int
+    """Drains run on the main thread (toolkit wake-ups used)."""
+    max_drain_ms: float
+    """The longest single drain, in milliseconds of real time."""
+
+
+class _Timer:
+    """A ``call_later`` handle whose ``cancel()`` works from any thread."""
+
+    __slots__ = ("_dispatcher", "_inner", "cancelled", "fired")
+
+    def __init__(self, dispatcher: Dispatcher) -> None:
+        self._dispatcher = dispatcher
+        self._inner: TimerHandle | None = None
+        self.cancelled = False
+        self.fired = False
+
+    def cancel(self) -> None:
+        """Stop the call if it has not run yet; idempotent; any thread."""
+        self.cancelled = True
+        inner = self._inner
+        d = self._dispatcher
+        if inner is None or self.fired or d.closed:
+            return
+        if d.backend.is_main_thread():
+            inner.cancel()
+        else:
+            # The flag already stops the call; releasing the toolkit timer is main-thread work.
+            d.call_soon(inner.cancel, priority=Priority.HIGH)
+
+
+class Dispatcher:
+    """Runs calls on the UI thread of one backend: priorities, coalescing, owners, budgets.
+
+    Build it with :func:`uidispatch.get_dispatcher` (auto-detected, bound to the current
+    app) or directly around any :class:`MainThreadDispatcher`. All methods are safe to
+    call from any thread unless their docstring says otherwise.
+    """
+
+    def __init__(self, backend: MainThreadDispatcher) -> None:
+        self._backend = backend
+        self._error_handler: ErrorHandler = _log_error
+        self._lock = threading.Lock()
+        self._waiters: set[concurrent.futures.Future[Any]] = set()
+        self._closed_backend = False
+        self._timer_errors = 0
+        self._q = MainQueue(backend, self._handle_error, self._finish_close)
+        self._lane_of = self._q.lane_of
+        self._clock: Callable[[], float] = getattr(backend, "now", time.monotonic)
+        # The backend may outlive us in a toolkit callback list; it must not keep us alive.
+        ref = weakref.ref(self)
+
+        def app_closed() -> None:
+            d = ref()
+            if d is not None:
+                d.close()
+
+        backend.on_app_closed(app_closed)
+
+    # ------------------------------------------------------------------ properties
+
+    @property
+    def backend(self) -> MainThreadDispatcher:
+        """The :class:`MainThreadDispatcher` this dispatcher drives."""
+        return self._backend
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` was called (or the backend's app went away)."""
+        return self._q.state != _OPEN
+
+    @property
+    def error_handler(self) -> ErrorHandler:
+        """Called as ``handler(exc, callback)`` on the main thread when a callback raises.
+
+        Default: log to the ``uidispatch`` logger with the traceback. Settable from any
+        thread. An exception raised by the handler itself is logged, never propagated.
+        """
+        return self._error_handler
+
+    @error_handler.setter
+    def error_handler(self, handler: ErrorHandler) -> None:
+        if not callable(handler):
+            raise TypeError(f"error_handler must be callable, got {handler!r}")
+        self._error_handler = handler
+
+    def is_main_thread(self) -> bool:
+        """True when called on the backend's main (UI) thread."""
+        return self._backend.is_main_thread()
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else "open"
+        return f"<uidispatch.Dispatcher backend={self._backend.name!r} {state}>"
+
+    # ------------------------------------------------------------------ posting
+
+    def call_soon(
+        self,
+        fn: Callable[..., object],
+        /,
+        *args: Any,
+        priority: Priority = Priority.NORMAL,
+        key: Hashable | None = None,
+        owner: object | None = None,
+    ) -> None:
+        """Run ``fn(*args)`` on the main thread soon; return at once. Any thread.
+
+        Keyword arguments are options, never forwarded: use ``functools.partial``.
+
+        Args:
+            fn: the callable to run.
+            priority: the lane; higher lanes drain first, FIFO within a lane.
+            key: while an entry with this key is pending, replace its callable and
+                arguments in place (latest wins, position kept) and count it coalesced.
+            owner: held weakly; when it is gone or ``backend.is_alive(owner)`` is false
+                at run time, the call is skipped and counted in ``dropped``.
+
+        Raises:
+            TypeError: ``fn`` is not callable, or ``owner`` cannot be weakly referenced.
+            ValueError: unknown ``priority``.
+            DispatcherClosed: after :meth:`close`.
+            QueueFull: ``max_pending`` reached with ``overflow="raise"``.
+        """
+        q = self._q
+        try:
+            lane = self._lane_of[priority]
+        except (KeyError, TypeError):
+            raise _bad_priority(priority) from None
+        if not callable(fn):
+            raise TypeError(f"fn must be callable, got {fn!r}")
+        if q.state:
+            raise DispatcherClosed(f"call_soon({fn!r}) on a closed dispatcher")
+        if key is None and owner is None and q.max_pending is None:
+            # The hot path, inlined: an append and a flag read, no lock.
+            lane.append((fn, args, None))
+            if not q.scheduled:
+                q.wake()
+            if q.state:
+                q.after_append()
+            return
+        if owner is not None:
+            try:
+                owner = weakref.ref(owner)
+            except TypeError:
+                raise TypeError(
+                    f"owner must support weak references, got {type(owner).__name__} "
+                    f"{owner!r}; pass the widget itself"
+                ) from None
+        if key is not None:
+            try:
+                hash(key)
+            except TypeError:
+                raise TypeError(f"key must be hashable, got {key!r}") from None
+        q.push(lane, fn, args, owner, key)
+
+    def call(self, fn: Callable[..., T], /, *args: Any, timeout: float | None = None) -> T:
+        """Run ``fn(*args)`` on the main thread and return its result. Any thread.
+
+        On the main thread it runs inline. From another thread it waits; the callback's
+        exception is re-raised in the caller.
+
+        Raises:
+            TimeoutError: the main thread did not run it within ``timeout`` seconds (the
+                entry is then withdrawn and counted as dropped).
+            DispatcherClosed: the dispatcher is closed, or closed while waiting.
+        """
+        if not callable(fn):
+            raise TypeError(f"fn must be callable, got {fn!r}")
+        if timeout is not None:
+            timeout = _check_delay("timeout", timeout)
+        if self._backend.is_main_thread():
+            if self.closed:
+                raise DispatcherClosed(f"call({fn!r}) on a closed dispatcher")
+            return fn(*args)
+        q = self._q
+        if q.state:
+            raise DispatcherClosed(f"call({fn!r}) on a closed dispatcher")
+        entry = _Waiting(fn, args)
+        future = entry.future
+        with self._lock:
+            self._waiters.add(future)
+        try:
+            q.push_waiting(entry)
+            try:
+                return future.result(timeout)  # type: ignore[no-any-return]
+            except concurrent.futures.TimeoutError:
+                if q.withdraw(entry):
+                    raise TimeoutError(
+                        f"the main thread did not run {fn!r} within timeout={timeout}"
+                    ) from None
+                return future.result()  # type: ignore[no-any-return]
+        finally:
+            with self._lock:
+                self._waiters.discard(future)
+
+    def call_later(self, delay: float, fn: Callable[..., object], /, *args: Any) -> _Timer:
+        """Run ``fn(*args)`` on the main thread after ``delay`` seconds. Any thread.
+
+        From a worker the delay counts from this call. Returns a handle whose
+        ``cancel()`` works from any thread. An exception in ``fn`` goes to the error
+        handler. After :meth:`close` the call never runs.
+
+        Raises:
+            TypeError: ``fn`` is not callable or ``delay`` is not a number.
+            ValueError: ``delay`` is negative or not finite.
+            DispatcherClosed: after :meth:`close`.
+        """
+        delay = _check_delay("delay", delay)
+        if not callable(fn):
+            raise TypeError(f"fn must be callable, got {fn!r}")
+        if self.closed:
+            raise DispatcherClosed(f"call_later({fn!r}) on a closed dispatcher")
+        timer = _Timer(self)
+
+        def fire() -> None:
+            if timer.cancelled or self.closed:
+                return
+            timer.fired = True
+            try:
+                fn(*args)
+            except (KeyboardInterrupt, SystemExit):
+                raise
+            except BaseException as exc:
+                self.report_error(exc, fn)
+
+        def arm(remaining: float) -> None:
+            if not timer.cancelled and not self.closed:
+                timer._inner = self._backend.call_later(max(0.0, remaining), fire)
+
+        if self._backend.is_main_thread():
+            arm(delay)
+        else:
+            t0 = self._clock()
+            self.call_soon(
+                lambda: arm(delay - (self._clock() - t0)), priority=Priority.HIGH
+            )
+        return timer
+
+    # ------------------------------------------------------------------ running
+
+    def run_until(self, predicate: Callable[[], object], timeout: float) -> bool:
+        """Pump the toolkit loop until ``predicate()`` is true or ``timeout`` seconds pass.
+
+        Main thread only (tests and scripts). Returns the last value of the predicate
+        as a bool.
+
+        Raises:
+            RuntimeError: called off the main thread.
+        """
+        timeout = _check_delay("timeout", timeout)
+        if not callable(predicate):
+            raise TypeError(f"predicate must be callable, got {predicate!r}")
+        if not self._backend.is_main_thread():
+            raise RuntimeError("run_until() pumps the main loop: call it on the main thread")
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return bool(predicate())
+            self._backend.process_events(min(remaining, 0.05))
+        return True
+
+    def report_error(self, exc: BaseException, callback: object) -> None:
+        """Count ``exc`` in ``stats().errors`` and hand it to the error handler. Any thread.
+
+        For errors of callbacks run outside the queue (timers, pool callbacks); never raises.
+        """
+        with self._lock:
+            self._timer_errors += 1
+        self._handle_error(exc, callback)
+
+    def _handle_error(self, exc: BaseException, callback: object) -> None:
+        try:
+            self._error_handler(exc, callback)
+        except Exception:
+            logger.exception("uidispatch error handler %r raised", self._error_handler)
+
+    # ------------------------------------------------------------------ config, stats
+
+    def configure(
+        self,
+        *,
+        budget: float = _UNSET,
+        max_pending: int | None = _UNSET,
+        overflow: str = _UNSET,
+    ) -> None:
+        """Set the drain budget and backpressure; options left out keep their value.
+
+        Defaults: ``budget=0.008`` seconds of real time per drain, ``max_pending=None``
+        (unbounded), ``overflow="block"`` (``"block"``, ``"drop_oldest"`` or ``"raise"``).
+
+        Raises:
+            TypeError / ValueError: naming the option and the bad value.
+        """
+        q = self._q
+        if budget is not _UNSET:
+            if (
+                isinstance(budget, bool)
+                or not isinstance(budget, (int, float))
+                or not budget > 0
+                or math.isnan(budget)
+            ):
+                raise ValueError(f"budget must be a positive number of seconds, got {budget!r}")
+        if max_pending is not _UNSET and max_pending is not None and (
+            isinstance(max_pending, bool) or not isinstance(max_pending, int) or max_pending < 1
+        ):
+            raise ValueError(f"max_pending must be None or an int >= 1, got {max_pending!r}")
+        if overflow is not _UNSET and overflow not in OVERFLOW_POLICIES:
+            raise ValueError(
+                f"overflow must be one of {', '.join(map(repr, OVERFLOW_POLICIES))}, "
+                f"got {overflow!r}"
+            )
+        if budget is not _UNSET:
+            q.budget = float(budget)
+        if max_pending is not _UNSET:
+            q.max_pending = max_pending
+        if overflow is not _UNSET:
+            q.overflow = overflow
+
+    def stats(self) -> DispatchStats:
+        """Take a consistent-enough snapshot of the counters. Any thread."""
+        q = self._q
+        pending = q.pending()
+        if pending > q.peak:
+            q.peak = pending
+        dropped = q.dropped_main + q.dropped_locked
+        return DispatchStats(
+            posted=q.executed + q.coalesced + dropped + pending,
+            executed=q.executed,
+            coalesced=q.coalesced,
+            dropped=dropped,
+            errors=q.errors + self._timer_errors,
+            pending=pending,
+            max_pending=q.peak,
+            drains=q.drains,
+            max_drain_ms=q.max_drain * 1000.0,
+        )
+
+    # ------------------------------------------------------------------ closing
+
+    def close(self, run_pending: bool = False) -> None:
+        """Stop accepting calls and release the backend. Any thread; idempotent.
+
+        By default pending calls are dropped (counted in ``dropped``) and every thread
+        waiting in :meth:`call` gets :class:`DispatcherClosed`. With ``run_pending=True``
+        pending calls run first, on the main thread (from a worker: in a final drain
+        that the main loop runs soon, after which the backend is closed).
+        """
+        self._q.close(run_pending)
+        if self._q.state == _CLOSED:
+            self._finish_close()
+
+    def _finish_close(self) -> None:
+        with self._lock:
+            waiters = list(self._waiters)
+            self._waiters.clear()
+            release_backend = not self._closed_backend
+            self._closed_backend = True
+        for future in waiters:
+            if future.set_running_or_notify_cancel():
+                future.set_exception(DispatcherClosed("the dispatcher was closed while waiting"))
+        self._q.drop_all(DispatcherClosed("the dispatcher was closed before this call ran"))
+        if release_backend:
+            try:
+                self._backend.close()
+            except Exception:
+                logger.exception("closing backend %r failed", self._backend.name)
+
+    # ------------------------------------------------------------------ decorators
+
+    def main_thread(self, fn: Any = None, /, **options: Any) -> Any:
+        """:func:`uidispatch.main_thread` bound to this dispatcher."""
+        from ._main_thread import main_thread
+
+        if fn is None:
+            return main_thread(dispatcher=self, **options)
+        return main_thread(dispatcher=self, **options)(fn)
+
+    def throttle(self, interval: float, **options: Any) -> Any:
+        """:func:`uidispatch.throttle` bound to this dispatcher."""
+        from ._timing import throttle
+
+        return throttle(interval, dispatcher=self, **options)
+
+    def debounce(self, wait: float, **options: Any) -> Any:
+        """:func:`uidispatch.debounce` bound to this dispatcher."""
+        from ._timing import debounce
+
+        return debounce(wait, dispatcher=self, **options)
+
+
+def _log_error(exc: BaseException, callback: object) -> None:
+    logger.error(
+        "uncaught exception in main-thread callback %r",
+        callback,
+        exc_info=(type(exc), exc, exc.__traceback__),
+    )
+
+
+def _bad_priority(priority: object) -> ValueError:
+    names = ", ".join(p.name for p in Priority)
+    return ValueError(f"priority must be a uidispatch.Priority ({names}), got {priority!r}")
+
+
+def _check_delay(name: str, value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a number of seconds, got {value!r}")
+    if math.isnan(value) or value < 0 or math.isinf(value):
+        raise ValueError(f"{name} must be a finite number of seconds >= 0, got {value!r}")
+    return float(value)

@@ -1,0 +1,1 @@
+"""Test helpers for apps and backends built on uidispatch (a pytest plugin)."""
