@@ -403,14 +403,11 @@ class Dispatcher:
 
     def _finish_close(self) -> None:
         with self._lock:
-            waiters = list(self._waiters)
-            self._waiters.clear()
             release_backend = not self._closed_backend
             self._closed_backend = True
-        for future in waiters:
-            if future.set_running_or_notify_cancel():
-                future.set_exception(DispatcherClosed("the dispatcher was closed while waiting"))
-        self._q.drop_all(DispatcherClosed("the dispatcher was closed before this call ran"))
+        # Every waiter's entry is still queued (or running now on the main thread, and
+        # then it completes): failing the queued entries releases every waiting thread.
+        self._q.drop_all(DispatcherClosed("the dispatcher was closed while waiting"))
         if release_backend:
             try:
                 self._backend.close()
