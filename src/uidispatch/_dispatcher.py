@@ -25,6 +25,7 @@ ErrorHandler = Callable[[BaseException, object], None]
 logger = logging.getLogger("uidispatch")
 
 _UNSET: Any = object()
+_NORMAL = Priority.NORMAL
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,12 @@ class DispatchStats:
     """Drains run on the main thread (toolkit wake-ups used)."""
     max_drain_ms: float
     """The longest single drain, in milliseconds of real time."""
+    latency_p50_ms: float = 0.0
+    """Median wake latency of recent drains: from the post that woke the loop to the drain."""
+    latency_p99_ms: float = 0.0
+    """99th percentile of the same (the last 1,024 drains)."""
+    slowest: tuple[tuple[str, float], ...] = ()
+    """The slowest callbacks seen (1 ms or more): ``(qualified name, milliseconds)``, slowest first."""
 
 
 class _Timer:
@@ -97,6 +104,7 @@ class Dispatcher:
         self._timer_errors = 0
         self._q = MainQueue(backend, self._handle_error, self._finish_close)
         self._lane_of = self._q.lane_of
+        self._normal_lane = self._q.lane_of[Priority.NORMAL]
         self._clock: Callable[[], float] = getattr(backend, "now", time.monotonic)
         # The backend may outlive us in a toolkit callback list; it must not keep us alive.
         ref = weakref.ref(self)
@@ -173,10 +181,13 @@ class Dispatcher:
             QueueFull: ``max_pending`` reached with ``overflow="raise"``.
         """
         q = self._q
-        try:
-            lane = self._lane_of[priority]
-        except (KeyError, TypeError):
-            raise _bad_priority(priority) from None
+        if priority is _NORMAL:  # Enum.__hash__ is a Python call: skip the dict lookup
+            lane = self._normal_lane
+        else:
+            try:
+                lane = self._lane_of[priority]
+            except (KeyError, TypeError):
+                raise _bad_priority(priority) from None
         if not callable(fn):
             raise TypeError(f"fn must be callable, got {fn!r}")
         if q.state:
@@ -375,6 +386,7 @@ class Dispatcher:
         if pending > q.peak:
             q.peak = pending
         dropped = q.dropped_main + q.dropped_locked
+        latencies = sorted(list(q.latencies))
         return DispatchStats(
             posted=q.executed + q.coalesced + dropped + pending,
             executed=q.executed,
@@ -385,6 +397,9 @@ class Dispatcher:
             max_pending=q.peak,
             drains=q.drains,
             max_drain_ms=q.max_drain * 1000.0,
+            latency_p50_ms=_percentile(latencies, 0.50) * 1000.0,
+            latency_p99_ms=_percentile(latencies, 0.99) * 1000.0,
+            slowest=tuple((name, sec * 1000.0) for sec, name in list(q.slowest)),
         )
 
     # ------------------------------------------------------------------ closing
@@ -414,6 +429,27 @@ class Dispatcher:
             except Exception:
                 logger.exception("closing backend %r failed", self._backend.name)
 
+    # ------------------------------------------------------------------ diagnostics
+
+    def watch_stalls(
+        self,
+        threshold: float = 0.2,
+        on_stall: Callable[[Any], object] | None = None,
+        *,
+        interval: float | None = None,
+    ) -> Any:
+        """Start a watchdog that reports when the main thread stops answering. Any thread.
+
+        A heartbeat is posted through the backend every ``interval`` seconds (default
+        derived from ``threshold``); when one goes unanswered for longer than
+        ``threshold`` the stall is reported once, with the main thread's stack, to
+        ``on_stall`` or the ``uidispatch`` logger, and again with its duration when it
+        ends. Returns a handle with ``stop()``; it stops by itself on :meth:`close`.
+        """
+        from ._watchdog import watch_stalls
+
+        return watch_stalls(self, threshold, on_stall, interval)
+
     # ------------------------------------------------------------------ decorators
 
     def main_thread(self, fn: Any = None, /, **options: Any) -> Any:
@@ -435,6 +471,12 @@ class Dispatcher:
         from ._timing import debounce
 
         return debounce(wait, dispatcher=self, **options)
+
+
+def _percentile(ordered: list[float], q: float) -> float:
+    if not ordered:
+        return 0.0
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 def _log_error(exc: BaseException, callback: object) -> None:

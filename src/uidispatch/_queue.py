@@ -35,6 +35,8 @@ _CLOSING: Final = 1  # close(run_pending=True) from a worker: a final drain is o
 _CLOSED: Final = 2
 
 OVERFLOW_POLICIES: Final = ("block", "drop_oldest", "raise")
+SLOW_FLOOR: Final = 0.001  # callbacks under 1 ms are never "slowest"
+SLOWEST_KEPT: Final = 5
 
 Owner = "weakref.ref[Any] | None"
 ErrorSink = Callable[[BaseException, object], None]
@@ -101,6 +103,12 @@ class MainQueue:
         self.drains = 0
         self.max_drain = 0.0
         self.peak = 0
+        # Wake latency (post -> drain start) of recent drains, and the slowest callbacks:
+        # one clock read per wake, and the per-entry clock read the budget needs anyway.
+        self.latencies: deque[float] = deque(maxlen=1024)
+        self._woken_at = 0.0
+        self.slowest: list[tuple[float, str]] = []
+        self._slow_floor = SLOW_FLOOR
         # The backend holds only a weak reference to us: a queued bound method would close
         # a dispatcher <-> backend cycle, and a cycle holding a Tk root that the collector
         # frees on a worker thread aborts the process (BASELINES.md, Tk hazards).
@@ -125,6 +133,7 @@ class MainQueue:
             if self.scheduled or self.state == _CLOSED:
                 return
             self.scheduled = True
+            self._woken_at = time.perf_counter()
         try:
             self._backend.post(self._drain_fn)
         except BaseException:
@@ -259,48 +268,62 @@ class MainQueue:
         backend = self._backend
         on_error = self._on_error
         perf = time.perf_counter
-        start = perf()
+        start = last = perf()
         deadline = start + budget
+        if self._woken_at:
+            self.latencies.append(start - self._woken_at)
+            self._woken_at = 0.0
         pending = self.pending()
         if pending > self.peak:
             self.peak = pending
         repost = False
         try:
             while True:
-                for lane in lanes:
+                for index, lane in enumerate(lanes):
                     if lane:
                         break
                 else:
                     if self._go_idle():
                         return
                     continue
-                try:
-                    entry = lane.popleft()
-                except IndexError:  # another drain path emptied it (drop_oldest)
-                    continue
-                if type(entry) is tuple:
-                    fn, args, owner = entry
-                    if owner is not None and not _owner_alive(owner, backend):
-                        self.dropped_main += 1
-                    else:
-                        try:
-                            fn(*args)
-                        except (KeyboardInterrupt, SystemExit):
+                higher = lanes[:index]
+                # Stay on this lane while every higher lane is empty, so a CRITICAL entry
+                # posted mid-drain still runs next.
+                while True:
+                    try:
+                        entry = lane.popleft()
+                    except IndexError:
+                        break
+                    if type(entry) is tuple:
+                        fn, args, owner = entry
+                        if owner is not None and not _owner_alive(owner, backend):
+                            self.dropped_main += 1
+                        else:
+                            try:
+                                fn(*args)
+                            except (KeyboardInterrupt, SystemExit):
+                                self.executed += 1
+                                self.errors += 1
+                                raise
+                            except BaseException as exc:
+                                self.errors += 1
+                                on_error(exc, fn)
                             self.executed += 1
-                            self.errors += 1
-                            raise
-                        except BaseException as exc:
-                            self.errors += 1
-                            on_error(exc, fn)
-                        self.executed += 1
-                else:
-                    self._run_special(entry)
-                if self._blocked:
-                    with self._room:
-                        self._room.notify_all()
-                if perf() >= deadline:
-                    repost = True
-                    return
+                    else:
+                        fn = entry.fn
+                        self._run_special(entry)
+                    if self._blocked:
+                        with self._room:
+                            self._room.notify_all()
+                    now = perf()
+                    if now - last > self._slow_floor:
+                        self._note_slow(fn, now - last)
+                    last = now
+                    if now >= deadline:
+                        repost = True
+                        return
+                    if higher and any(higher):
+                        break
         except BaseException:
             repost = True  # KeyboardInterrupt/SystemExit propagate; the rest still runs later
             raise
@@ -312,9 +335,19 @@ class MainQueue:
             if repost:
                 self._repost()
 
+    def _note_slow(self, fn: object, seconds: float) -> None:
+        name = getattr(fn, "__qualname__", None) or repr(fn)
+        slowest = self.slowest
+        slowest.append((seconds, name))
+        slowest.sort(reverse=True)
+        del slowest[SLOWEST_KEPT:]
+        if len(slowest) == SLOWEST_KEPT:
+            self._slow_floor = slowest[-1][0]
+
     def _repost(self) -> None:
         if self.state == _CLOSED:
             return
+        self._woken_at = time.perf_counter()
         try:
             self._backend.post(self._drain_fn)
         except BaseException:
