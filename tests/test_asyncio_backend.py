@@ -86,5 +86,5 @@ def test_process_events_inside_a_running_loop_is_refused() -> None:
 
 
 def test_asyncio_app_must_be_a_loop() -> None:
-    with pytest.raises(TypeError, match="app must be an asyncio event loop.*got 'root'"):
+    with pytest.raises(TypeError, match=r"app must be an asyncio event loop.*got 'root'"):
         ud.get_dispatcher("asyncio", app="root")

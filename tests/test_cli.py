@@ -15,7 +15,8 @@ def test_doctor_lists_builtins_and_what_it_would_pick(capsys: pytest.CaptureFixt
     status = main(["doctor"])
     out = capsys.readouterr().out
     assert status == 0
-    assert "asyncio" in out and "virtual" in out
+    assert "asyncio" in out
+    assert "virtual" in out
     assert "Auto-detection:" in out
     assert "Worker pool default size:" in out
 
@@ -25,7 +26,8 @@ def test_doctor_json(capsys: pytest.CaptureFixture[str]) -> None:
     report = json.loads(capsys.readouterr().out)
     names = {b["name"] for b in report["backends"]}
     assert {"asyncio", "virtual"} <= names
-    assert "detected" in report and "failed" in report
+    assert "detected" in report
+    assert "failed" in report
 
 
 def test_doctor_reports_failed_plugins_and_exits_nonzero_without_backends(
@@ -34,19 +36,28 @@ def test_doctor_reports_failed_plugins_and_exits_nonzero_without_backends(
     from uidispatch import _doctor
 
     monkeypatch.setattr(
-        _doctor, "doctor_report",
+        _doctor,
+        "doctor_report",
         lambda: {
-            "python": "3", "platform": "p", "backends": [
+            "python": "3",
+            "platform": "p",
+            "backends": [
                 {"name": "tk", "loaded": False, "error": "ImportError: x", "usable": False},
             ],
-            "failed": {"tk": "ImportError: x"}, "env": {}, "env_choice": None, "detected": None,
-            "detected_reason": "nothing", "display": False, "pool_default_workers": 12,
+            "failed": {"tk": "ImportError: x"},
+            "env": {},
+            "env_choice": None,
+            "detected": None,
+            "detected_reason": "nothing",
+            "display": False,
+            "pool_default_workers": 12,
             "cpu_count": 2,
         },
     )
     assert main(["doctor"]) == 1
     out = capsys.readouterr().out
-    assert "Plugins that failed to load" in out and "tk: ImportError: x" in out
+    assert "Plugins that failed to load" in out
+    assert "tk: ImportError: x" in out
     assert "No usable backend" in out
 
 

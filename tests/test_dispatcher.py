@@ -46,7 +46,8 @@ def test_call_reraises_the_callback_error_in_the_caller(virtual_dispatcher: Disp
     t, box = run_in_thread(lambda: d.call(boom))
     wait_until(d, lambda: box)
     t.join(5)
-    assert box[0][0] == "err" and isinstance(box[0][1], LookupError)
+    assert box[0][0] == "err"
+    assert isinstance(box[0][1], LookupError)
     assert d.stats().errors == 0  # the caller got it: not an unhandled error
 
 
@@ -61,7 +62,8 @@ def test_call_timeout_withdraws_the_entry(virtual_dispatcher: Dispatcher) -> Non
     ran: list[int] = []
     t, box = run_in_thread(lambda: d.call(ran.append, 1, timeout=0.05))
     t.join(5)  # nobody pumps the loop: the call must time out
-    assert box[0][0] == "err" and type(box[0][1]) is TimeoutError
+    assert box[0][0] == "err"
+    assert type(box[0][1]) is TimeoutError
     assert "timeout=0.05" in str(box[0][1])
     wait_until(d, lambda: d.stats().pending == 0)
     assert ran == []
@@ -78,7 +80,8 @@ def test_close_releases_every_waiter(virtual_dispatcher: Dispatcher) -> None:
     for t, box in threads:
         t.join(5)
         assert not t.is_alive()
-        assert box[0][0] == "err" and isinstance(box[0][1], ud.DispatcherClosed)
+        assert box[0][0] == "err"
+        assert isinstance(box[0][1], ud.DispatcherClosed)
 
 
 def test_close_drops_pending_and_counts_them(virtual_dispatcher: Dispatcher) -> None:
@@ -117,7 +120,7 @@ def test_close_run_pending_from_a_worker_runs_them_on_the_main_thread(
     threads: list[int] = []
     for _ in range(3):
         d.call_soon(lambda: threads.append(threading.get_ident()))
-    t, box = run_in_thread(lambda: d.close(run_pending=True))
+    t, _box = run_in_thread(lambda: d.close(run_pending=True))
     t.join(5)
     assert d.closed
     backend.run_ready()
@@ -205,7 +208,8 @@ def test_run_until_returns_false_on_timeout(virtual_dispatcher: Dispatcher) -> N
 def test_run_until_off_the_main_thread_raises(virtual_dispatcher: Dispatcher) -> None:
     t, box = run_in_thread(lambda: virtual_dispatcher.run_until(lambda: True, 1))
     t.join(5)
-    assert box[0][0] == "err" and "main thread" in str(box[0][1])
+    assert box[0][0] == "err"
+    assert "main thread" in str(box[0][1])
 
 
 def test_keyword_arguments_are_options_not_forwarded(virtual_dispatcher: Dispatcher) -> None:
@@ -241,7 +245,11 @@ def test_keyword_arguments_are_options_not_forwarded(virtual_dispatcher: Dispatc
         (lambda d: d.configure(budget="x"), ValueError, r"budget must be .* got 'x'"),
         (lambda d: d.configure(max_pending=0), ValueError, r"max_pending must be .* got 0"),
         (lambda d: d.configure(max_pending=True), ValueError, r"max_pending .* got True"),
-        (lambda d: d.configure(overflow="spill"), ValueError, r"overflow must be one of .* 'spill'"),
+        (
+            lambda d: d.configure(overflow="spill"),
+            ValueError,
+            r"overflow must be one of .* 'spill'",
+        ),
         (lambda d: d.configure(0.1), TypeError, r"positional"),
     ],
 )
@@ -266,8 +274,15 @@ def test_stats_is_a_frozen_record(virtual_dispatcher: Dispatcher) -> None:
     with pytest.raises(AttributeError):
         s.posted = 3  # type: ignore[misc]
     assert set(s.__dataclass_fields__) >= {
-        "posted", "executed", "coalesced", "dropped", "errors", "pending", "max_pending",
-        "drains", "max_drain_ms",
+        "posted",
+        "executed",
+        "coalesced",
+        "dropped",
+        "errors",
+        "pending",
+        "max_pending",
+        "drains",
+        "max_drain_ms",
     }
 
 

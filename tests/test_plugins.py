@@ -13,7 +13,7 @@ import uidispatch as ud
 from uidispatch import _plugins
 from uidispatch.hookspecs import Detection
 
-GOOD = '''
+GOOD = """
 from uidispatch.hookspecs import BackendSpec, Detection, hookimpl
 from uidispatch._backends._virtual import VirtualBackend
 
@@ -26,7 +26,7 @@ SCORE = Detection.{score}
 def uidispatch_backends():
     return [BackendSpec(name="{name}", create=lambda app: FakeBackend(),
                         detect=lambda: SCORE, requires=("json",), description="fake")]
-'''
+"""
 
 
 def make_plugin(tmp_path: Path, module: str, source: str) -> importlib.metadata.EntryPoint:
@@ -51,13 +51,16 @@ def test_builtins_are_registered_through_the_hook() -> None:
     install()
     infos = ud.backends()
     assert {"asyncio", "virtual"} <= set(infos)
-    assert infos["virtual"].builtin and infos["virtual"].loaded
+    assert infos["virtual"].builtin
+    assert infos["virtual"].loaded
 
 
 def test_third_party_backend_is_discovered_and_usable(plugin_dir: Path) -> None:
     install(make_plugin(plugin_dir, "fake_gtk", GOOD.format(name="gtk", score="RUNNING")))
     info = ud.backends()["gtk"]
-    assert info.loaded and not info.builtin and info.requires == ("json",)
+    assert info.loaded
+    assert not info.builtin
+    assert info.requires == ("json",)
     d = ud.get_dispatcher()
     assert d.backend.name == "gtk"
     assert ud.get_dispatcher() is d
@@ -149,7 +152,8 @@ def test_no_backend_detected_names_what_was_looked_at() -> None:
 def test_unknown_backend_name_lists_the_installed_ones() -> None:
     install()
     with pytest.raises(
-        ud.BackendNotFound, match=r"no backend 'gtk'; installed: asyncio, virtual \(pip install uidispatch-gtk\?\)"
+        ud.BackendNotFound,
+        match=r"no backend 'gtk'; installed: asyncio, virtual \(pip install uidispatch-gtk\?\)",
     ):
         ud.get_dispatcher("gtk")
     with pytest.raises(ud.BackendNotFound, match="'gtk'"):
@@ -167,7 +171,7 @@ def test_env_var_selects_the_backend(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_bad_env_var_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
     install()
     monkeypatch.setenv("UIDISPATCH_BACKEND", "nope")
-    with pytest.raises(ud.BackendNotFound, match="no backend 'nope'.*UIDISPATCH_BACKEND"):
+    with pytest.raises(ud.BackendNotFound, match=r"no backend 'nope'.*UIDISPATCH_BACKEND"):
         ud.get_dispatcher()
 
 
@@ -188,7 +192,9 @@ def test_use_name_then_use_dispatcher_then_close_redetects() -> None:
 
 
 def test_use_rejects_other_types() -> None:
-    with pytest.raises(TypeError, match="backend must be a backend name, a Dispatcher or None, got 3"):
+    with pytest.raises(
+        TypeError, match="backend must be a backend name, a Dispatcher or None, got 3"
+    ):
         ud.use(3)  # type: ignore[arg-type]
 
 
@@ -198,7 +204,8 @@ def test_closed_dispatcher_is_replaced_on_next_lookup() -> None:
     assert ud.get_dispatcher("virtual") is d1
     d1.close()
     d2 = ud.get_dispatcher("virtual")
-    assert d2 is not d1 and not d2.closed
+    assert d2 is not d1
+    assert not d2.closed
     d2.close()
 
 

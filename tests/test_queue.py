@@ -25,14 +25,18 @@ def join_all(threads: list[threading.Thread], timeout: float = 10.0) -> None:
 def test_call_soon_runs_on_the_main_thread(virtual_dispatcher: Dispatcher) -> None:
     d = virtual_dispatcher
     seen: list[int] = []
-    worker = threading.Thread(target=lambda: d.call_soon(lambda: seen.append(threading.get_ident())))
+    worker = threading.Thread(
+        target=lambda: d.call_soon(lambda: seen.append(threading.get_ident()))
+    )
     worker.start()
     join_all([worker])
     wait_until(d, lambda: seen)
     assert seen == [threading.get_ident()]
 
 
-def test_four_producers_run_exactly_once_in_per_producer_order(virtual_dispatcher: Dispatcher) -> None:
+def test_four_producers_run_exactly_once_in_per_producer_order(
+    virtual_dispatcher: Dispatcher,
+) -> None:
     d = virtual_dispatcher
     out: list[tuple[int, int]] = []
     n = 25_000
@@ -85,8 +89,15 @@ def test_highest_lane_first_and_fifo_within_a_lane(virtual_dispatcher: Dispatche
     d.call_soon(out.append, "CRITICAL-1", priority=ud.Priority.CRITICAL)
     wait_until(d, lambda: len(out) == 9)
     assert out == [
-        "CRITICAL-1", "HIGH-1", "HIGH-2", "NORMAL-1", "NORMAL-2", "LOW-1", "LOW-2",
-        "IDLE-1", "IDLE-2",
+        "CRITICAL-1",
+        "HIGH-1",
+        "HIGH-2",
+        "NORMAL-1",
+        "NORMAL-2",
+        "LOW-1",
+        "LOW-2",
+        "IDLE-1",
+        "IDLE-2",
     ]
 
 
@@ -262,7 +273,8 @@ def test_default_error_handler_logs_the_traceback(
     d.call_soon(boom)
     wait_until(d, lambda: d.stats().errors == 1)
     record = next(r for r in caplog.records if r.name == "uidispatch")
-    assert record.exc_info is not None and "logged boom" in str(record.exc_info[1])
+    assert record.exc_info is not None
+    assert "logged boom" in str(record.exc_info[1])
 
 
 def test_keyboard_interrupt_propagates_and_the_rest_still_runs(

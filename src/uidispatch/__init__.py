@@ -5,7 +5,9 @@ The one public door: every public name is imported here from its private module.
 
 from __future__ import annotations
 
-from ._dispatcher import DispatchStats, Dispatcher
+import contextlib
+
+from ._dispatcher import Dispatcher, DispatchStats
 from ._errors import (
     BackendNotFound,
     DispatcherClosed,
@@ -63,10 +65,8 @@ def _fixup_module_metadata() -> None:
     for name in __all__:
         obj = globals()[name]
         if getattr(obj, "__module__", "").startswith("uidispatch._"):
-            try:
+            with contextlib.suppress(AttributeError, TypeError):
                 obj.__module__ = __name__
-            except (AttributeError, TypeError):  # pragma: no cover - builtins
-                pass
 
 
 _fixup_module_metadata()

@@ -14,7 +14,9 @@ def _parser() -> argparse.ArgumentParser:
         prog="uidispatch", description="uidispatch: check, measure and try the library."
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    doctor = sub.add_parser("doctor", help="installed backends, failed plugins, what detection picks")
+    doctor = sub.add_parser(
+        "doctor", help="installed backends, failed plugins, what detection picks"
+    )
     doctor.add_argument("--json", action="store_true", help="print the report as JSON")
     return parser
 

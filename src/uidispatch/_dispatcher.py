@@ -59,7 +59,7 @@ class DispatchStats:
     latency_p99_ms: float = 0.0
     """99th percentile of the same (the last 1,024 drains)."""
     slowest: tuple[tuple[str, float], ...] = ()
-    """The slowest callbacks seen (1 ms or more): ``(qualified name, milliseconds)``, slowest first."""
+    """The slowest callbacks seen (1 ms or more): ``(name, milliseconds)``, slowest first."""
 
 
 class _Timer:
@@ -179,6 +179,7 @@ class Dispatcher:
             ValueError: unknown ``priority``.
             DispatcherClosed: after :meth:`close`.
             QueueFull: ``max_pending`` reached with ``overflow="raise"``.
+
         """
         q = self._q
         if priority is _NORMAL:  # Enum.__hash__ is a Python call: skip the dict lookup
@@ -197,8 +198,8 @@ class Dispatcher:
             lane.append((fn, args, None))
             if not q.scheduled:
                 q.wake()
-            if q.state:
-                q.after_append()
+            if q.state:  # close() ran between our check and our append
+                q.after_append()  # type: ignore[unreachable]  # mypy cannot see other threads
             return
         if owner is not None:
             try:
@@ -225,6 +226,7 @@ class Dispatcher:
             TimeoutError: the main thread did not run it within ``timeout`` seconds (the
                 entry is then withdrawn and counted as dropped).
             DispatcherClosed: the dispatcher is closed, or closed while waiting.
+
         """
         if not callable(fn):
             raise TypeError(f"fn must be callable, got {fn!r}")
@@ -266,6 +268,7 @@ class Dispatcher:
             TypeError: ``fn`` is not callable or ``delay`` is not a number.
             ValueError: ``delay`` is negative or not finite.
             DispatcherClosed: after :meth:`close`.
+
         """
         delay = _check_delay("delay", delay)
         if not callable(fn):
@@ -293,9 +296,7 @@ class Dispatcher:
             arm(delay)
         else:
             t0 = self._clock()
-            self.call_soon(
-                lambda: arm(delay - (self._clock() - t0)), priority=Priority.HIGH
-            )
+            self.call_soon(lambda: arm(delay - (self._clock() - t0)), priority=Priority.HIGH)
         return timer
 
     # ------------------------------------------------------------------ running
@@ -308,6 +309,7 @@ class Dispatcher:
 
         Raises:
             RuntimeError: called off the main thread.
+
         """
         timeout = _check_delay("timeout", timeout)
         if not callable(predicate):
@@ -353,18 +355,22 @@ class Dispatcher:
 
         Raises:
             TypeError / ValueError: naming the option and the bad value.
+
         """
         q = self._q
-        if budget is not _UNSET:
-            if (
-                isinstance(budget, bool)
-                or not isinstance(budget, (int, float))
-                or not budget > 0
-                or math.isnan(budget)
-            ):
-                raise ValueError(f"budget must be a positive number of seconds, got {budget!r}")
-        if max_pending is not _UNSET and max_pending is not None and (
-            isinstance(max_pending, bool) or not isinstance(max_pending, int) or max_pending < 1
+        if budget is not _UNSET and (
+            isinstance(budget, bool)
+            or not isinstance(budget, (int, float))
+            or not budget > 0
+            or math.isnan(budget)
+        ):
+            raise ValueError(f"budget must be a positive number of seconds, got {budget!r}")
+        if (
+            max_pending is not _UNSET
+            and max_pending is not None
+            and (
+                isinstance(max_pending, bool) or not isinstance(max_pending, int) or max_pending < 1
+            )
         ):
             raise ValueError(f"max_pending must be None or an int >= 1, got {max_pending!r}")
         if overflow is not _UNSET and overflow not in OVERFLOW_POLICIES:
@@ -386,7 +392,7 @@ class Dispatcher:
         if pending > q.peak:
             q.peak = pending
         dropped = q.dropped_main + q.dropped_locked
-        latencies = sorted(list(q.latencies))
+        latencies = sorted(q.latencies)
         return DispatchStats(
             posted=q.executed + q.coalesced + dropped + pending,
             executed=q.executed,

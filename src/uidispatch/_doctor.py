@@ -103,8 +103,10 @@ def run_doctor(out: TextIO, *, as_json: bool = False) -> int:
         w("  Inside your app it picks the toolkit whose app is running (create the root/app\n")
         w("  first), or pass a name: uidispatch.get_dispatcher('tk').\n")
     w(f"\nDisplay available: {'yes' if report['display'] else 'no (toolkit windows need one)'}\n")
-    w(f"Worker pool default size: {report['pool_default_workers']} "
-      f"(cpu_count={report['cpu_count']}; UIDISPATCH_WORKERS overrides)\n")
+    w(
+        f"Worker pool default size: {report['pool_default_workers']} "
+        f"(cpu_count={report['cpu_count']}; UIDISPATCH_WORKERS overrides)\n"
+    )
     w("Environment:\n")
     for key, value in report["env"].items():
         w(f"  {key}={value if value is not None else '(unset)'}\n")

@@ -47,8 +47,9 @@ def _dist_of(ep: importlib.metadata.EntryPoint) -> tuple[str | None, str | None]
 
 def _fail(registry: Registry, name: str, why: str) -> None:
     registry.failures[name] = why
-    warnings.warn(f"uidispatch backend plugin {name!r} failed to load: {why}", PluginLoadWarning,
-                  stacklevel=4)
+    warnings.warn(
+        f"uidispatch backend plugin {name!r} failed to load: {why}", PluginLoadWarning, stacklevel=4
+    )
 
 
 def load_registry(entry_points: Iterable[importlib.metadata.EntryPoint] | None = None) -> Registry:
@@ -84,16 +85,25 @@ def load_registry(entry_points: Iterable[importlib.metadata.EntryPoint] | None =
             specs: Any = impl.function()
             specs = list(specs)
         except Exception as exc:
-            _fail(registry, plugin_name, f"uidispatch_backends() raised {type(exc).__name__}: {exc}")
+            _fail(
+                registry, plugin_name, f"uidispatch_backends() raised {type(exc).__name__}: {exc}"
+            )
             continue
         for spec in specs:
             if not isinstance(spec, BackendSpec):
-                _fail(registry, plugin_name, f"uidispatch_backends() returned {spec!r}, not a BackendSpec")
+                _fail(
+                    registry,
+                    plugin_name,
+                    f"uidispatch_backends() returned {spec!r}, not a BackendSpec",
+                )
                 continue
             if spec.name in registry.specs:
                 owner = registry.origins[spec.name][0]
-                _fail(registry, f"{plugin_name}:{spec.name}",
-                      f"duplicate backend name {spec.name!r}, already provided by {owner!r}")
+                _fail(
+                    registry,
+                    f"{plugin_name}:{spec.name}",
+                    f"duplicate backend name {spec.name!r}, already provided by {owner!r}",
+                )
                 continue
             dist, version = dists.get(plugin_name, (None, None))
             if spec.distribution is not None and dist is None:

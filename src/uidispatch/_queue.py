@@ -279,7 +279,7 @@ class MainQueue:
         repost = False
         try:
             while True:
-                for index, lane in enumerate(lanes):
+                for index, lane in enumerate(lanes):  # noqa: B007 - index used below
                     if lane:
                         break
                 else:

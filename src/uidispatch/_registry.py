@@ -102,8 +102,9 @@ def detect() -> Detected:
     best = max(scores.values(), default=Detection.NONE)
     if best < Detection.LOOP:
         looked = ", ".join(f"{n}={Detection(s).name}" for n, s in scores.items()) or "no backends"
-        return Detected(None, f"no running app, imported toolkit or running loop ({looked})",
-                        scores, errors)
+        return Detected(
+            None, f"no running app, imported toolkit or running loop ({looked})", scores, errors
+        )
     winners = [n for n, s in scores.items() if s == best]
     why = Detection(best).name.lower()
     reason = {
@@ -163,6 +164,7 @@ def get_dispatcher(name: str | None = None, app: object | None = None) -> Dispat
     Raises:
         BackendNotFound: ``name`` (or ``UIDISPATCH_BACKEND``) names no installed backend.
         NoBackendDetected: nothing to auto-detect; the message lists what was looked at.
+
     """
     global _last
     registry = get_registry()
@@ -222,6 +224,7 @@ def use(backend: str | Dispatcher | None) -> Dispatcher | None:
     Raises:
         BackendNotFound: unknown name.
         TypeError: anything else.
+
     """
     global _default, _default_name, _last
     if isinstance(backend, str):

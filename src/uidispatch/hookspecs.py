@@ -28,7 +28,14 @@ import pluggy
 
 from ._protocol import MainThreadDispatcher
 
-__all__ = ["PROJECT_NAME", "BackendSpec", "Detection", "hookimpl", "hookspec", "uidispatch_backends"]
+__all__ = [
+    "PROJECT_NAME",
+    "BackendSpec",
+    "Detection",
+    "hookimpl",
+    "hookspec",
+    "uidispatch_backends",
+]
 
 PROJECT_NAME = "uidispatch"
 """The pluggy project name, also the entry-point group plugins register under."""

@@ -7,6 +7,7 @@ Thread-safe posts use ``call_soon_threadsafe``; from the loop's own thread, ``ca
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections.abc import Callable
 
@@ -57,10 +58,9 @@ class AsyncioBackend:
             if not self.loop.is_closed():
                 self.loop.call_soon(self._run, fn)
             return
-        try:
+        # A closed loop raises RuntimeError: the app is gone and nothing can run fn.
+        with contextlib.suppress(RuntimeError):
             self.loop.call_soon_threadsafe(self._run, fn)
-        except RuntimeError:  # loop closed: the app is gone, nothing can run fn
-            pass
 
     def call_later(self, delay: float, fn: Callable[[], object]) -> asyncio.TimerHandle:
         """``loop.call_later``. Main thread only."""
@@ -87,16 +87,14 @@ class AsyncioBackend:
         try:
             if not self._ran:
                 self._wake = self.loop.create_future()
-                try:
+                with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(asyncio.shield(self._wake), timeout)
-                except asyncio.TimeoutError:
-                    pass
         finally:
             self._wake = None
             self._ran = False
 
     def on_app_closed(self, fn: Callable[[], object]) -> None:
-        """asyncio has no close notification: a closed loop simply drops posts."""
+        """Asyncio has no close notification: a closed loop simply drops posts."""
 
     def close(self) -> None:
         """Close the loop if this backend created it; idempotent."""
