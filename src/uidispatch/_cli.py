@@ -9,6 +9,26 @@ from collections.abc import Sequence
 __all__ = ["main"]
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {text!r}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds > 0, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a number of seconds > 0, got {text!r}")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="uidispatch", description="uidispatch: check, measure and try the library."
@@ -18,14 +38,84 @@ def _parser() -> argparse.ArgumentParser:
         "doctor", help="installed backends, failed plugins, what detection picks"
     )
     doctor.add_argument("--json", action="store_true", help="print the report as JSON")
+
+    bench = sub.add_parser(
+        "bench",
+        help="measure each backend against its toolkit's own primitives",
+        description=(
+            "Run each backend's benchmark in fresh processes and compare uidispatch with the "
+            "toolkit's naive primitive, the best existing helper and a pure-Python floor. "
+            "Progress goes to stderr."
+        ),
+    )
+    bench.add_argument(
+        "--backend",
+        action="append",
+        metavar="NAME",
+        help="a backend to measure (repeat or comma-separate; default: every usable one)",
+    )
+    bench.add_argument("--json", action="store_true", help="print the merged report as JSON")
+    bench.add_argument("--quick", action="store_true", help="small counts (a smoke test)")
+    bench.add_argument(
+        "--repeat",
+        type=_positive_int,
+        metavar="N",
+        help="fresh processes per backend, fields are medians (default 3, 1 with --quick)",
+    )
+    bench.add_argument(
+        "--timeout",
+        type=_positive_float,
+        metavar="SECONDS",
+        help="per process (default 900, 300 with --quick)",
+    )
+
+    demo = sub.add_parser(
+        "demo",
+        help="a small app showing the library at work",
+        description=(
+            "Background tasks with progress and cancel, a debounced search, a 100,000-call "
+            "flood while an animation runs, live dispatch stats and a stall indicator."
+        ),
+    )
+    demo.add_argument("--backend", default="tk", metavar="NAME", help="toolkit (default: tk)")
+    demo.add_argument(
+        "--selftest",
+        type=_positive_float,
+        metavar="SECONDS",
+        help="drive the demo by script for about SECONDS, check what happened, exit 0/1",
+    )
+    demo.add_argument(
+        "--screenshot",
+        metavar="PNG",
+        help="with --selftest: capture the window into PNG before exiting (needs ImageMagick)",
+    )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
     if args.command == "doctor":
         from ._doctor import run_doctor
 
         return run_doctor(sys.stdout, as_json=args.json)
+    if args.command == "bench":
+        from ._bench import run_bench_cli
+
+        return run_bench_cli(
+            sys.stdout,
+            sys.stderr,
+            names=args.backend,
+            as_json=args.json,
+            quick=args.quick,
+            repeat=args.repeat,
+            timeout=args.timeout,
+        )
+    if args.command == "demo":
+        if args.screenshot and args.selftest is None:
+            parser.error("--screenshot needs --selftest SECONDS")
+        from ._demo import run_demo
+
+        return run_demo(args.backend, selftest=args.selftest, screenshot=args.screenshot)
     raise AssertionError(args.command)  # pragma: no cover - argparse rejects unknown commands

@@ -1,0 +1,207 @@
+"""``python -m uidispatch bench``: the merged report, its table, and how failures show."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from uidispatch import _bench
+from uidispatch._cli import main
+
+NUMERIC = _bench.FIELDS
+
+
+def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict, str]:  # type: ignore[type-arg]
+    status = main(["bench", "--json", *argv])
+    captured = capsys.readouterr()
+    return status, json.loads(captured.out), captured.err
+
+
+def test_quick_asyncio_bench_reports_ours_naive_and_floor_with_ratios(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    status, report, err = run_json(capsys, "--backend", "asyncio", "--quick")
+    assert status == 0
+    (result,) = report["backends"]
+    assert result["backend"] == "asyncio"
+    assert result["error"] is None
+    assert result["runs"] == 1
+    rows = {r["variant"]: r for r in result["rows"]}
+    assert {k: rows[k]["kind"] for k in rows} == {
+        "uidispatch": "ours",
+        "call_soon_threadsafe": "naive",
+        "floor": "floor",
+    }
+    for row in rows.values():
+        assert row["error"] is None
+        assert all(isinstance(row[f], (int, float)) for f in NUMERIC), row
+        assert row["thr1"] > 0
+        assert row["thr4"] > 0
+        assert row["post_p99_us"] >= row["post_p50_us"] > 0
+        assert row["idle_p99_us"] >= row["idle_p50_us"] > 0
+        assert row["freeze_ms"] > 0
+    # Nothing posted, nothing woken: the asyncio loop sleeps in select.
+    assert rows["uidispatch"]["idle_wakeups_per_s"] == 0
+    assert rows["call_soon_threadsafe"]["vs_naive"]["thr1"] == pytest.approx(1.0)
+    assert rows["uidispatch"]["vs_naive"]["thr1"] == pytest.approx(
+        rows["uidispatch"]["thr1"] / rows["call_soon_threadsafe"]["thr1"]
+    )
+    assert report["quick"] is True
+    assert report["repeat"] == 1
+    # Progress on stderr: ours and the bench module's own.
+    assert "bench: asyncio run 1/1" in err
+    assert "asyncio bench: uidispatch round 1/1" in err
+
+
+def test_table_shows_each_variant_with_ratios_to_the_naive_primitive(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["bench", "--backend", "asyncio", "--quick"]) == 0
+    out = capsys.readouterr().out
+    assert "(xN = value / call_soon_threadsafe)" in out
+    lines = {line.split()[0]: line for line in out.splitlines() if line.strip()}
+    assert " ours " in lines["uidispatch"]
+    assert "x1.00" in lines["call_soon_threadsafe"]
+    assert " floor " in lines["floor"]
+
+
+def test_an_unknown_backend_is_an_error_row_and_exit_status_1(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    status, report, _ = run_json(capsys, "--backend", "nosuch", "--quick")
+    assert status == 1
+    (result,) = report["backends"]
+    assert result["rows"] == []
+    assert "backend 'nosuch' is not installed; installed: asyncio" in result["error"]
+
+
+def test_a_backend_without_a_bench_module_is_an_error_row_not_a_crash(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    status = main(["bench", "--backend", "virtual,asyncio", "--quick"])
+    out = capsys.readouterr().out
+    assert status == 1
+    assert "virtual 0.1.0: error: no benchmark module uidispatch_virtual.bench" in out
+    assert "uidispatch " in out  # the asyncio table still printed
+
+
+def fake_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, body: str) -> None:
+    (tmp_path / f"{name}.py").write_text(textwrap.dedent(body))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    monkeypatch.setattr(_bench, "bench_module", lambda backend: name)
+
+
+def test_a_crashing_bench_module_is_reported_with_its_signal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake_module(
+        tmp_path,
+        monkeypatch,
+        "crashing_bench",
+        """
+        import os, sys
+        print("about to crash", file=sys.stderr, flush=True)
+        os.abort()
+        """,
+    )
+    status, report, err = run_json(capsys, "--backend", "asyncio", "--quick")
+    assert status == 1
+    error = report["backends"][0]["error"]
+    assert error.startswith("crashed with SIGABRT")
+    assert "about to crash" in error
+    assert "about to crash" in err  # the child's stderr is shown as progress
+
+
+def test_a_bench_module_printing_no_json_is_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake_module(tmp_path, monkeypatch, "chatty_bench", "print('hello, no json here')\n")
+    status, report, _ = run_json(capsys, "--backend", "asyncio", "--quick")
+    assert status == 1
+    assert "no JSON result on stdout" in report["backends"][0]["error"]
+
+
+def test_a_hanging_bench_module_is_killed_after_the_timeout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake_module(
+        tmp_path, monkeypatch, "hanging_bench", "import threading\nthreading.Event().wait()\n"
+    )
+    status, report, _ = run_json(capsys, "--backend", "asyncio", "--quick", "--timeout", "0.5")
+    assert status == 1
+    assert report["backends"][0]["error"] == "timed out after 0.5 s"
+
+
+def test_repeat_takes_the_median_of_fresh_processes_and_a_crashing_helper_is_not_fatal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Each process reports a different number (its run index, kept in a file).
+    counter = tmp_path / "count"
+    counter.write_text("0")
+    fake_module(
+        tmp_path,
+        monkeypatch,
+        "counting_bench",
+        f"""
+        import json, pathlib, sys
+        p = pathlib.Path({str(counter)!r})
+        n = int(p.read_text()) + 1
+        p.write_text(str(n))
+        assert "--json" in sys.argv and "--quick" not in sys.argv
+        fields = dict(thr1=100.0 * n, thr4=1.0, post_p50_us=1.0, post_p99_us=2.0,
+                      idle_p50_us=3.0, idle_p99_us=4.0, freeze_ms=5.0, idle_wakeups_per_s=0.0)
+        rows = [dict(variant="ours", kind="ours", error=None, **fields),
+                dict(variant="naive", kind="naive", error=None, **dict(fields, thr1=50.0)),
+                dict(variant="helper", kind="helper", error="crashed (SIGSEGV)")]
+        print(json.dumps(dict(backend="asyncio", rows=rows, notes=["fake"])))
+        """,
+    )
+    status, report, err = run_json(capsys, "--backend", "asyncio", "--repeat", "3")
+    assert status == 0  # only our own variant failing fails the command
+    result = report["backends"][0]
+    assert result["runs"] == 3
+    rows = {r["variant"]: r for r in result["rows"]}
+    assert rows["ours"]["thr1"] == 200.0  # median of 100, 200, 300
+    assert rows["ours"]["vs_naive"]["thr1"] == 4.0
+    assert rows["helper"]["error"] == "crashed (SIGSEGV)"
+    assert result["notes"] == ["fake", "median of 3 processes"]
+    assert err.count("done in") == 3
+
+
+def test_merge_rows_keeps_an_error_only_when_every_run_failed() -> None:
+    ok = {"variant": "v", "kind": "ours", "error": None, "thr1": 10.0}
+    bad = {"variant": "v", "kind": "ours", "error": "boom"}
+    (partial,) = _bench.merge_rows([[ok], [bad], [dict(ok, thr1=30.0)]])
+    assert partial["error"] is None
+    assert partial["failed_runs"] == 1
+    assert partial["thr1"] == 20.0
+    assert partial["freeze_ms"] is None
+    (failed,) = _bench.merge_rows([[bad], [bad]])
+    assert failed["error"] == "boom"
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--repeat", "0"], "argument --repeat: must be an integer >= 1, got '0'"),
+        (["--repeat", "x"], "argument --repeat: must be an integer >= 1, got 'x'"),
+        (["--timeout", "-1"], "argument --timeout: must be a number of seconds > 0, got '-1'"),
+    ],
+)
+def test_bad_options_exit_with_usage_naming_the_option(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["bench", *argv])
+    assert info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_default_backends_exclude_virtual() -> None:
+    names = _bench.default_backends()
+    assert "asyncio" in names
+    assert "virtual" not in names
