@@ -1,0 +1,109 @@
+"""``python -m uidispatch demo``: the self-test drives the real Tk window under Xvfb."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import uidispatch as ud
+from uidispatch._cli import main
+from uidispatch._demo._work import _short, format_stats
+
+needs_tk = pytest.mark.skipif(
+    "tk" not in ud.backends() or not ud.backends()["tk"].loaded,
+    reason="the demo runs on the tk backend: pip install -e plugins/uidispatch-tk",
+)
+needs_x = pytest.mark.skipif(
+    not os.environ.get("DISPLAY") and shutil.which("Xvfb") is None,
+    reason="no DISPLAY and no Xvfb (apt-get install -y xvfb)",
+)
+
+
+def run_demo(*argv: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "uidispatch", "demo", *argv],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+@needs_tk
+@needs_x
+def test_selftest_exercises_every_panel_and_exits_0() -> None:
+    proc = run_demo("--selftest", "60")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    out = proc.stdout
+    for line in (
+        "ok   two tasks finished",
+        "ok   cancelled task resolved as cancelled",
+        "ok   long task shows progress",
+        "ok   search debounced: 3 keystrokes, 1 search",
+        "ok   plain flood: 100,000 calls ran",
+        "ok   keyed flood coalesced, last value 99,999",
+        "ok   0.5 s block reported as a stall with its duration",
+    ):
+        assert line in out, out
+    assert "FAIL" not in out
+
+
+@needs_tk
+@needs_x
+@pytest.mark.skipif(shutil.which("import") is None, reason="needs ImageMagick's import")
+def test_selftest_screenshot_writes_a_png(tmp_path: Path) -> None:
+    shot = tmp_path / "demo.png"
+    proc = run_demo("--selftest", "60", "--screenshot", str(shot))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert f"screenshot: {shot}" in proc.stdout
+
+
+def test_a_toolkit_without_a_demo_exits_2_naming_the_ones_that_exist(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["demo", "--backend", "gtk"]) == 2
+    assert "no demo for backend 'gtk'; demos exist for: tk" in capsys.readouterr().err
+
+
+def test_screenshot_without_selftest_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["demo", "--screenshot", "x.png"])
+    assert info.value.code == 2
+    assert "--screenshot needs --selftest SECONDS" in capsys.readouterr().err
+
+
+def test_selftest_seconds_must_be_positive(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["demo", "--selftest", "0"])
+    assert "argument --selftest: must be a number of seconds > 0, got '0'" in (
+        capsys.readouterr().err
+    )
+
+
+def test_stats_panel_shows_depth_coalesced_dropped_drain_latency_and_slowest(
+    virtual_dispatcher: ud.Dispatcher,
+) -> None:
+    d = virtual_dispatcher
+    for i in range(3):
+        d.call_soon(print, i, key="k")
+    labels = dict(format_stats(d.stats()))
+    assert labels["queue depth"].startswith("1 ")
+    assert labels["coalesced"] == "2"
+    assert labels["dropped"] == "0"
+    assert labels["longest drain"].endswith(" ms")
+    assert labels["wake latency p50 / p99"].endswith(" ms")
+    assert labels["slowest callback"] == "none over 1 ms"
+    d.close()
+
+
+def test_slowest_callback_names_are_short_and_readable() -> None:
+    assert _short("functools.partial(<bound method TkDemo._done of <x object at 0x1>>, 3)") == (
+        "TkDemo._done"
+    )
+    assert _short("<function block at 0x7f>") == "block"
+    assert _short("a" * 40) == "..." + "a" * 25
