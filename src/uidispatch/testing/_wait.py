@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from .._dispatcher import Dispatcher
+from .. import Dispatcher
 
 __all__ = ["wait_until"]
 
