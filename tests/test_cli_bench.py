@@ -205,3 +205,13 @@ def test_default_backends_exclude_virtual() -> None:
     names = _bench.default_backends()
     assert "asyncio" in names
     assert "virtual" not in names
+
+
+def test_by_default_backends_without_a_bench_module_are_skipped_not_failed(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(_bench, "default_backends", lambda: ["asyncio", "toy"])
+    assert main(["bench", "--quick"]) == 0
+    out = capsys.readouterr().out
+    assert "toy: skipped: no benchmark module uidispatch_toy.bench" in out
+    assert "(xN = value / call_soon_threadsafe)" in out

@@ -257,8 +257,12 @@ def run_bench(
     repeat: int = 1,
     timeout: float = 900.0,
     progress: Progress | None = None,
+    skipped: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Benchmark each backend in ``names``; the merged, JSON-ready report."""
+    """Benchmark each backend in ``names``; the merged, JSON-ready report.
+
+    ``skipped`` (backend name -> why) is recorded in the report as it is.
+    """
     from . import __version__
 
     return {
@@ -271,6 +275,7 @@ def run_bench(
             run_backend(n, quick=quick, repeat=repeat, timeout=timeout, progress=progress)
             for n in names
         ],
+        "skipped": dict(skipped or {}),
     }
 
 
@@ -357,6 +362,8 @@ def format_report(report: dict[str, Any]) -> str:
         "thr in calls/s (higher is better), times lower is better\n"
     ]
     parts.extend(format_backend(b) for b in report["backends"])
+    for name, why in report.get("skipped", {}).items():
+        parts.append(f"{name}: skipped: {why}\n")
     return "\n".join(parts)
 
 
@@ -383,8 +390,17 @@ def run_bench_cli(
     if timeout is None:
         timeout = 300.0 if quick else 900.0
     selected: list[str] = []
-    for item in names or default_backends():
-        selected.extend(n.strip() for n in item.split(",") if n.strip())
+    skipped: dict[str, str] = {}
+    if names:
+        for item in names:
+            selected.extend(n.strip() for n in item.split(",") if n.strip())
+    else:
+        # Asked for nothing in particular: measure what can be measured, and say what not.
+        for name in default_backends():
+            if _importable(bench_module(name)):
+                selected.append(name)
+            else:
+                skipped[name] = f"no benchmark module {bench_module(name)}"
 
     def progress(msg: str) -> None:
         print(msg, file=err, flush=True)
@@ -392,7 +408,14 @@ def run_bench_cli(
     if not selected:
         print("bench: no usable backend installed (see: python -m uidispatch doctor)", file=err)
         return 1
-    report = run_bench(selected, quick=quick, repeat=repeat, timeout=timeout, progress=progress)
+    report = run_bench(
+        selected,
+        quick=quick,
+        repeat=repeat,
+        timeout=timeout,
+        progress=progress,
+        skipped=skipped,
+    )
     if as_json:
         json.dump(report, out, indent=2)
         out.write("\n")
