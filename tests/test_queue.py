@@ -137,7 +137,6 @@ def test_budget_splits_a_long_queue_across_drains(virtual_dispatcher: Dispatcher
     backend.run_ready()
     assert d.stats().executed <= 6  # 3 x 4 ms crosses 10 ms: at most one callback over
     assert d.stats().pending > 0
-    assert d.stats().max_drain_ms < 10 + 4 + 3  # one costly callback over, plus slack
     wait_until(d, lambda: len(ran) == 9)
     assert d.stats().drains >= 3
 

@@ -244,7 +244,11 @@ class Dispatcher:
         with self._lock:
             self._waiters.add(future)
         try:
-            q.push_waiting(entry)
+            try:
+                q.push_waiting(entry)
+            except BaseException:
+                q.withdraw(entry)  # the caller is told it failed: it must never run later
+                raise
             try:
                 return future.result(timeout)  # type: ignore[no-any-return]
             except concurrent.futures.TimeoutError:

@@ -150,26 +150,36 @@ class MainQueue:
         key: Hashable | None,
     ) -> None:
         """Queue a call with an owner, a key or under backpressure (the slow path)."""
-        if self.max_pending is not None:
-            self._make_room()
-        if key is None:
+        if key is None and self.max_pending is None:
             lane.append((fn, args, owner))
-        else:
-            with self._lock:
+            self.after_append()
+            return
+        self._main_thread_room()
+        with self._lock:
+            if key is not None:
                 entry = self._keyed.get(key)
-                if entry is not None:
+                if entry is not None:  # coalescing never grows the queue: no room needed
                     entry.fn, entry.args, entry.owner = fn, args, owner
                     self.coalesced += 1
                     return
+            self._room_locked()
+            if key is None:
+                lane.append((fn, args, owner))
+            else:
                 entry = self._keyed[key] = _Keyed(fn, args, owner, key)
                 lane.append(entry)
         self.after_append()
 
     def push_waiting(self, entry: _Waiting) -> None:
         """Queue a ``call()`` entry in the NORMAL lane, so it keeps its producer's order."""
-        if self.max_pending is not None:
-            self._make_room()
-        self._lanes[Priority.NORMAL].append(entry)
+        lane = self._lanes[Priority.NORMAL]
+        if self.max_pending is None:
+            lane.append(entry)
+        else:
+            self._main_thread_room()
+            with self._lock:
+                self._room_locked()
+                lane.append(entry)
         self.after_append()
 
     def after_append(self) -> None:
@@ -181,36 +191,48 @@ class MainQueue:
             # sit unseen forever; drop it and count it like the ones close() dropped.
             self.drop_all(DispatcherClosed("the dispatcher was closed"))
 
-    def _make_room(self) -> None:
+    def _main_thread_room(self) -> None:
+        # Blocking the main thread would wait for itself: it drains instead (but not from
+        # inside a drain, where the queue may briefly exceed the bound rather than recurse).
         limit = self.max_pending
-        assert limit is not None
-        if self.pending() < limit:
+        if (
+            limit is not None
+            and self.overflow == "block"
+            and not self._draining
+            and self.pending() >= limit
+            and self._backend.is_main_thread()
+        ):
+            self.drain(budget=float("inf"))
+
+    def _room_locked(self) -> None:
+        """Make room for one entry under ``max_pending``; caller holds ``_lock``.
+
+        Checking and appending under one lock hold keeps two producers from both taking
+        the last free slot.
+        """
+        limit = self.max_pending
+        if limit is None:
             return
-        if self.overflow == "raise":
-            raise QueueFull(
-                f"max_pending={limit} reached: {self.pending()} calls are waiting for the main "
-                "thread; raise max_pending, slow the producer or use overflow='drop_oldest'"
-            )
-        if self.overflow == "drop_oldest":
-            with self._lock:
-                while self.pending() >= limit and self._drop_one_locked():
-                    pass
-            return
-        if self._backend.is_main_thread():
-            # Blocking the main thread would wait for itself: drain instead (not from inside
-            # a drain, where the queue may briefly exceed the bound rather than recurse).
-            if not self._draining:
-                self.drain(budget=float("inf"))
-            return
-        with self._room:
+        while self.pending() >= limit:
+            if self.state != _OPEN:
+                raise DispatcherClosed("the dispatcher was closed while waiting for room")
+            if self.overflow == "raise":
+                raise QueueFull(
+                    f"max_pending={limit} reached: {self.pending()} calls are waiting for the "
+                    "main thread; raise max_pending, slow the producer or use "
+                    "overflow='drop_oldest'"
+                )
+            if self.overflow == "drop_oldest":
+                if not self._drop_one_locked():
+                    return
+                continue
+            if self._backend.is_main_thread():
+                return  # inside a drain: exceed the bound rather than deadlock
             self._blocked += 1
             try:
-                while self.pending() >= limit and self.state == _OPEN:
-                    self._room.wait(0.1)
+                self._room.wait(0.1)
             finally:
                 self._blocked -= 1
-        if self.state != _OPEN:
-            raise DispatcherClosed("the dispatcher was closed while waiting for room in the queue")
 
     def _drop_one_locked(self) -> bool:
         for lane in reversed(self._lanes):
@@ -306,9 +328,11 @@ class MainQueue:
                                 self.errors += 1
                                 raise
                             except BaseException as exc:
+                                self.executed += 1
                                 self.errors += 1
                                 on_error(exc, fn)
-                            self.executed += 1
+                            else:
+                                self.executed += 1
                     else:
                         fn = entry.fn
                         self._run_special(entry)
@@ -388,9 +412,11 @@ class MainQueue:
                 self.errors += 1
                 raise
             except BaseException as exc:
+                self.executed += 1
                 self.errors += 1
                 self._on_error(exc, fn)
-            self.executed += 1
+            else:
+                self.executed += 1
             return
         # _Waiting: the caller receives the outcome, so it is not an unhandled error.
         future = entry.future
@@ -416,7 +442,10 @@ class MainQueue:
             if self.state == _CLOSED:
                 return
             on_main = self._backend.is_main_thread()
-            if run_pending and not on_main:
+            # From a worker, or from a callback of the running drain, only a drain can run
+            # what is pending: let the current or a final drain finish the close.
+            deferred = run_pending and (not on_main or self._draining)
+            if deferred:
                 # Only the main thread may run them: a final unbounded drain closes for us.
                 self.state = _CLOSING
                 self.budget = float("inf")
@@ -430,13 +459,14 @@ class MainQueue:
             try:
                 self._backend.post(self._drain_fn)
             except BaseException:
-                run_pending = False
-        if run_pending and on_main and not self._draining:
+                deferred = run_pending = False  # no drain will come: drop and count instead
+        if deferred:
+            return
+        if run_pending:
             self.drain(budget=float("inf"))
-        if not (run_pending and not on_main):
-            with self._lock:
-                self.state = _CLOSED
-            self.drop_all(DispatcherClosed("the dispatcher was closed before this call ran"))
+        with self._lock:
+            self.state = _CLOSED
+        self.drop_all(DispatcherClosed("the dispatcher was closed before this call ran"))
 
 
 def _owner_alive(owner: weakref.ref[Any], backend: MainThreadDispatcher) -> bool:
