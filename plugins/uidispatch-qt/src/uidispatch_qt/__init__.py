@@ -1,0 +1,100 @@
+"""uidispatch-qt: the ``qt`` backend of uidispatch (PySide6; qasync-friendly).
+
+Importing this module never imports Qt: the registry loads it at startup. Qt is imported
+when a backend is created, through :mod:`uidispatch_qt._binding`.
+
+Usage::
+
+    app = QApplication(sys.argv)
+    d = uidispatch.get_dispatcher()        # picks "qt" once the application exists
+    d.call_soon(label.setText, "done")     # from any thread
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING
+
+from uidispatch.hookspecs import BackendSpec, Detection, hookimpl
+
+from ._api import BINDINGS, imported_binding, installed_binding
+
+if TYPE_CHECKING:
+    from ._backend import QtBackend
+
+__all__ = ["create", "current_app", "detect", "uidispatch_backends"]
+
+__version__ = "0.1.0"
+
+
+def _qtcore() -> object | None:
+    """The imported ``QtCore`` of the binding in use, without importing anything."""
+    try:
+        api = imported_binding()
+    except Exception:
+        return None
+    if api is None:
+        return None
+    return sys.modules.get(BINDINGS[api] + ".QtCore")
+
+
+def current_app() -> object | None:
+    """``QCoreApplication.instance()`` if Qt is imported, else ``None``. Any thread; never raises."""
+    qtcore = _qtcore()
+    if qtcore is None:
+        return None
+    try:
+        app: object | None = qtcore.QCoreApplication.instance()  # type: ignore[attr-defined]
+    except Exception:
+        return None
+    return app
+
+
+def detect() -> int:
+    """Score Qt: RUNNING inside ``exec()`` (or qasync, or a nested loop), APP, IMPORTED, INSTALLED.
+
+    Any thread; never imports Qt and never raises.
+    """
+    try:
+        if imported_binding() is None:
+            return Detection.INSTALLED if installed_binding() is not None else Detection.NONE
+        app = current_app()
+        if app is None:
+            return Detection.IMPORTED
+        # loopLevel() counts the event loops running in the GUI thread: app.exec(), a
+        # QEventLoop (pytest-qt's waits, qasync's run_until_complete) or a dialog's exec().
+        if app.thread().loopLevel() > 0:  # type: ignore[attr-defined]
+            return Detection.RUNNING
+        return Detection.APP
+    except Exception:
+        return Detection.NONE
+
+
+def create(app: object | None = None) -> QtBackend:
+    """Build a :class:`~uidispatch_qt._backend.QtBackend` for ``app`` (default: the running one).
+
+    Any thread. Imports Qt.
+
+    Raises:
+        RuntimeError: no application exists yet.
+        TypeError: ``app`` is not a ``QCoreApplication``.
+    """
+    from ._backend import QtBackend
+
+    return QtBackend(app)  # type: ignore[arg-type]  # validated by QtBackend
+
+
+@hookimpl
+def uidispatch_backends() -> list[BackendSpec]:
+    """The ``qt`` backend."""
+    return [
+        BackendSpec(
+            name="qt",
+            create=create,
+            detect=detect,
+            current_app=current_app,
+            requires=tuple(BINDINGS.values()),
+            distribution="uidispatch-qt",
+            description="Qt through PySide6: posted events, QTimer, shiboken6.isValid; qasync",
+        )
+    ]
