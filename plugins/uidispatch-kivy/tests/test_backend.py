@@ -49,6 +49,22 @@ def test_main_thread_is_the_creating_thread(backend: KivyBackend) -> None:
     assert seen == [False]
 
 
+def test_a_backend_built_on_a_worker_while_kivys_loop_runs_takes_the_main_thread() -> None:
+    built: list[KivyBackend] = []
+    EventLoop.start()
+    try:
+        worker = threading.Thread(target=lambda: built.append(create(None)))
+        worker.start()
+        worker.join(5)
+    finally:
+        EventLoop.stop()
+    (b,) = built
+    try:
+        assert b.is_main_thread(), "Kivy's loop runs on the main thread, not the worker"
+    finally:
+        b.close()
+
+
 def test_post_from_the_main_thread_runs_in_the_next_frame_not_inline(
     backend: KivyBackend,
 ) -> None:

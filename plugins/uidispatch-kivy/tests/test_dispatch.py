@@ -155,10 +155,10 @@ def test_a_flood_runs_one_budgeted_drain_per_frame(dispatcher: ud.Dispatcher) ->
         drains_per_frame.append(dispatcher.stats().drains - drains)
     assert count[0] == total
     assert max(drains_per_frame) == 1, "a re-posted drain must wait for the next frame"
-    assert sum(1 for n in per_frame if n) >= 2, "the flood was spread over several frames"
-    # Budget 4 ms plus one cheap callback; the margin absorbs a scheduler hiccup of this
-    # shared machine, well below the ~100 ms the whole flood takes in one go.
-    assert dispatcher.stats().max_drain_ms < 4 + 6
+    # Run in one go the flood takes ~30 ms; a 4 ms budget spreads it over several frames.
+    # (How long each drain took is pinned by the costly-callback test below, by count: wall
+    # time here includes collector pauses over the 100,000 queued entries.)
+    assert sum(1 for n in per_frame if n) >= 3, "the flood was not spread over frames"
 
 
 def test_costly_callbacks_overrun_the_frame_budget_by_at_most_one(

@@ -104,9 +104,10 @@ class KivyBackend:
 
     ``KivyBackend(app)`` binds to a Kivy ``App`` (held weakly), to ``kivy.clock.Clock``,
     or with ``None`` to the running App if any, else to the Clock. Its main thread is
-    the thread that creates it: create it on the Kivy thread (the one that runs
-    ``App.run()`` or ticks the Clock). Importing this module does not import Kivy;
-    building a backend does.
+    the thread that creates it (create it on the Kivy thread, the one that runs
+    ``App.run()`` or ticks the Clock), except that one built on a worker while a Kivy
+    ``App`` exists or Kivy's event loop runs takes the process's main thread, where that
+    loop runs. Importing this module does not import Kivy; building a backend does.
 
     Raises:
         TypeError: ``app`` is neither a Kivy ``App`` nor the Kivy ``Clock``.
@@ -131,6 +132,14 @@ class KivyBackend:
             self._app = weakref.ref(app)
         self._clock: Any = Clock
         self._thread = threading.get_ident()
+        main = threading.main_thread()
+        if threading.current_thread() is not main and (
+            EventLoop.status == "started" or _running_app() is not None
+        ):
+            # Built on a worker (its first get_dispatcher()) in a Kivy app: the app's loop
+            # runs on the main thread, where Kivy's window has to live.
+            assert main.ident is not None
+            self._thread = main.ident
         self._posted: deque[Callable[[], object]] = deque()
         self._timers: set[_ClockTimer] = set()
         self._attached: weakref.WeakSet[Any] = weakref.WeakSet()

@@ -1,0 +1,49 @@
+"""The benchmark's ``--json`` path produces well-formed rows (tiny counts; not a timing test)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from uidispatch_kivy.bench import EXTRA, FIELDS
+
+
+def test_bench_json_has_one_well_formed_row_per_variant() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "uidispatch_kivy.bench", "--json", "--sizes", "tiny"],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ),
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    lines = proc.stdout.strip().splitlines()
+    assert len(lines) == 1, "--json prints exactly one JSON object"
+    result = json.loads(lines[0])
+    assert result["backend"] == "kivy"
+    assert isinstance(result["notes"], list)
+    assert result["notes"]
+    rows = {row["variant"]: row for row in result["rows"]}
+    assert {v: r["kind"] for v, r in rows.items()} == {
+        "uidispatch": "ours",
+        "schedule_once": "naive",
+        "mainthread": "helper",
+        "floor": "floor",
+    }
+    for variant, row in rows.items():
+        assert row["error"] is None, f"{variant}: {row['error']}"
+        for field in FIELDS:
+            value = row[field]
+            assert isinstance(value, (int, float)), f"{variant}.{field} = {value!r}"
+            assert value >= 0, f"{variant}.{field} = {value!r}"
+        assert row["thr1"] > 0
+        assert row["thr4"] > 0
+        for field in EXTRA:
+            assert field in row
+            if variant == "floor":
+                assert row[field] is None, "the floor has no frames"
+            else:
+                assert row[field] > 0, f"{variant}.{field} = {row[field]!r}"
+    assert rows["uidispatch"]["idle_wakeups_per_s"] == 0, "an idle dispatcher kept the Clock busy"
