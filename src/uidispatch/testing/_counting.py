@@ -105,7 +105,9 @@ def settle(
     start = now(backend)
     while not predicate():
         if time.monotonic() > deadline or now(backend) - start > timeout:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what or predicate!r}")
+            raise AssertionError(
+                f"timed out after {timeout} s waiting for {what or repr(predicate)}"
+            )
         backend.process_events(0.001)
         backend.advance(_VIRTUAL_STEP)  # type: ignore[attr-defined]
 

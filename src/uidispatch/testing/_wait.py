@@ -17,4 +17,4 @@ def wait_until(
     Main thread only. Raises ``AssertionError`` naming ``what`` (or the predicate) on timeout.
     """
     if not dispatcher.run_until(predicate, timeout):
-        raise AssertionError(f"timed out after {timeout} s waiting for {what or predicate!r}")
+        raise AssertionError(f"timed out after {timeout} s waiting for {what or repr(predicate)}")
