@@ -11,13 +11,13 @@ import os
 # Before Qt is imported anywhere: no display needed, same behaviour on CI and desktops.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from collections.abc import Iterator  # noqa: E402
+from collections.abc import Iterator
 
-import pytest  # noqa: E402
+import pytest
+from uidispatch_qt._backend import QtBackend
 
-import uidispatch as ud  # noqa: E402
-from uidispatch.testing import ErrorCollector  # noqa: E402
-from uidispatch_qt._backend import QtBackend  # noqa: E402
+import uidispatch as ud
+from uidispatch.testing import ErrorCollector
 
 # Never fixed sleeps: real-loop waits poll a condition up to this long.
 WAIT = 10.0

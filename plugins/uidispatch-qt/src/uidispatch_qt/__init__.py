@@ -39,7 +39,10 @@ def _qtcore() -> object | None:
 
 
 def current_app() -> object | None:
-    """``QCoreApplication.instance()`` if Qt is imported, else ``None``. Any thread; never raises."""
+    """``QCoreApplication.instance()`` if Qt is imported, else ``None``.
+
+    Any thread; never imports Qt and never raises.
+    """
     qtcore = _qtcore()
     if qtcore is None:
         return None
@@ -78,6 +81,7 @@ def create(app: object | None = None) -> QtBackend:
     Raises:
         RuntimeError: no application exists yet.
         TypeError: ``app`` is not a ``QCoreApplication``.
+
     """
     from ._backend import QtBackend
 

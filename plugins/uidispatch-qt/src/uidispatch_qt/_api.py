@@ -30,13 +30,13 @@ def selected_binding() -> str:
 
     Raises:
         ValueError: ``UIDISPATCH_QT_API`` names an unsupported binding.
+
     """
     env = os.environ.get(API_ENV, "").strip().lower()
     if env:
         if env not in BINDINGS:
             raise ValueError(
-                f"{API_ENV}={env!r} is not a supported Qt binding; "
-                f"supported: {', '.join(BINDINGS)}"
+                f"{API_ENV}={env!r} is not a supported Qt binding; supported: {', '.join(BINDINGS)}"
             )
         return env
     return imported_binding() or installed_binding() or next(iter(BINDINGS))

@@ -30,6 +30,7 @@ the backend only weakly, so no reference cycle runs through the application obje
 
 from __future__ import annotations
 
+import contextlib
 import math
 import threading
 import time
@@ -58,7 +59,7 @@ class _Receiver(QtCore.QObject):
         super().__init__()
         self._backend = weakref.ref(backend)
 
-    def customEvent(self, event: QtCore.QEvent) -> None:  # noqa: N802 - Qt override
+    def customEvent(self, event: QtCore.QEvent) -> None:
         """A worker's ``_WAKE`` event: run the posted callbacks."""
         if event.type() == _WAKE:
             self.run_posts()
@@ -131,6 +132,7 @@ class QtBackend:
     Raises:
         RuntimeError: no application exists yet (create ``QApplication`` first).
         TypeError: ``app`` is not a ``QCoreApplication``.
+
     """
 
     name = "qt"
@@ -242,7 +244,6 @@ class QtBackend:
 
         After :meth:`close` the timer never fires.
         """
-
         ref = weakref.ref(self)  # a pending QTimer must not keep a closed backend alive
 
         def fire() -> None:
@@ -305,10 +306,8 @@ class QtBackend:
         app = self._app()
         if app is not None and is_valid(app):
             for signal in (app.aboutToQuit, app.destroyed):
-                try:
+                with contextlib.suppress(RuntimeError, TypeError):  # gone with the app
                     signal.disconnect(receiver.app_closed)
-                except (RuntimeError, TypeError):  # already gone with the app
-                    pass
         if self.is_main_thread():
             for timer in receiver.findChildren(QTimer):
                 timer.stop()

@@ -18,8 +18,9 @@ API = selected_binding()
 if API != "pyside6":  # pragma: no cover - _api.BINDINGS lists only PySide6 today
     raise ImportError(f"uidispatch-qt has no support for the Qt binding {API!r} yet")
 
-import shiboken6
-from PySide6 import QtCore
+# After the selection above, as qtpy does: which binding to import is decided at run time.
+import shiboken6  # noqa: E402
+from PySide6 import QtCore  # noqa: E402
 
 
 def is_valid(obj: object) -> bool:
@@ -29,6 +30,6 @@ def is_valid(obj: object) -> bool:
     return True
 
 
-def address(obj: object) -> int:
+def address(obj: QtCore.QObject) -> int:
     """The address of the C++ object behind a Qt wrapper (identity across wrappers)."""
     return int(shiboken6.getCppPointer(obj)[0])

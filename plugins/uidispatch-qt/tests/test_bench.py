@@ -1,0 +1,49 @@
+"""The benchmark's --json path produces the rows the core's ``bench`` command merges."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from uidispatch_qt import bench
+
+
+def test_quick_json_run_prints_one_object_with_a_well_formed_row_per_variant() -> None:
+    cmd = [
+        sys.executable,
+        "-m",
+        "uidispatch_qt.bench",
+        "--json",
+        "--quick",
+        "--scale",
+        "0.005",
+        "--variant",
+        "uidispatch",
+        "--variant",
+        "signal",
+        "--variant",
+        "floor",
+    ]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=True)
+    result = json.loads(out.stdout)
+    assert result["backend"] == "qt"
+    assert isinstance(result["notes"], list)
+    assert result["notes"]
+    rows = {row["variant"]: row for row in result["rows"]}
+    assert list(rows) == ["uidispatch", "signal", "floor"]
+    assert {row["kind"] for row in rows.values()} == {"ours", "naive", "floor"}
+    for row in rows.values():
+        assert set(row) == {"variant", "kind", "error", *bench.METRICS}
+        assert row["error"] is None, row
+        assert row["thr1"] > 0
+        assert row["thr4"] > 0
+        assert 0 <= row["post_p50_us"] <= row["post_p99_us"]
+        assert 0 <= row["idle_p50_us"] <= row["idle_p99_us"]
+        assert row["freeze_ms"] > 0
+        assert row["idle_wakeups_per_s"] >= 0
+
+
+def test_every_variant_has_a_kind_the_merged_report_knows() -> None:
+    assert set(bench.VARIANTS.values()) <= {"ours", "naive", "helper", "floor"}
+    assert list(bench.VARIANTS.values()).count("ours") == 1

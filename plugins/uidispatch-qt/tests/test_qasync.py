@@ -1,0 +1,153 @@
+"""uidispatch under qasync: one GUI thread shared by asyncio code and uidispatch calls."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import itertools
+import json
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any, TypeVar
+
+import pytest
+import qasync
+from conftest import WAIT
+
+import uidispatch as ud
+
+T = TypeVar("T")
+
+
+@pytest.fixture
+def run_in_qasync(qapp: Any) -> Iterator[Callable[[Callable[[], Awaitable[T]]], T]]:
+    """Run a coroutine function to completion on a qasync loop over ``qapp``."""
+    loop = qasync.QEventLoop(qapp)
+    ud.use(None)
+
+    def run(main: Callable[[], Awaitable[T]]) -> T:
+        return loop.run_until_complete(asyncio.wait_for(main(), WAIT))
+
+    try:
+        yield run
+    finally:
+        loop.close()
+        ud.use(None)
+
+
+def test_asyncio_tasks_and_uidispatch_calls_interleave_on_the_gui_thread(
+    run_in_qasync: Callable[[Callable[[], Awaitable[Any]]], Any],
+) -> None:
+    order: list[str] = []
+    threads: set[int] = set()
+
+    async def main() -> tuple[str, int]:
+        d = ud.get_dispatcher()  # qasync runs app.exec(): the running Qt app wins
+        assert d.backend.name == "qt"
+        gui = threading.get_ident()
+        done: concurrent.futures.Future[None] = concurrent.futures.Future()
+
+        def record(kind: str) -> None:
+            order.append(kind)
+            threads.add(threading.get_ident())
+
+        def worker() -> None:
+            for _ in range(10):
+                for _ in range(100):
+                    d.call_soon(record, "u")
+                time.sleep(0.003)
+            d.call_soon(done.set_result, None)
+
+        threading.Thread(target=worker, daemon=True).start()
+        while not done.done():
+            record("a")
+            await asyncio.sleep(0.001)
+        await asyncio.wrap_future(done)
+        loop = asyncio.get_running_loop()
+        # A worker's call() while the coroutine awaits it: no deadlock on the one thread.
+        answer = await loop.run_in_executor(None, d.call, lambda: ("gui", threading.get_ident()))
+        assert answer == ("gui", gui)
+        return answer
+
+    run_in_qasync(main)
+    assert order.count("u") == 1000
+    switches = sum(1 for a, b in itertools.pairwise(order) if a != b)
+    assert switches >= 4, "asyncio and uidispatch did not take turns: " + "".join(order)[:200]
+    assert threads == {threading.get_ident()}
+
+
+def test_await_a_pool_task_inside_a_qasync_coroutine(
+    run_in_qasync: Callable[[Callable[[], Awaitable[Any]]], Any],
+) -> None:
+    if ud.Pool.submit is concurrent.futures.Executor.submit:  # the core's placeholder
+        pytest.skip("uidispatch.Pool is not implemented in this core yet")
+
+    async def main() -> tuple[int, int, list[int]]:
+        pool = ud.Pool(max_workers=2)
+        done_on: list[int] = []
+        try:
+            task = pool.submit(
+                sum, [1, 2, 3], on_done=lambda r: done_on.append(threading.get_ident())
+            )
+            direct = await task
+            wrapped = await asyncio.wrap_future(pool.submit(pow, 2, 10))
+        finally:
+            pool.shutdown(wait=True)
+        while not done_on:
+            await asyncio.sleep(0.001)
+        return direct, wrapped, done_on
+
+    direct, wrapped, done_on = run_in_qasync(main)
+    assert (direct, wrapped) == (6, 1024)
+    assert done_on == [threading.get_ident()]
+
+
+def test_qasync_exits_cleanly_while_workers_still_wait_in_call() -> None:
+    # qasync's close() joins its executor: a job blocked on the GUI thread would hang it.
+    # Ours closes with the app's loop (aboutToQuit) and releases every waiter. In a fresh
+    # process, so that a hang fails this test by its timeout instead of stalling the run.
+    code = textwrap.dedent(
+        """
+        import asyncio, json, os, threading, time
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+        from PySide6.QtWidgets import QApplication
+        import qasync
+        import uidispatch as ud
+
+        app = QApplication([])
+        loop = qasync.QEventLoop(app)
+        outcome = {}
+        progress = {"executor": 0, "thread": 0}
+
+        def job(name):
+            d = ud.get_dispatcher("qt", app=app)
+            try:
+                while True:
+                    d.call(time.sleep, 0.001)
+                    progress[name] += 1
+            except ud.DispatcherClosed:
+                outcome[name] = progress[name]
+
+        async def main():
+            loop.run_in_executor(None, job, "executor")  # deliberately never awaited
+            threading.Thread(target=job, args=("thread",)).start()
+            while not all(progress.values()):
+                await asyncio.sleep(0.005)
+
+        loop.run_until_complete(main())
+        loop.close()  # joins qasync's executor: returns only because the job was released
+        outcome["rebinds"] = not ud.get_dispatcher("qt").closed
+        print(json.dumps(outcome))
+        """
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    outcome = json.loads(out.stdout)
+    assert outcome["executor"] > 0, outcome
+    assert outcome["thread"] > 0, outcome
+    assert outcome["rebinds"], "get_dispatcher() after the loop ended must bind a fresh one"
