@@ -170,11 +170,6 @@ def test_error_handler_raising_a_base_exception_escapes_the_drain_and_the_rest_r
     assert (s.errors, s.pending) == (1, 0)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the drain counts executed after the error handler returns, so a callback whose "
-    "handler raised a BaseException ran but is missing from executed (and from posted)",
-)
 def test_callback_whose_error_handler_escapes_is_still_counted_executed(
     virtual_dispatcher: Dispatcher,
 ) -> None:
@@ -276,11 +271,6 @@ def test_callback_closing_the_dispatcher_drops_the_rest_and_releases_waiters(
     assert (s.executed, s.dropped, s.pending) == (1, 2, 0)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="close(run_pending=True) from inside a callback drops the rest: MainQueue.close "
-    "skips the drain while _draining and then marks the queue closed and drops everything",
-)
 def test_callback_closing_with_run_pending_runs_the_rest_first(
     virtual_dispatcher: Dispatcher,
 ) -> None:
@@ -465,11 +455,6 @@ def test_failing_repost_after_a_budget_propagates_to_the_loop_and_recovers(
     assert out == list(range(6))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="call() whose wake-up post raises re-raises in the caller but leaves its entry "
-    "queued, so the callback still runs later although the caller saw it fail",
-)
 def test_failing_post_in_call_does_not_run_the_callback_later(flaky: Dispatcher) -> None:
     d = flaky
     backend: Any = d.backend

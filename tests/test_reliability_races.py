@@ -8,6 +8,7 @@ hit; the accounting is checked against counts kept by the producers themselves, 
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import sys
 import textwrap
@@ -229,11 +230,6 @@ def test_waiters_with_timeouts_racing_the_drain_are_answered_exactly_once(
     assert len(set(ran)) == len(ran)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="MainQueue._make_room checks for room without the lock and the producer appends "
-    "afterwards, so two producers can both take the last free slot",
-)
 @pytest.mark.parametrize("policy", ["block", "drop_oldest"])
 def test_max_pending_is_never_exceeded_by_two_racing_producers(
     virtual_dispatcher: Dispatcher, monkeypatch: pytest.MonkeyPatch, policy: str
@@ -251,20 +247,33 @@ def test_max_pending_is_never_exceeded_by_two_racing_producers(
         if threading.current_thread() is not threading.main_thread() and not getattr(
             held, "done", False
         ):
-            # Both producers read "one slot left" before either appends: a scheduling
-            # that the GIL produces by itself now and then under load.
+            # Try to make both producers read "one slot left" before either appends (a
+            # scheduling the GIL produces by itself now and then under load). A queue
+            # that checks under its lock never lets them meet: the wait times out.
             held.done = True
-            both_checked.wait(5)
+            with contextlib.suppress(threading.BrokenBarrierError):
+                both_checked.wait(0.2)
         return n
 
+    def produce() -> None:
+        with contextlib.suppress(ud.DispatcherClosed):  # a blocked producer, released below
+            d.call_soon(lambda: None)
+
     monkeypatch.setattr(q, "pending", pending)
-    threads = [threading.Thread(target=d.call_soon, args=(lambda: None,)) for _ in range(2)]
+    threads = [threading.Thread(target=produce) for _ in range(2)]
     for t in threads:
         t.start()
+    deadline = time.monotonic() + 5
+    while sum(t.is_alive() for t in threads) > (1 if policy == "block" else 0):
+        assert time.monotonic() < deadline, "no producer finished"
+        time.sleep(0.001)
+    assert real_pending() <= 2
+    d.close()  # releases the producer that "block" keeps waiting for room
     for t in threads:
         t.join(5)
+        assert not t.is_alive()
     monkeypatch.undo()
-    assert real_pending() <= 2
+    assert d.stats().posted <= 3
 
 
 def test_blocked_producers_all_resume_and_run_in_order_when_the_main_thread_drains(
