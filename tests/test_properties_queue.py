@@ -7,6 +7,10 @@ dead or destroyed owners skipped and counted, ``max_pending`` with each overflow
 ``close()`` running or dropping what is pending, and, after every step,
 ``posted == executed + coalesced + dropped + pending`` with each counter equal to the
 model's.
+
+One known gap is kept out of the generated steps and pinned by its own strict xfail
+below: on the main thread, under ``overflow="block"`` with the queue full, a keyed post
+that would coalesce first drains the whole queue instead of merging in place.
 """
 
 from __future__ import annotations
@@ -150,6 +154,9 @@ class QueueMachine(RuleBasedStateMachine):
     )
     def post(self, lane: int, key: str | None, slot: int | None, child: int | None) -> None:
         m = self.model
+        full = m.max_pending is not None and m.pending >= m.max_pending
+        if full and m.overflow == "block" and key is not None and key in m.keyed:
+            return  # the known gap, pinned by the xfail at the end of this module
         entry_id = self.next_id
         self.next_id += 1
         owner = None if slot is None else (slot, self.generation[slot])
@@ -225,7 +232,7 @@ class QueueMachine(RuleBasedStateMachine):
 
 
 QueueMachine.TestCase.settings = settings(
-    max_examples=120,
+    max_examples=250,
     stateful_step_count=40,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
@@ -262,3 +269,22 @@ def test_coalescing_post_into_a_full_queue_drops_nothing_and_keeps_position(
     assert out == ["progress 2", "other"]
     s = d.stats()
     assert (s.coalesced, s.dropped) == (1, 0)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="MainQueue.push calls _main_thread_room() before looking up the key, so on the "
+    "main thread a keyed post that would coalesce into a full queue drains everything first",
+)
+def test_coalescing_post_on_the_main_thread_into_a_full_blocking_queue_merges_in_place(
+    virtual_dispatcher: ud.Dispatcher,
+) -> None:
+    d = virtual_dispatcher
+    d.configure(max_pending=2, overflow="block")
+    out: list[str] = []
+    d.call_soon(out.append, "progress 1", key="progress")
+    d.call_soon(out.append, "other")
+    d.call_soon(out.append, "progress 2", key="progress")
+    assert out == []  # nothing needed room: nothing ran early
+    d.backend.process_events(0)
+    assert out == ["progress 2", "other"]
