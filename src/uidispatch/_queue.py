@@ -154,11 +154,14 @@ class MainQueue:
             lane.append((fn, args, owner))
             self.after_append()
             return
-        self._main_thread_room()
+        if self.max_pending is not None:
+            if key is not None and self._coalesce(key, fn, args, owner):
+                return  # coalescing never grows the queue: no room needed
+            self._main_thread_room()
         with self._lock:
             if key is not None:
                 entry = self._keyed.get(key)
-                if entry is not None:  # coalescing never grows the queue: no room needed
+                if entry is not None:  # appeared while we made room
                     entry.fn, entry.args, entry.owner = fn, args, owner
                     self.coalesced += 1
                     return
@@ -169,6 +172,17 @@ class MainQueue:
                 entry = self._keyed[key] = _Keyed(fn, args, owner, key)
                 lane.append(entry)
         self.after_append()
+
+    def _coalesce(
+        self, key: Hashable, fn: Callable[..., object], args: tuple[Any, ...], owner: Any
+    ) -> bool:
+        with self._lock:
+            entry = self._keyed.get(key)
+            if entry is None:
+                return False
+            entry.fn, entry.args, entry.owner = fn, args, owner
+            self.coalesced += 1
+            return True
 
     def push_waiting(self, entry: _Waiting) -> None:
         """Queue a ``call()`` entry in the NORMAL lane, so it keeps its producer's order."""
