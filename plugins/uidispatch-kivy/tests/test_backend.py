@@ -248,3 +248,17 @@ def test_app_closed_callbacks_run_once_when_the_kivy_event_loop_stops(
     EventLoop.start()
     EventLoop.stop()
     assert calls == ["closed"]
+
+
+def test_close_from_a_worker_stops_app_closed_callbacks_and_drops_posts() -> None:
+    b = create(None)
+    calls: list[str] = []
+    b.on_app_closed(lambda: calls.append("closed"))
+    b.post(lambda: calls.append("posted"))
+    worker = threading.Thread(target=b.close)
+    worker.start()
+    worker.join(5)
+    frame()  # the Kivy thread unbinds the on_stop handler here
+    EventLoop.start()
+    EventLoop.stop()
+    assert calls == []

@@ -190,7 +190,11 @@ class KivyBackend:
         n = len(posted)
         try:
             for _ in range(n):
-                posted.popleft()()
+                try:
+                    fn = posted.popleft()
+                except IndexError:  # close() on another thread emptied it
+                    break
+                fn()
         finally:
             if posted and not self._closed:
                 self._trigger()  # a callback raised with posts left, or one re-posted
@@ -257,7 +261,7 @@ class KivyBackend:
         self._app_closed.append(fn)
 
     def _notify_app_closed(self) -> None:
-        if self._notified:
+        if self._notified or self._closed:
             return
         self._notified = True
         for fn in list(self._app_closed):
@@ -272,10 +276,13 @@ class KivyBackend:
         self._posted.clear()
         for timer in list(self._timers):
             timer.cancel()
+        loop, uid = self._loop, self._stop_uid
         if self.is_main_thread():
-            # Kivy's event observers are main-thread state; from a worker the handler
-            # stays bound, and reaches nothing once we are gone.
-            self._loop.unbind_uid("on_stop", self._stop_uid)
+            loop.unbind_uid("on_stop", uid)
+        else:
+            # Kivy's event observers are Kivy-thread state: unbind there, in the next frame
+            # (schedule_once is thread-safe; until then the handler reaches a closed backend).
+            self._clock.schedule_once(lambda dt: loop.unbind_uid("on_stop", uid), 0)
 
     @property
     def app(self) -> object | None:

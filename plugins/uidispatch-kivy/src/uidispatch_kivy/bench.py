@@ -34,7 +34,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from queue import Empty, SimpleQueue
 from typing import Any
 
@@ -505,7 +505,7 @@ def run(sizes_name: str = "full") -> dict[str, Any]:
         "idle_wakeups_per_s: Clock events the variant keeps scheduled per second while idle; "
         "Kivy itself runs maxfps frames per second whatever is posted",
     ]
-    return {"backend": "kivy", "rows": rows, "notes": notes, "sizes": asdict(sizes)}
+    return {"backend": "kivy", "rows": rows, "notes": notes}
 
 
 def _table(result: dict[str, Any]) -> str:
