@@ -1,23 +1,526 @@
-"""Pool: the priority worker pool (placeholder, being implemented)."""
+"""Pool: the priority worker pool whose results, progress and errors land on the UI thread."""
 
 from __future__ import annotations
 
+import atexit
 import concurrent.futures
+import contextlib
+import logging
+import threading
+import weakref
+from collections.abc import Callable, Coroutine, Generator, Hashable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar, overload
+
+from . import _task
+from ._cooldown import Cooldown
+from ._dispatcher import Dispatcher
+from ._options import (
+    check_count,
+    check_key,
+    check_max_workers,
+    check_priority,
+    check_retry_on,
+    check_seconds,
+    default_workers,
+    workers_from_env,
+)
+from ._priority import Priority
+from ._runner import Job, Kind, kind_of
+from ._scheduler import Scheduler
+from ._task import Task, TaskState
+
+if TYPE_CHECKING:
+    from ._subprocess import CommandResult
 
 __all__ = ["Pool", "PoolStats", "submit"]
+
+T = TypeVar("T")
+logger = logging.getLogger("uidispatch")
+
+_NORMAL = Priority.NORMAL
+_live_pools: weakref.WeakSet[Pool] = weakref.WeakSet()
 
 
 @dataclass(frozen=True)
 class PoolStats:
-    """Counters of a Pool (placeholder)."""
+    """A snapshot of a :class:`Pool`'s counters; cheap to take and safe to share across threads."""
+
+    submitted: int
+    """Tasks created by ``submit`` (a ``key=`` hit returning an existing task is not one)."""
+    queued: int
+    """Tasks waiting to start now, including those waiting out a retry backoff."""
+    running: int
+    """Attempts running now (a cancelled attempt counts until its thread lets go)."""
+    completed: int
+    """Tasks that finished ``DONE``."""
+    failed: int
+    """Tasks that finished ``FAILED`` (timeouts included)."""
+    cancelled: int
+    """Tasks that finished ``CANCELLED``."""
+    retried: int
+    """Retries started after a failed attempt."""
+    max_queued: int
+    """The most tasks seen queued at once."""
+    mean_run_ms: float
+    """Mean wall time of the attempts that ran, in milliseconds."""
+    max_run_ms: float
+    """The longest attempt, in milliseconds."""
+    workers: int = 0
+    """Worker threads alive now (they start on demand and exit when idle)."""
+    paused: bool = False
+    """True while the error cooldown holds new starts back (see :meth:`Pool.resume`)."""
+    reused: int = 0
+    """Submits answered by an existing task: same ``key`` pending or running, or within ``ttl``."""
 
 
 class Pool(concurrent.futures.Executor):
-    """A worker pool (placeholder)."""
+    """A worker pool whose task callbacks, progress and errors run on the main (UI) thread.
+
+    ``max_workers`` defaults to ``(CPU count x 4) + 1`` with a floor of 12 (pool work is
+    mostly I/O: commands, files, network), or ``UIDISPATCH_WORKERS`` when set. Threads
+    start on demand and exit after ``idle_timeout`` seconds without work; they are
+    daemon threads and interpreter exit cancels what is queued, so exit never hangs on a
+    pool. Queued work starts in :class:`~uidispatch.Priority` order (FIFO within a
+    priority) with ageing: a task gains one level per ``aging`` seconds of waiting.
+
+    ``dispatcher`` (a :class:`~uidispatch.Dispatcher` or a backend name) delivers the
+    callbacks; by default ``uidispatch.get_dispatcher()``, resolved when a callback is
+    first needed, not here. ``executor`` sends the work to any
+    :class:`concurrent.futures.Executor` (a process pool, loky, a Dask client's
+    ``get_executor()``) while callbacks still land on the UI thread; there progress
+    reports and cooperative cancellation of running work are unavailable, so generator
+    functions and ``on_progress`` are refused, and ``max_workers`` caps the tasks in
+    flight (default: the executor's own size when it has one).
+
+    Error cooldown: ``max_errors`` failed attempts within ``error_window`` seconds pause
+    new starts for ``error_window`` seconds (a circuit breaker, not an error flood), shown
+    by :attr:`paused` and ``stats().paused`` and logged; :meth:`resume` ends it early.
+    ``max_errors=None`` disables it.
+
+    ``Pool`` is a :class:`concurrent.futures.Executor`: ``map``, the context manager and
+    ``loop.run_in_executor(pool, fn)`` work. All methods may be called from any thread.
+
+    Raises:
+        ValueError: a bad ``max_workers`` or ``UIDISPATCH_WORKERS`` (named, with the value).
+        TypeError: ``dispatcher`` or ``executor`` of the wrong type.
+
+    """
+
+    def __init__(
+        self,
+        max_workers: int | None = None,
+        dispatcher: Dispatcher | str | None = None,
+        executor: concurrent.futures.Executor | None = None,
+        *,
+        max_errors: int | None = 5,
+        error_window: float = 60.0,
+        aging: float = 1.0,
+        idle_timeout: float = 10.0,
+        name: str = "uidispatch-pool",
+    ) -> None:
+        env_workers = workers_from_env()  # validated even when max_workers wins
+        if dispatcher is not None and not isinstance(dispatcher, (Dispatcher, str)):
+            raise TypeError(
+                f"dispatcher must be a Dispatcher, a backend name or None, got {dispatcher!r}"
+            )
+        if executor is not None and not isinstance(executor, concurrent.futures.Executor):
+            raise TypeError(f"executor must be a concurrent.futures.Executor, got {executor!r}")
+        if max_workers is not None:
+            size = check_max_workers(max_workers)
+        elif executor is not None:
+            own = getattr(executor, "_max_workers", None)
+            size = own if isinstance(own, int) and own >= 1 else default_workers()
+        else:
+            size = env_workers or default_workers()
+        if max_errors is not None:
+            check_count("max_errors", max_errors, 1)
+        self._max = size
+        self._dispatcher: Dispatcher | None = (
+            dispatcher if isinstance(dispatcher, Dispatcher) else None
+        )
+        self._dispatcher_fixed = isinstance(dispatcher, Dispatcher)
+        self._backend_name = dispatcher if isinstance(dispatcher, str) else None
+        self._executor = executor
+        self._name = name
+        self._sched = sched = Scheduler(
+            max_workers=size,
+            executor=executor,
+            cooldown=Cooldown(
+                max_errors, check_seconds("error_window", error_window, zero_ok=False)
+            ),
+            aging=check_seconds("aging", aging, zero_ok=False),
+            idle_timeout=check_seconds("idle_timeout", idle_timeout, zero_ok=False),
+            name=name,
+        )
+        self._lock = sched.lock
+        self._keyed: dict[Hashable, Task[Any]] = {}
+        self._submitted = self._reused = 0
+        self._completed = self._failed = self._cancelled = 0
+        _live_pools.add(self)
+
+    # ------------------------------------------------------------------ properties
+
+    @property
+    def max_workers(self) -> int:
+        """The most tasks that run at once (threads, or tasks in flight on ``executor``)."""
+        return self._max
+
+    @property
+    def executor(self) -> concurrent.futures.Executor | None:
+        """The foreign executor work goes to, or ``None`` for the pool's own threads."""
+        return self._executor
+
+    @property
+    def paused(self) -> bool:
+        """True while the error cooldown holds new starts back. Any thread."""
+        with self._lock:
+            return self._sched.paused()
+
+    def __repr__(self) -> str:
+        state = "shut down" if self._sched.shutdown else ("paused" if self.paused else "open")
+        where = f" executor={type(self._executor).__name__}" if self._executor else ""
+        return f"<uidispatch.Pool {self._name!r} max_workers={self._max}{where} {state}>"
+
+    # ------------------------------------------------------------------ submitting
+
+    @overload
+    def submit(
+        self, fn: Callable[..., Coroutine[Any, Any, T]], /, *args: Any, **options: Any
+    ) -> Task[T]: ...
+    @overload
+    def submit(
+        self, fn: Callable[..., Generator[Any, Any, T]], /, *args: Any, **options: Any
+    ) -> Task[T]: ...
+    @overload
+    def submit(self, fn: Callable[..., T], /, *args: Any, **options: Any) -> Task[T]: ...
+
+    def submit(  # keywords are options, never forwarded
+        self,
+        fn: Callable[..., Any],
+        /,
+        *args: Any,
+        priority: Priority = _NORMAL,
+        timeout: float | None = None,
+        retries: int = 0,
+        backoff: float = 0.1,
+        retry_on: type[BaseException] | tuple[type[BaseException], ...] = Exception,
+        key: Hashable | None = None,
+        ttl: float | None = None,
+        on_done: Callable[[Any], object] | None = None,
+        on_error: Callable[[BaseException], object] | None = None,
+        on_progress: Callable[[Any, str | None], object] | None = None,
+        owner: object | None = None,
+    ) -> Task[Any]:
+        """Run ``fn(*args)`` on the pool; return its :class:`~uidispatch.Task` at once. Any thread.
+
+        Positional arguments are forwarded; keyword arguments are options, never
+        forwarded (use ``functools.partial`` for the function's own keywords). A
+        generator function reports each ``yield`` as progress ``(value, None)`` and its
+        return value is the result; a coroutine function runs on the pool's background
+        asyncio loop.
+
+        Args:
+            priority: start order among queued tasks; also the lane of its callbacks.
+            timeout: seconds from the first start (retries and backoff included) after
+                which the task fails with :class:`~uidispatch.TaskTimeout` and is told
+                to stop; never retried.
+            retries: extra attempts after a failure with an ``Exception`` other than
+                cancellation and timeout, waiting ``backoff * 2 ** (n - 1)`` seconds
+                (capped at 60, with jitter) before attempt ``n + 1``.
+            retry_on: retry only these exception classes.
+            key: single-flight: while a task with this key is pending or running, that
+                task is returned (with this call's callbacks added).
+            ttl: with ``key``: a task that succeeded is returned for this many seconds
+                after it finished instead of running again.
+            on_done / on_error / on_progress: main-thread callbacks; see
+                :meth:`Task.on_done`, :meth:`Task.on_error`, :meth:`Task.on_progress`.
+            owner: a widget, held weakly: callbacks are skipped once it is gone.
+
+        Raises:
+            TypeError: ``fn`` or a callback is not callable, ``owner`` cannot be weakly
+                referenced, ``key`` is unhashable, or a generator function is given to
+                a pool with ``executor=``.
+            ValueError: a bad option value, ``ttl`` without ``key``, or ``on_progress``
+                on a pool with ``executor=``.
+            RuntimeError: after :meth:`shutdown`.
+
+        """
+        if not callable(fn):
+            raise TypeError(f"fn must be callable, got {fn!r}")
+        if priority is not _NORMAL:
+            priority = check_priority(priority)
+        if timeout is not None:
+            timeout = check_seconds("timeout", timeout, zero_ok=False)
+        if retries != 0 or retry_on is not Exception:
+            retries = check_count("retries", retries)
+            retry_on = check_retry_on(retry_on)
+        if backoff != 0.1:
+            backoff = check_seconds("backoff", backoff, zero_ok=True)
+        if key is not None:
+            check_key(key)
+        if ttl is not None:
+            ttl = check_seconds("ttl", ttl, zero_ok=False)
+            if key is None:
+                raise ValueError(f"ttl={ttl!r} needs key=: the cached result is found by its key")
+        for what, cb in (
+            ("on_done", on_done),
+            ("on_error", on_error),
+            ("on_progress", on_progress),
+        ):
+            if cb is not None and not callable(cb):
+                raise TypeError(f"{what} must be callable, got {cb!r}")
+        kind = kind_of(fn)
+        if self._executor is not None:
+            if kind in (Kind.GENERATOR, Kind.ASYNCGEN):
+                raise TypeError(self._no_progress_message(f"a {kind.value} ({fn!r})"))
+            if on_progress is not None:
+                raise ValueError(self._no_progress_message("on_progress="))
+        if on_done is not None or on_error is not None or on_progress is not None:
+            self._try_dispatcher()
+        with self._lock:
+            if self._sched.shutdown:
+                raise RuntimeError(f"cannot submit to {self!r}: it was shut down")
+            existing = self._find_keyed_locked(key) if key is not None else None
+        if existing is None:
+            task: Task[Any] = Task(
+                name=getattr(fn, "__qualname__", type(fn).__name__),
+                priority=priority,
+                key=key,
+                owner=owner,
+                host=self,
+            )
+            _attach(task, on_done, on_error, on_progress)
+            job = Job(
+                task,
+                fn,
+                args,
+                kind,
+                retries=retries,
+                backoff=backoff,
+                retry_on=retry_on if isinstance(retry_on, tuple) else (retry_on,),
+                timeout=timeout,
+                ttl=ttl,
+                stamp=self._sched.clock(),
+            )
+            task._job = job
+            with self._lock:
+                if self._sched.shutdown:
+                    raise RuntimeError(f"cannot submit to {self!r}: it was shut down")
+                existing = self._find_keyed_locked(key) if key is not None else None
+                if existing is None:
+                    if key is not None:
+                        if len(self._keyed) >= 1024:
+                            self._purge_keyed_locked()
+                        self._keyed[key] = task
+                    self._submitted += 1
+                    self._sched.enqueue_locked(job)
+                    return task
+        # Single flight: the caller gets the task already under way, with its callbacks.
+        if owner is not None:
+            _task._weak(owner)  # same TypeError as a new task would raise
+        with self._lock:
+            self._reused += 1
+        _attach(existing, on_done, on_error, on_progress, owner=owner)
+        return existing
+
+    def run_command(self, argv: Sequence[str], /, **options: Any) -> Task[CommandResult]:
+        """Run a command on this pool, streaming its output lines; see ``run_command``."""
+        from ._subprocess import run_command
+
+        return run_command(argv, pool=self, **options)
+
+    # ------------------------------------------------------------------ control
+
+    def resume(self) -> None:
+        """End an error cooldown now and forget the failures counted so far. Any thread."""
+        with self._lock:
+            self._sched.cooldown.resume()
+            self._sched.kick_locked()
+
+    def stats(self) -> PoolStats:
+        """Take a snapshot of the counters. Any thread."""
+        sched = self._sched
+        with self._lock:
+            queued = sched.ready + sched.delayed
+            return PoolStats(
+                submitted=self._submitted,
+                queued=queued,
+                running=sched.running,
+                completed=self._completed,
+                failed=self._failed,
+                cancelled=self._cancelled,
+                retried=sched.retried,
+                max_queued=max(sched.max_queued, queued),
+                mean_run_ms=sched.run_total / sched.runs * 1000.0 if sched.runs else 0.0,
+                max_run_ms=sched.run_max * 1000.0,
+                workers=sched.nthreads,
+                paused=sched.paused(),
+                reused=self._reused,
+            )
+
+    def shutdown(
+        self, wait: bool = True, cancel_pending: bool = False, *, cancel_futures: bool = False
+    ) -> None:
+        """Stop accepting work; let queued work finish (or cancel it) and stop the threads.
+
+        ``cancel_pending=True`` (or the standard ``cancel_futures=True``) cancels the
+        tasks not started yet (retries waiting out a backoff included); running tasks
+        always finish. With ``wait=True`` it returns once every task has finished and
+        every thread of the pool (workers, timer, asyncio loop) has exited, so nothing
+        of the pool is left running; it waits for a cancelled task's thread to reach
+        its next :func:`~uidispatch.check_cancelled` too. A cooldown ends at shutdown.
+        Any thread but the pool's own with ``wait=True``; idempotent.
+
+        Raises:
+            RuntimeError: ``wait=True`` from one of this pool's own threads (it would
+                wait for itself).
+
+        """
+        sched = self._sched
+        if wait and sched.owns(threading.current_thread()):
+            raise RuntimeError("shutdown(wait=True) from the pool's own thread would wait forever")
+        with self._lock:
+            sched.shutdown = True
+            sched.cooldown.resume()
+            jobs = sched.withdraw_all_locked() if cancel_pending or cancel_futures else []
+            sched.work.notify_all()
+        for job in jobs:
+            job.task.cancel()
+        with self._lock:
+            sched.kick_locked()
+            sched.finish_if_quiet_locked()
+        if wait:
+            sched.join()
+
+    # ------------------------------------------------------------------ task host
+
+    _supports_progress = property(lambda self: self._executor is None)
+
+    def _no_progress_message(self, what: str) -> str:
+        return (
+            f"{what} needs progress reports, which only the pool's own threads give; this "
+            f"pool runs work on {type(self._executor).__name__}, where progress and "
+            "cooperative cancellation of running work are unavailable"
+        )
+
+    def _get_dispatcher(self) -> Dispatcher:
+        d = self._dispatcher
+        if d is not None and (self._dispatcher_fixed or not d.closed):
+            return d
+        from ._registry import get_dispatcher
+
+        d = self._dispatcher = get_dispatcher(self._backend_name)
+        return d
+
+    def _try_dispatcher(self) -> None:
+        # Bind while on the caller's (usually the main) thread, where detection sees the
+        # app; if nothing is there yet, delivery tries again when it needs one.
+        d = self._dispatcher
+        if d is None or (d.closed and not self._dispatcher_fixed):
+            with contextlib.suppress(Exception):
+                self._get_dispatcher()
+
+    def _task_resolved(self, task: Task[Any]) -> None:
+        """Called by a task as it resolves, before its waiters wake."""
+        job: Job | None = task._job
+        state = task._phase
+        with self._lock:
+            if job is not None:
+                self._sched.job_resolved_locked(job)
+            if state is TaskState.DONE:
+                self._completed += 1
+            elif state is TaskState.CANCELLED:
+                self._cancelled += 1
+            else:
+                self._failed += 1
+            key = task.key
+            if key is not None and self._keyed.get(key) is task:
+                if state is TaskState.DONE and job is not None and job.ttl is not None:
+                    job.expires = self._sched.clock() + job.ttl
+                else:
+                    del self._keyed[key]
+            self._sched.finish_if_quiet_locked()
+
+    # ------------------------------------------------------------------ scheduling
+
+    def _find_keyed_locked(self, key: Hashable) -> Task[Any] | None:
+        task = self._keyed.get(key)
+        if task is None:
+            return None
+        if not task._resolved:
+            return task
+        job: Job | None = task._job
+        if (
+            task._phase is TaskState.DONE
+            and job is not None
+            and job.expires is not None
+            and self._sched.clock() < job.expires
+        ):
+            return task
+        del self._keyed[key]
+        return None
+
+    def _purge_keyed_locked(self) -> None:
+        now = self._sched.clock()
+        for key, task in list(self._keyed.items()):
+            job = task._job
+            if task._resolved and (job is None or job.expires is None or now >= job.expires):
+                del self._keyed[key]
 
 
-def submit(fn: Any, /, *args: Any, **options: Any) -> Any:
-    """Submit to the default pool (placeholder)."""
-    raise NotImplementedError
+def _attach(
+    task: Task[Any],
+    on_done: Callable[[Any], object] | None,
+    on_error: Callable[[BaseException], object] | None,
+    on_progress: Callable[[Any, str | None], object] | None,
+    **owner: Any,
+) -> None:
+    if on_progress is not None:
+        task.on_progress(on_progress, **owner)
+    if on_done is not None:
+        task.on_done(on_done, **owner)
+    if on_error is not None:
+        task.on_error(on_error, **owner)
+
+
+# ---------------------------------------------------------------------- default pool
+
+_default: Pool | None = None
+_default_lock = threading.Lock()
+
+
+def default_pool() -> Pool:
+    """The process-wide pool behind :func:`uidispatch.submit`, created on first use."""
+    global _default
+    with _default_lock:
+        if _default is None or _default._sched.shutdown:
+            _default = Pool(name="uidispatch-default")
+        return _default
+
+
+def submit(fn: Callable[..., Any], /, *args: Any, **options: Any) -> Task[Any]:
+    """:meth:`Pool.submit` on the process-wide default pool, created on first use. Any thread.
+
+    The default pool is sized as ``Pool()`` is (``UIDISPATCH_WORKERS`` applies) and
+    delivers callbacks through ``uidispatch.get_dispatcher()``.
+    """
+    return default_pool().submit(fn, *args, **options)
+
+
+@atexit.register
+def _at_exit() -> None:
+    # Daemon workers never block exit and nothing here waits: what is queued is
+    # cancelled; running commands are stopped by the subprocess helper's own exit hook.
+    _task.exiting = True
+    for pool in list(_live_pools):
+        try:
+            sched = pool._sched
+            with sched.lock:
+                sched.shutdown = True
+                jobs = sched.withdraw_all_locked()
+                sched.work.notify_all()
+            for job in jobs:
+                job.task.cancel()
+        except Exception:  # pragma: no cover - best effort at exit
+            pass

@@ -1,16 +1,56 @@
-"""Task, TaskState, progress and cancellation context (placeholder, being implemented)."""
+"""Task, TaskState, and the progress and cancellation context of running work."""
 
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
+import contextvars
 import enum
-from typing import Any
+import itertools
+import logging
+import sys
+import threading
+import weakref
+from collections.abc import Callable, Generator, Hashable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from ._errors import DispatcherClosed, TaskCancelled, TaskTimeout
+from ._priority import Priority
+
+if TYPE_CHECKING:
+    from ._dispatcher import Dispatcher
 
 __all__ = ["Task", "TaskState", "cancelled", "check_cancelled", "report_progress"]
 
+T = TypeVar("T")
+logger = logging.getLogger("uidispatch")
+
+_ids = itertools.count(1)
+_current: contextvars.ContextVar[Task[Any] | None] = contextvars.ContextVar(
+    "uidispatch_current_task", default=None
+)
+_PROGRESS = "uidispatch.progress"
+_UNSET: Any = object()
+
+# Set by the pool's exit hook: while the interpreter shuts down no callback is posted,
+# because a toolkit may already be half torn down.
+exiting = False
+
+if sys.version_info >= (3, 11):
+    _WaitTimeout: type[Exception] = concurrent.futures.TimeoutError
+else:  # pragma: no cover - 3.10 only
+
+    class _WaitTimeout(concurrent.futures.TimeoutError, TimeoutError):
+        """``result(timeout)`` expired: both the futures and the builtin ``TimeoutError``."""
+
 
 class TaskState(enum.Enum):
-    """Lifecycle state of a Task."""
+    """Lifecycle state of a :class:`Task`.
+
+    ``PENDING`` (queued, or waiting to retry), ``RUNNING``, then one of ``DONE``,
+    ``FAILED`` (the function raised, or the task ran past its ``timeout``) and
+    ``CANCELLED``.
+    """
 
     PENDING = "pending"
     RUNNING = "running"
@@ -19,20 +59,448 @@ class TaskState(enum.Enum):
     CANCELLED = "cancelled"
 
 
-class Task(concurrent.futures.Future[Any]):
-    """A unit of background work (placeholder)."""
+_PENDING, _RUNNING, _DONE, _FAILED, _CANCELLED = (
+    TaskState.PENDING,
+    TaskState.RUNNING,
+    TaskState.DONE,
+    TaskState.FAILED,
+    TaskState.CANCELLED,
+)
+
+
+class Task(concurrent.futures.Future[T]):
+    """Background work: a :class:`concurrent.futures.Future` whose callbacks run on the UI thread.
+
+    Pools create tasks (:meth:`Pool.submit`); the standard tools work on them
+    (``concurrent.futures.wait``, ``as_completed``, ``asyncio.wrap_future``) and
+    ``await task`` works inside asyncio and qasync.
+
+    ``on_done(result)``, ``on_error(exception)`` and ``on_progress(value, message)``
+    callbacks run on the main thread through the pool's dispatcher, each exactly once,
+    whether added before or after the task finished. The Future's own
+    ``add_done_callback`` keeps its standard meaning (runs in whichever thread finished
+    the task).
+
+    Cancellation and timeouts are cooperative for work already running: the task
+    resolves at once (``result()`` raises :class:`~uidispatch.TaskCancelled` or
+    :class:`~uidispatch.TaskTimeout`, ``on_error`` gets that exception), the thread
+    stops at its next :func:`check_cancelled` or ``yield``, and a late result is
+    discarded.
+    """
+
+    def __init__(
+        self,
+        *,
+        name: str = "",
+        priority: Priority = Priority.NORMAL,
+        key: Hashable | None = None,
+        owner: object | None = None,
+        host: Any = None,
+    ) -> None:
+        super().__init__()
+        self.id: int = next(_ids)
+        """A process-wide unique, increasing number."""
+        self.name = name
+        """The submitted function's qualified name (for ``repr`` and logs)."""
+        self.priority = priority
+        """The priority the task was submitted with; callbacks run in that lane too."""
+        self.key = key
+        """The single-flight ``key`` it was submitted with, or ``None``."""
+        self._lock = threading.Lock()
+        self._phase = _PENDING
+        self._resolved = False
+        self._retrieved = False
+        self._host = host
+        self._owner = _weak(owner)
+        self._done_cbs: list[tuple[Callable[[Any], object], Any]] = []
+        self._error_cbs: list[tuple[Callable[[BaseException], object], Any]] = []
+        # Copied on write, so report_progress reads it without the lock.
+        self._progress_cbs: tuple[tuple[Callable[[Any, Any], object], Any], ...] = ()
+        self._stop_hooks: list[Callable[[], object]] = []
+        self._progress: tuple[Any, str | None] | None = None
+        self._job: Any = None  # the pool's record of how to run this task
+
+    # ------------------------------------------------------------------ inspection
+
+    @property
+    def state(self) -> TaskState:
+        """The current :class:`TaskState`. Any thread."""
+        return self._phase
+
+    @property
+    def progress(self) -> tuple[Any, str | None] | None:
+        """The latest ``(value, message)`` reported, or ``None``. Any thread."""
+        return self._progress
+
+    @classmethod
+    def current(cls) -> Task[Any] | None:
+        """The task whose work runs in this thread (or coroutine), or ``None`` outside one.
+
+        Hand it to helper threads you start inside a task: they can call
+        :meth:`report_progress` and check :meth:`done` (true once cancelled or timed out).
+        """
+        return _current.get()
+
+    def cancelled(self) -> bool:
+        """True when the task was cancelled (not when it timed out: that is ``FAILED``)."""
+        return self._phase is _CANCELLED
+
+    def running(self) -> bool:
+        """True while the task's function runs (between retries it is ``PENDING``)."""
+        return self._phase is _RUNNING
+
+    def __repr__(self) -> str:
+        return f"<uidispatch.Task {self._label()} {self._phase.value}>"
+
+    def _label(self) -> str:
+        return f"task #{self.id} {self.name}" if self.name else f"task #{self.id}"
+
+    # ------------------------------------------------------------------ results
+
+    def result(self, timeout: float | None = None) -> T:
+        """Wait for the task and return its result. Any thread.
+
+        On the main thread it blocks the UI: prefer ``on_done`` or ``await task`` there.
+
+        Raises:
+            TaskCancelled: the task was cancelled.
+            TaskTimeout: the task ran past its own ``timeout``.
+            TimeoutError: ``timeout`` seconds passed first (the task keeps going).
+            Exception: whatever the task's function raised.
+
+        """
+        self._retrieved = True
+        try:
+            return super().result(timeout)
+        except concurrent.futures.TimeoutError:
+            if self.done():  # raised by the function itself, not by the wait
+                raise
+            raise _WaitTimeout(
+                f"{self!r} did not finish within timeout={timeout} (it keeps running)"
+            ) from None
+
+    def exception(self, timeout: float | None = None) -> BaseException | None:
+        """Wait for the task; return the exception it failed with, or ``None``. Any thread.
+
+        Raises:
+            TaskCancelled: the task was cancelled (as ``Future.exception`` does).
+            TimeoutError: ``timeout`` seconds passed first.
+
+        """
+        self._retrieved = True
+        try:
+            exc = super().exception(timeout)
+        except concurrent.futures.TimeoutError:
+            raise _WaitTimeout(f"{self!r} did not finish within timeout={timeout}") from None
+        if self._phase is _CANCELLED and exc is not None:
+            raise exc
+        return exc
+
+    def add_done_callback(self, fn: Callable[[concurrent.futures.Future[T]], object]) -> None:
+        """Standard ``Future.add_done_callback``: ``fn(task)`` in the thread that finished it."""
+        self._retrieved = True
+        super().add_done_callback(fn)
+
+    def __await__(self) -> Generator[Any, None, T]:
+        """``await task`` inside a running asyncio (or qasync) loop.
+
+        Raises what :meth:`result` raises. Cancelling the awaiting coroutine cancels the
+        task, as ``asyncio.wrap_future`` does.
+        """
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[T] = loop.create_future()
+        self._retrieved = True
+
+        def settle() -> None:  # on the loop's thread
+            if waiter.done():
+                return
+            exc = concurrent.futures.Future.exception(self)
+            if exc is None:
+                waiter.set_result(concurrent.futures.Future.result(self))
+            else:
+                waiter.set_exception(exc)
+
+        def finished(_: object) -> None:  # any thread
+            if not loop.is_closed():
+                # Closed meanwhile: nobody is waiting any more.
+                with contextlib.suppress(RuntimeError):
+                    loop.call_soon_threadsafe(settle)
+
+        def abandoned(fut: asyncio.Future[T]) -> None:
+            if fut.cancelled():
+                self.cancel()
+
+        waiter.add_done_callback(abandoned)
+        concurrent.futures.Future.add_done_callback(self, finished)
+        return (yield from waiter)
+
+    # ------------------------------------------------------------------ control
+
+    def cancel(self) -> bool:
+        """Cancel the task: it resolves at once. Any thread; idempotent.
+
+        A queued task never starts; a running one is told to stop (its thread stops at
+        the next :func:`check_cancelled` or ``yield``; a coroutine gets
+        ``asyncio.CancelledError``; a command's process tree is terminated) and its late
+        result is discarded. ``on_error`` callbacks receive the
+        :class:`~uidispatch.TaskCancelled`. Returns ``False`` when the task had already
+        finished.
+        """
+        return self._resolve(_CANCELLED, exc=TaskCancelled(f"{self._label()} was cancelled"))
+
+    def report_progress(self, value: object, message: str | None = None) -> None:
+        """Report progress for this task; see :func:`uidispatch.report_progress`. Any thread."""
+        if self._resolved:
+            return
+        self._progress = (value, message)
+        callbacks = self._progress_cbs
+        if not callbacks:
+            return
+        for index, (cb, owner) in enumerate(callbacks):
+            self._post(cb, value, message, owner=owner, key=(_PROGRESS, self.id, index))
+
+    def on_done(self, callback: Callable[[T], object], *, owner: object = _UNSET) -> Task[T]:
+        """Run ``callback(result)`` on the main thread once the task succeeds. Any thread.
+
+        Added after the task succeeded, it still runs once (soon, through the
+        dispatcher). ``owner`` (default: the task's) skips it when that widget is gone.
+        Returns the task, for chaining.
+        """
+        return self._add(self._done_cbs, callback, owner, "on_done", _DONE)
+
+    def on_error(
+        self, callback: Callable[[BaseException], object], *, owner: object = _UNSET
+    ) -> Task[T]:
+        """Run ``callback(exception)`` on the main thread once the task fails or is cancelled.
+
+        It receives what :meth:`result` would raise: the function's exception,
+        :class:`~uidispatch.TaskTimeout` or :class:`~uidispatch.TaskCancelled`. Any
+        thread; runs once even when added after the fact. Returns the task.
+        """
+        self._retrieved = True
+        return self._add(self._error_cbs, callback, owner, "on_error", _FAILED)
+
+    def on_progress(
+        self, callback: Callable[[Any, str | None], object], *, owner: object = _UNSET
+    ) -> Task[T]:
+        """Run ``callback(value, message)`` on the main thread for progress reports.
+
+        Coalesced latest-wins: while one report waits for the main thread a newer one
+        replaces it, so a fast worker never floods the UI; the last report before the
+        task finishes runs before ``on_done``. Any thread. Returns the task.
+
+        Raises:
+            ValueError: the task runs on an executor that cannot report progress.
+
+        """
+        _check_callable("on_progress", callback)
+        host = self._host
+        if host is not None and not host._supports_progress:
+            raise ValueError(host._no_progress_message("on_progress="))
+        entry = (callback, self._owner if owner is _UNSET else _weak(owner))
+        with self._lock:
+            if not self._resolved:
+                self._progress_cbs = (*self._progress_cbs, entry)
+        return self
+
+    # ------------------------------------------------------------------ pool side
+
+    def _add(
+        self, cbs: list[Any], callback: Any, owner: object, what: str, when: TaskState
+    ) -> Task[T]:
+        _check_callable(what, callback)
+        entry = (callback, self._owner if owner is _UNSET else _weak(owner))
+        with self._lock:
+            if not self._resolved:
+                cbs.append(entry)
+                return self
+        phase = self._phase
+        if phase is when or (when is _FAILED and phase is _CANCELLED):
+            self._deliver(
+                [entry],
+                concurrent.futures.Future.exception(self)
+                if when is _FAILED
+                else concurrent.futures.Future.result(self),
+            )
+        return self
+
+    def _start(self) -> bool:
+        """PENDING -> RUNNING; False when the task was resolved meanwhile."""
+        with self._lock:
+            if self._resolved:
+                return False
+            self._phase = _RUNNING
+            return True
+
+    def _requeue(self) -> None:
+        with self._lock:
+            if not self._resolved:
+                self._phase = _PENDING
+
+    def _add_stop_hook(self, hook: Callable[[], object]) -> None:
+        """Call ``hook()`` when the task is cancelled or times out (now, if it already was)."""
+        with self._lock:
+            if not self._resolved:
+                self._stop_hooks.append(hook)
+                return
+            stopped = self._phase is _CANCELLED or isinstance(self._exception, TaskTimeout)
+        if stopped:
+            _run_hook(hook)
+
+    def set_result(self, result: T) -> None:
+        """Resolve the task with ``result`` (for executors; pools do it for you)."""
+        if not self._resolve(_DONE, result=result):
+            raise concurrent.futures.InvalidStateError(f"{self!r} is already finished")
+
+    def set_exception(self, exception: BaseException | None) -> None:
+        """Fail the task with ``exception`` (for executors; pools do it for you)."""
+        exc = exception if exception is not None else RuntimeError("failed")
+        state = _CANCELLED if isinstance(exc, TaskCancelled) else _FAILED
+        if not self._resolve(state, exc=exc):
+            raise concurrent.futures.InvalidStateError(f"{self!r} is already finished")
+
+    def _resolve(
+        self, state: TaskState, *, result: Any = None, exc: BaseException | None = None
+    ) -> bool:
+        """Finish the task exactly once; False when it already was. Any thread."""
+        with self._lock:
+            if self._resolved:
+                return False
+            self._resolved = True
+            self._phase = state
+            hooks = self._stop_hooks if exc is not None else []
+            self._stop_hooks = []
+            callbacks = self._done_cbs if exc is None else self._error_cbs
+            self._done_cbs, self._error_cbs, self._progress_cbs = [], [], ()
+        if exc is not None and not (state is _CANCELLED or isinstance(exc, TaskTimeout)):
+            hooks = []  # the function itself failed: nothing left to stop
+        for hook in hooks:
+            _run_hook(hook)
+        host = self._host
+        if host is not None:
+            # Before waiters wake: result() returning means the pool's books are settled.
+            host._task_resolved(self)
+        if exc is None:
+            concurrent.futures.Future.set_result(self, result)
+        else:
+            concurrent.futures.Future.set_exception(self, exc)
+        if callbacks:
+            self._deliver(callbacks, result if exc is None else exc)
+        return True
+
+    def _deliver(self, callbacks: list[tuple[Callable[[Any], object], Any]], value: Any) -> None:
+        for cb, owner in callbacks:
+            self._post(cb, value, owner=owner)
+
+    def _post(self, cb: Callable[..., object], *args: Any, owner: Any, key: Any = None) -> None:
+        """Post ``cb(*args)`` to the main thread; a callback with a dead owner is skipped."""
+        if exiting:
+            return
+        target = None
+        if owner is not None:
+            target = owner()
+            if target is None:
+                return
+        try:
+            d = self._dispatcher()
+            d.call_soon(cb, *args, priority=self.priority, key=key, owner=target)
+        except DispatcherClosed:
+            logger.debug("%r: dispatcher closed, callback %r dropped", self, cb)
+        except Exception:
+            logger.exception("%r: could not deliver callback %r to the main thread", self, cb)
+
+    def _dispatcher(self) -> Dispatcher:
+        host = self._host
+        if host is not None:
+            return host._get_dispatcher()  # type: ignore[no-any-return]
+        from ._registry import get_dispatcher
+
+        return get_dispatcher()
+
+    def __del__(self) -> None:
+        # A failure nobody looked at must still reach a human (as asyncio does).
+        try:
+            if self._phase is _FAILED and not self._retrieved and not exiting:
+                exc = self._exception
+                if exc is not None:
+                    logger.error(
+                        "%r failed and nobody retrieved the exception (add on_error=)",
+                        self,
+                        exc_info=(type(exc), exc, exc.__traceback__),
+                    )
+        except Exception:  # pragma: no cover - interpreter teardown
+            pass
+
+
+def _weak(owner: object) -> Any:
+    if owner is None:
+        return None
+    try:
+        return weakref.ref(owner)
+    except TypeError:
+        raise TypeError(
+            f"owner must support weak references, got {type(owner).__name__} {owner!r}; "
+            "pass the widget itself"
+        ) from None
+
+
+def _check_callable(what: str, cb: object) -> None:
+    if not callable(cb):
+        raise TypeError(f"{what} must be callable, got {cb!r}")
+
+
+def _run_hook(hook: Callable[[], object]) -> None:
+    try:
+        hook()
+    except Exception:
+        logger.exception("stopping a cancelled task: %r raised", hook)
+
+
+# ---------------------------------------------------------------------- inside a task
 
 
 def report_progress(value: object, message: str | None = None) -> None:
-    """Report progress from inside a task (placeholder)."""
-    raise NotImplementedError
+    """Report progress from inside a task: ``on_progress(value, message)`` on the main thread.
+
+    Call it from the task's own thread (or coroutine). Reports are coalesced latest-wins,
+    so calling it in a tight loop is cheap and never floods the UI. After the task was
+    cancelled or timed out it does nothing. From a helper thread you started yourself,
+    use ``Task.current()`` in the task and call ``task.report_progress`` on it.
+
+    Raises:
+        RuntimeError: not inside a pool task (progress would have nowhere to go).
+
+    """
+    task = _current.get()
+    if task is None:
+        raise RuntimeError(
+            "report_progress() called outside a pool task; call it from the function "
+            "submitted to a Pool (from a thread you started, use task.report_progress() on "
+            "the task from uidispatch.Task.current())"
+        )
+    task.report_progress(value, message)
 
 
 def cancelled() -> bool:
-    """Whether the current task was cancelled (placeholder)."""
-    raise NotImplementedError
+    """True when the task running in this thread (or coroutine) should stop.
+
+    That is, it was cancelled or ran past its ``timeout``. ``False`` outside a task, so
+    code shared with non-task callers can check it freely. Any thread.
+    """
+    task = _current.get()
+    return task is not None and task._resolved
 
 
 def check_cancelled() -> None:
-    """Raise TaskCancelled if the current task was cancelled (placeholder)."""
-    raise NotImplementedError
+    """Raise :class:`~uidispatch.TaskCancelled` when the current task should stop.
+
+    The cooperative cancellation point for work running on a thread: call it between
+    steps. It raises for a task that was cancelled or timed out (the task has already
+    resolved; what the function raises afterwards is discarded). Outside a task it does
+    nothing.
+    """
+    task = _current.get()
+    if task is not None and task._resolved:
+        raise TaskCancelled(f"{task._label()} should stop: it was {task._phase.value}")

@@ -1,0 +1,208 @@
+"""Running one attempt of a task: plain functions, generators and coroutines."""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import functools
+import inspect
+from collections.abc import Callable, Generator
+from typing import TYPE_CHECKING, Any
+
+from ._errors import TaskCancelled
+from ._task import Task, _current
+
+if TYPE_CHECKING:
+    from ._loopthread import LoopThread
+    from ._timers import TimerHandle
+
+__all__ = [
+    "Job",
+    "Kind",
+    "backoff_delay",
+    "kind_of",
+    "remote_call",
+    "run_coroutine",
+    "run_in_thread",
+]
+
+MAX_BACKOFF = 60.0
+"""The longest wait between two attempts, in seconds, however many retries."""
+
+
+class Kind(enum.Enum):
+    """How a submitted callable runs."""
+
+    SYNC = "function"
+    GENERATOR = "generator function"
+    COROUTINE = "coroutine function"
+    ASYNCGEN = "async generator function"
+
+
+class Where(enum.Enum):
+    """Where a job is in the pool."""
+
+    NONE = 0
+    QUEUED = 1
+    DELAYED = 2  # waiting out a retry backoff
+    STARTED = 3
+
+
+def kind_of(fn: Callable[..., Any]) -> Kind:
+    """Classify ``fn`` (``functools.partial`` and async ``__call__`` included)."""
+    candidates: list[Any] = [fn]
+    if not inspect.isroutine(fn) and not isinstance(fn, functools.partial):
+        candidates.append(getattr(type(fn), "__call__", None))  # noqa: B004
+    for candidate in candidates:
+        if inspect.iscoroutinefunction(candidate):
+            return Kind.COROUTINE
+        if inspect.isasyncgenfunction(candidate):
+            return Kind.ASYNCGEN
+        if inspect.isgeneratorfunction(candidate):
+            return Kind.GENERATOR
+    return Kind.SYNC
+
+
+class Job:
+    """The pool's record of one task: what to run, how often to retry, where it is."""
+
+    __slots__ = (
+        "args",
+        "attempt",
+        "backoff",
+        "expires",
+        "fn",
+        "kind",
+        "retries",
+        "retry_handle",
+        "retry_on",
+        "stamp",
+        "task",
+        "timeout",
+        "timeout_handle",
+        "ttl",
+        "where",
+    )
+
+    def __init__(
+        self,
+        task: Task[Any],
+        fn: Callable[..., Any],
+        args: tuple[Any, ...],
+        kind: Kind,
+        *,
+        retries: int,
+        backoff: float,
+        retry_on: tuple[type[BaseException], ...],
+        timeout: float | None,
+        ttl: float | None,
+        stamp: float,
+    ) -> None:
+        self.task = task
+        self.fn = fn
+        self.args = args
+        self.kind = kind
+        self.retries = retries
+        self.backoff = backoff
+        self.retry_on = retry_on
+        self.timeout = timeout
+        self.ttl = ttl
+        self.stamp = stamp
+        self.attempt = 0
+        self.where = Where.NONE
+        self.expires: float | None = None
+        self.timeout_handle: TimerHandle | None = None
+        self.retry_handle: TimerHandle | None = None
+
+
+def backoff_delay(attempt: int, base: float, rand: float) -> float:
+    """The wait before retry number ``attempt`` (1-based): exponential with jitter.
+
+    ``base * 2 ** (attempt - 1)``, capped at :data:`MAX_BACKOFF`, of which a random half
+    (``rand`` in [0, 1)) is kept or not ("equal jitter"): retries of many tasks that
+    failed together spread out instead of hammering the service in lockstep.
+    """
+    if base <= 0:
+        return 0.0
+    full = min(MAX_BACKOFF, base * 2.0 ** min(attempt - 1, 62))
+    return full / 2 + full / 2 * rand
+
+
+def run_in_thread(job: Job, loop: LoopThread) -> tuple[bool, Any]:
+    """Run a plain or generator function on this (worker) thread: ``(ok, value)``."""
+    task = job.task
+    token = _current.set(task)
+    try:
+        if job.kind is Kind.GENERATOR:
+            value = _drive(task, job.fn(*job.args))
+        else:
+            value = job.fn(*job.args)
+            if inspect.iscoroutine(value):  # a plain function that returned a coroutine
+                future = loop.submit(_in_context(task, value))
+                task._add_stop_hook(future.cancel)
+                value = future.result()
+        return True, value
+    except BaseException as exc:
+        return False, exc
+    finally:
+        _current.reset(token)
+
+
+def _drive(task: Task[Any], gen: Generator[Any, Any, Any]) -> Any:
+    """Each ``yield`` is progress; the return value is the result; a stop closes it."""
+    try:
+        while True:
+            if task._resolved:
+                gen.close()  # GeneratorExit at the yield: its finally blocks run
+                raise TaskCancelled(f"{task._label()} stopped at a yield")
+            try:
+                value = next(gen)
+            except StopIteration as stop:
+                return stop.value
+            task.report_progress(value)
+    finally:
+        gen.close()
+
+
+async def _in_context(task: Task[Any], awaitable: Any) -> Any:
+    token = _current.set(task)  # this asyncio task's own context copy
+    try:
+        return await awaitable
+    finally:
+        _current.reset(token)
+
+
+async def run_coroutine(job: Job) -> Any:
+    """The coroutine run on the pool's loop for a coroutine or async generator function."""
+    task = job.task
+    token = _current.set(task)
+    try:
+        if job.kind is Kind.COROUTINE:
+            return await job.fn(*job.args)
+        agen = job.fn(*job.args)
+        try:
+            async for value in agen:
+                task.report_progress(value)
+                if task._resolved:
+                    break
+        finally:
+            await agen.aclose()
+        return None
+    except asyncio.CancelledError:
+        if task._resolved:
+            raise
+        # The coroutine cancelled itself: the task counts as cancelled.
+        raise TaskCancelled(f"{task._label()}: its coroutine was cancelled") from None
+    finally:
+        _current.reset(token)
+
+
+def _run_coroutine_remote(fn: Callable[..., Any], *args: Any) -> Any:
+    return asyncio.run(fn(*args))
+
+
+def remote_call(job: Job) -> tuple[Callable[..., Any], tuple[Any, ...]]:
+    """What to hand a foreign executor: picklable, no closures of ours."""
+    if job.kind is Kind.COROUTINE:
+        return _run_coroutine_remote, (job.fn, *job.args)
+    return job.fn, job.args

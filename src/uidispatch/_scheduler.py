@@ -1,0 +1,345 @@
+"""The pool's scheduler: worker threads, start order, attempts, retries, timeouts, cooldown."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import functools
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from . import _task
+from ._cooldown import Cooldown
+from ._errors import TaskCancelled, TaskTimeout
+from ._loopthread import LoopThread
+from ._runner import Job, Kind, Where, backoff_delay, remote_call, run_coroutine, run_in_thread
+from ._task import TaskState
+from ._timers import TimerThread
+from ._workqueue import WorkQueue
+
+__all__ = ["Scheduler"]
+
+logger = logging.getLogger("uidispatch")
+
+_QUEUED, _DELAYED, _STARTED, _NOWHERE = Where.QUEUED, Where.DELAYED, Where.STARTED, Where.NONE
+
+
+class Scheduler:
+    """Starts a pool's jobs in order on on-demand threads and books every attempt.
+
+    A job takes one of ``max_workers`` slots to start. A plain or generator function
+    holds its slot (and its thread) while it runs; a coroutine gives it back once started
+    on the loop; work sent to a foreign executor holds it until the executor is done,
+    so ``max_workers`` caps the work in flight there. All state is guarded by one lock
+    (``work`` and ``quiet`` are conditions on it); the pool shares it for its own books.
+    """
+
+    def __init__(
+        self,
+        *,
+        max_workers: int,
+        executor: concurrent.futures.Executor | None,
+        cooldown: Cooldown,
+        aging: float,
+        idle_timeout: float,
+        name: str,
+    ) -> None:
+        self.max = max_workers
+        self.executor = executor
+        self.cooldown = cooldown
+        self.idle_timeout = idle_timeout
+        self.name = name
+        self.clock: Callable[[], float] = time.monotonic
+        self.random: Callable[[], float] = random.random
+        self.lock = threading.Lock()
+        self.work = threading.Condition(self.lock)  # workers wait here for jobs
+        self.quiet = threading.Condition(self.lock)  # shutdown waits here for the last job
+        self.queue: WorkQueue[Job] = WorkQueue(aging, lambda job: job.where is _QUEUED)
+        self.timers = TimerThread(f"{name}-timers", idle_timeout)
+        self.loop = LoopThread(f"{name}-loop")
+        self.threads: list[threading.Thread] = []
+        self.delayed_jobs: set[Job] = set()
+        self.ready = self.delayed = self.active = self.running = 0
+        self.nthreads = self.waiting = 0
+        self.shutdown = False
+        self.retried = self.max_queued = self.runs = 0
+        self.run_total = self.run_max = 0.0
+
+    def owns(self, thread: threading.Thread) -> bool:
+        """True for the pool's own threads (workers, timer, loop)."""
+        return thread in self.threads or self.loop.owns(thread) or self.timers.owns(thread)
+
+    def paused(self) -> bool:
+        """True while the cooldown holds starts back (lock held by the caller)."""
+        return not self.shutdown and self.cooldown.paused(self.clock())
+
+    def job_resolved_locked(self, job: Job) -> None:
+        """Withdraw a job whose task resolved before it started (or between retries)."""
+        if job.where is _QUEUED:
+            self.ready -= 1
+            job.where = _NOWHERE
+        elif job.where is _DELAYED:
+            self.delayed -= 1
+            self.delayed_jobs.discard(job)
+            job.where = _NOWHERE
+            if job.retry_handle is not None:
+                job.retry_handle.cancel()
+        if job.timeout_handle is not None:
+            job.timeout_handle.cancel()
+
+    def join(self) -> None:
+        """Wait until no job is left, then for every thread of the pool to exit."""
+        me = threading.current_thread()
+        with self.lock:
+            while self.ready or self.delayed or self.running:
+                self.quiet.wait()
+            threads = list(self.threads)
+        for thread in threads:
+            if thread is not me:
+                thread.join()
+        self.timers.close(wait=True)
+        self.loop.close(wait=True)
+
+    def enqueue_locked(self, job: Job) -> None:
+        job.where = _QUEUED
+        self.queue.push(job, job.task.priority, job.stamp)
+        self.ready += 1
+        queued = self.ready + self.delayed
+        if queued > self.max_queued:
+            self.max_queued = queued
+        self.kick_locked()
+
+    def kick_locked(self) -> None:
+        """Make sure enough workers are awake (or started) for the jobs that may start."""
+        if not self.ready or (not self.shutdown and self.cooldown.paused(self.clock())):
+            return
+        startable = min(self.ready, self.max - self.active)
+        if startable <= 0:
+            return
+        missing = min(startable - self.waiting, self.max - self.nthreads)
+        if missing > 0:
+            self.threads = [t for t in self.threads if t.is_alive()]
+            for _ in range(missing):
+                thread = threading.Thread(
+                    target=self.worker, name=f"{self.name}-{len(self.threads)}", daemon=True
+                )
+                self.nthreads += 1
+                self.threads.append(thread)
+                thread.start()
+        self.work.notify(startable)
+
+    def take_locked(self) -> Job | None:
+        if not self.ready or self.active >= self.max:
+            return None
+        if not self.shutdown and self.cooldown.paused(self.clock()):
+            return None
+        job = self.queue.pop()
+        if job is None:  # pragma: no cover - the counters and the heap disagree
+            self.ready = 0
+            return None
+        job.where = _STARTED
+        self.ready -= 1
+        self.active += 1
+        self.running += 1
+        return job
+
+    def worker(self) -> None:
+        cv = self.work
+        try:
+            while True:
+                with cv:
+                    job = self.take_locked()
+                    while job is None:
+                        if self.shutdown and not self.ready:
+                            return
+                        self.waiting += 1
+                        try:
+                            woken = cv.wait(self.idle_timeout)
+                        finally:
+                            self.waiting -= 1
+                        job = self.take_locked()
+                        if job is None and not woken:
+                            return  # idle for idle_timeout: let the thread go
+                self.run(job)
+                del job
+        finally:
+            with cv:
+                self.nthreads -= 1
+
+    def run(self, job: Job) -> None:
+        """Start one attempt (worker thread, a slot held)."""
+        task = job.task
+        if not task._start():
+            self.finish(job, False, None, None, slot=True)
+            return
+        job.attempt += 1
+        if job.attempt == 1 and job.timeout is not None:
+            job.timeout_handle = self.timers.schedule(
+                job.timeout, functools.partial(self.timed_out, job)
+            )
+        t0 = time.perf_counter()
+        if self.executor is not None:
+            self.start_foreign(job, t0)
+        elif job.kind is Kind.COROUTINE or job.kind is Kind.ASYNCGEN:
+            self.start_coroutine(job, t0)
+        else:
+            ok, value = run_in_thread(job, self.loop)
+            self.finish(job, ok, value, time.perf_counter() - t0, slot=True)
+
+    def start_coroutine(self, job: Job, t0: float) -> None:
+        try:
+            future = self.loop.submit(run_coroutine(job))
+        except BaseException as exc:
+            self.finish(job, False, exc, None, slot=True)
+            return
+        with self.work:
+            self.active -= 1  # the loop runs it: the worker and its slot are free again
+        job.task._add_stop_hook(future.cancel)
+        future.add_done_callback(lambda f: self.future_done(job, f, t0, slot=False))
+
+    def start_foreign(self, job: Job, t0: float) -> None:
+        assert self.executor is not None
+        fn, args = remote_call(job)
+        try:
+            future = self.executor.submit(fn, *args)
+        except BaseException as exc:
+            self.finish(job, False, exc, None, slot=True)
+            return
+        job.task._add_stop_hook(future.cancel)
+        # The slot stays taken until the executor is done: max_workers caps work in flight.
+        future.add_done_callback(lambda f: self.future_done(job, f, t0, slot=True))
+
+    def future_done(
+        self, job: Job, future: concurrent.futures.Future[Any], t0: float, *, slot: bool
+    ) -> None:
+        elapsed = time.perf_counter() - t0
+        value: Any
+        if future.cancelled():
+            ok, value = False, TaskCancelled(f"{job.task._label()}: its future was cancelled")
+        else:
+            exc = future.exception()
+            ok, value = (True, future.result()) if exc is None else (False, exc)
+        self.finish(job, ok, value, elapsed, slot=slot, kick=True)
+
+    def finish(
+        self,
+        job: Job,
+        ok: bool,
+        value: Any,
+        elapsed: float | None,
+        *,
+        slot: bool,
+        kick: bool = False,
+    ) -> None:
+        """End an attempt: book it, then retry, or resolve the task (a late result is dropped)."""
+        task = job.task
+        live = not task._resolved
+        cancelled = live and not ok and isinstance(value, TaskCancelled)
+        failed = live and not ok and not cancelled
+        retry = (
+            failed
+            and job.attempt <= job.retries
+            and isinstance(value, Exception)
+            and isinstance(value, job.retry_on)
+            and not isinstance(value, TaskTimeout)
+            and not _task.exiting
+        )
+        delay = backoff_delay(job.attempt, job.backoff, self.random()) if retry else 0.0
+        tripped = False
+        with self.work:
+            if slot:
+                self.active -= 1
+            self.running -= 1
+            if elapsed is not None:
+                self.runs += 1
+                self.run_total += elapsed
+                if elapsed > self.run_max:
+                    self.run_max = elapsed
+            if failed:
+                tripped = self.cooldown.record(self.clock())
+            if retry and not task._resolved:
+                task._requeue()
+                self.retried += 1
+                if delay > 0:
+                    job.where = _DELAYED
+                    self.delayed += 1
+                    self.delayed_jobs.add(job)
+                    job.retry_handle = self.timers.schedule(
+                        delay, functools.partial(self.retry_due, job)
+                    )
+                else:
+                    self.enqueue_locked(job)
+            else:
+                retry = False
+            if kick:
+                self.kick_locked()
+            self.finish_if_quiet_locked()
+        if tripped:
+            self.tripped()
+        if retry or not live:
+            return
+        if ok:
+            task._resolve(TaskState.DONE, result=value)
+        elif cancelled:
+            task._resolve(TaskState.CANCELLED, exc=value)
+        else:
+            task._resolve(TaskState.FAILED, exc=value)
+
+    def retry_due(self, job: Job) -> None:  # timer thread
+        with self.work:
+            if job.where is not _DELAYED:
+                return
+            self.delayed -= 1
+            self.delayed_jobs.discard(job)
+            self.enqueue_locked(job)
+
+    def timed_out(self, job: Job) -> None:  # timer thread
+        exc = TaskTimeout(f"{job.task._label()} ran past its timeout={job.timeout} s")
+        if job.task._resolve(TaskState.FAILED, exc=exc):
+            with self.work:
+                tripped = self.cooldown.record(self.clock())
+            if tripped:
+                self.tripped()
+
+    def tripped(self) -> None:
+        cd = self.cooldown
+        logger.warning(
+            "pool %r paused: %s task failures within %s s; new tasks wait %s s or until resume()",
+            self.name,
+            cd.max_errors,
+            cd.window,
+            cd.window,
+        )
+        self.timers.schedule(cd.window, self.resume_if_due)
+
+    def resume_if_due(self) -> None:  # timer thread, when a cooldown's window has passed
+        with self.work:
+            self.kick_locked()
+
+    def withdraw_all_locked(self) -> list[Job]:
+        """Take every job that has not started out of the pool (the caller cancels them)."""
+        jobs = list(self.queue.drain())
+        self.ready = 0
+        for job in self.delayed_jobs:
+            if job.retry_handle is not None:
+                job.retry_handle.cancel()
+            jobs.append(job)
+        self.delayed = 0
+        self.delayed_jobs.clear()
+        for job in jobs:
+            job.where = _NOWHERE
+        return jobs
+
+    def finish_if_quiet_locked(self) -> None:
+        if not self.shutdown:
+            return
+        if self.ready or self.delayed or self.running:
+            return
+        self.quiet.notify_all()
+        self.work.notify_all()
+        # Nothing is left to time or to run on the loop: let those threads go too.
+        self.timers.close(wait=False)
+        self.loop.close(wait=False)
