@@ -1,12 +1,243 @@
-"""The main_thread decorator (placeholder, being implemented)."""
+"""The ``main_thread`` decorator: call a function from any thread, run it on the main thread."""
 
 from __future__ import annotations
 
-from typing import Any
+import concurrent.futures
+import functools
+import math
+from collections.abc import Callable
+from typing import Any, Literal, ParamSpec, Protocol, TypeVar, overload
+
+from ._dispatcher import Dispatcher
+from ._errors import DispatcherClosed, UIDispatchError
+from ._queue import _Waiting
 
 __all__ = ["main_thread"]
 
+P = ParamSpec("P")
+R = TypeVar("R")
 
-def main_thread(*args: Any, **kwargs: Any) -> Any:
-    """Run on the main thread (placeholder)."""
-    raise NotImplementedError
+
+class LazyDispatcher:
+    """The dispatcher a decorator uses: the one it was given, or the default at first call.
+
+    Resolving at first call (never at decoration) lets a module decorate its functions
+    at import time, before any toolkit app or dispatcher exists. A resolved default that
+    has since closed (its app went away, or the test that owned it ended) is looked up
+    again, so a second root, app or loop just works. Any thread.
+    """
+
+    __slots__ = ("_explicit", "_resolved")
+
+    def __init__(self, dispatcher: Dispatcher | None) -> None:
+        if dispatcher is not None and not isinstance(dispatcher, Dispatcher):
+            raise TypeError(
+                f"dispatcher must be a uidispatch.Dispatcher or None, got {dispatcher!r}"
+            )
+        self._explicit = dispatcher
+        self._resolved: Dispatcher | None = None
+
+    def get(self) -> Dispatcher:
+        """The dispatcher to use now; an explicit one is returned even when closed.
+
+        Raises:
+            NoBackendDetected / BackendNotFound: no default dispatcher can be found.
+
+        """
+        d = self._explicit
+        if d is not None:
+            return d
+        d = self._resolved
+        if d is None or d.closed:
+            from ._registry import get_dispatcher  # lazily: the registry imports the core
+
+            d = self._resolved = get_dispatcher()
+        return d
+
+    def peek(self) -> Dispatcher | None:
+        """The dispatcher in use if there is an open one, without resolving a default."""
+        d = self._explicit if self._explicit is not None else self._resolved
+        return None if d is None or d.closed else d
+
+
+class _MainThreadFuture(concurrent.futures.Future[R]):
+    """A Future that reports its exception to the error handler if nobody ever read it.
+
+    A worker that calls a ``@main_thread`` function for its side effect drops the Future;
+    without this an exception on the main thread would vanish (asyncio logs "exception
+    was never retrieved" for the same reason).
+    """
+
+    def __init__(self, dispatcher: Dispatcher, fn: object) -> None:
+        super().__init__()
+        self._ud_dispatcher: Dispatcher | None = dispatcher
+        self._ud_fn = fn
+
+    def result(self, timeout: float | None = None) -> R:
+        """See :meth:`concurrent.futures.Future.result`."""
+        self._ud_dispatcher = None
+        return super().result(timeout)
+
+    def exception(self, timeout: float | None = None) -> BaseException | None:
+        """See :meth:`concurrent.futures.Future.exception`."""
+        self._ud_dispatcher = None
+        return super().exception(timeout)
+
+    def __del__(self) -> None:
+        d = getattr(self, "_ud_dispatcher", None)  # None too if __init__ never finished
+        if d is None or not self.done() or self.cancelled():
+            return
+        try:
+            exc = super().exception(0)
+            # Closing and drop_oldest are the app's own decisions, counted in stats:
+            # only the function's own errors need a human.
+            if exc is not None and not isinstance(exc, UIDispatchError):
+                d.report_error(exc, self._ud_fn)
+        except Exception:  # a finalizer must never raise
+            pass
+
+
+def _submit(
+    d: Dispatcher, call: Callable[..., R], args: tuple[Any, ...], fn: object
+) -> concurrent.futures.Future[R]:
+    """Queue ``call(*args)`` in ``d``'s NORMAL lane; the returned Future always settles.
+
+    It uses the same queue entry as ``Dispatcher.call()``: the drain sets the outcome on
+    the Future, and ``close()`` / ``drop_oldest`` fail it (``DispatcherClosed`` /
+    ``QueueFull``) instead of leaving a worker holding a Future that never completes.
+    """
+    entry = _Waiting(call, args)
+    future: _MainThreadFuture[R] = _MainThreadFuture(d, fn)
+    entry.future = future
+    q = d._q
+    if q.state:
+        raise DispatcherClosed(f"{_name(fn)}() called on a closed dispatcher")
+    q.push_waiting(entry)  # after close() raced us, this fails the entry: never lost
+    return future
+
+
+def _name(fn: object) -> str:
+    return getattr(fn, "__qualname__", None) or repr(fn)
+
+
+class _FutureDecorator(Protocol):
+    def __call__(self, fn: Callable[P, R], /) -> Callable[P, R | concurrent.futures.Future[R]]: ...
+
+
+class _WaitingDecorator(Protocol):
+    def __call__(self, fn: Callable[P, R], /) -> Callable[P, R]: ...
+
+
+@overload
+def main_thread(
+    fn: Callable[P, R], /
+) -> Callable[P, R | concurrent.futures.Future[R]]: ...  # pragma: no cover
+
+
+@overload
+def main_thread(
+    *, wait: Literal[False] = False, dispatcher: Dispatcher | None = None
+) -> _FutureDecorator: ...  # pragma: no cover
+
+
+@overload
+def main_thread(
+    *, wait: Literal[True], timeout: float | None = None, dispatcher: Dispatcher | None = None
+) -> _WaitingDecorator: ...  # pragma: no cover
+
+
+@overload
+def main_thread(
+    *, wait: bool, timeout: float | None = None, dispatcher: Dispatcher | None = None
+) -> _FutureDecorator: ...  # pragma: no cover
+
+
+def main_thread(
+    fn: Callable[..., Any] | None = None,
+    /,
+    *,
+    wait: bool = False,
+    timeout: float | None = None,
+    dispatcher: Dispatcher | None = None,
+) -> Any:
+    """Make a function run on the main (UI) thread whichever thread calls it.
+
+    Use it bare (``@main_thread``) or with options (``@main_thread(wait=True)``). The
+    decorated function may be called from any thread, with its own positional *and*
+    keyword arguments (the options are fixed at decoration, so nothing can be mistaken
+    for one):
+
+    - On the main thread it runs inline and returns its value (its exception propagates).
+    - From another thread, by default it is queued and a
+      :class:`concurrent.futures.Future` is returned at once. The Future always settles:
+      with the result, the function's exception, :class:`DispatcherClosed` when the
+      dispatcher closes first, or :class:`QueueFull` when ``overflow="drop_oldest"`` drops
+      it. An exception nobody read from the Future is passed to the dispatcher's error
+      handler when the Future is garbage-collected, so fire-and-forget calls still
+      surface their errors.
+    - With ``wait=True`` the calling thread blocks until the main thread ran it, gets its
+      return value, and has its exception re-raised; ``timeout`` seconds bound the wait.
+      A wait that could never end raises at once instead: the dispatcher is closed (or
+      closes while waiting) -> :class:`DispatcherClosed`.
+
+    Without ``dispatcher=`` the default dispatcher (:func:`uidispatch.get_dispatcher`) is
+    looked up at the first call, not at decoration, and again once it has closed. On
+    methods it works as on any function (``self`` is an ordinary argument).
+
+    Raises (at decoration):
+        TypeError: ``fn`` is not callable, an option has the wrong type, or ``dispatcher``
+            is not a :class:`Dispatcher`.
+        ValueError: ``timeout`` is negative or not finite, or is given without ``wait=True``.
+
+    Raises (at call): :class:`DispatcherClosed` (the given dispatcher is closed),
+    :class:`TimeoutError` (``wait=True`` and the main thread did not start it within
+    ``timeout``; the call is withdrawn), :class:`QueueFull` (``overflow="raise"``), and
+    whatever the function raises when it runs inline or with ``wait=True``.
+    """
+    if fn is not None and not callable(fn):
+        raise TypeError(
+            f"main_thread takes the function to decorate or keyword options "
+            f"(@main_thread(wait=True)), got {fn!r}"
+        )
+    if not isinstance(wait, bool):
+        raise TypeError(f"wait must be True or False, got {wait!r}")
+    if timeout is not None:
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+            raise TypeError(f"timeout must be None or a number of seconds, got {timeout!r}")
+        if not 0 <= timeout < math.inf:  # also rejects NaN
+            raise ValueError(f"timeout must be a finite number of seconds >= 0, got {timeout!r}")
+        if not wait:
+            raise ValueError(
+                f"timeout={timeout!r} needs wait=True: without it the caller gets a Future "
+                "and bounds its own wait with future.result(timeout)"
+            )
+    lazy = LazyDispatcher(dispatcher)
+
+    def decorate(func: Callable[P, R]) -> Callable[P, Any]:
+        if not callable(func):
+            raise TypeError(f"main_thread can only decorate a callable, got {func!r}")
+        if wait:
+
+            @functools.wraps(func)
+            def waiting(*args: P.args, **kwargs: P.kwargs) -> R:
+                call = functools.partial(func, **kwargs) if kwargs else func
+                # Dispatcher.call runs inline on the main thread and fails fast when closed.
+                return lazy.get().call(call, *args, timeout=timeout)
+
+            return waiting
+
+        @functools.wraps(func)
+        def posting(*args: P.args, **kwargs: P.kwargs) -> R | concurrent.futures.Future[R]:
+            d = lazy.get()
+            if d.is_main_thread():
+                if d.closed:
+                    raise DispatcherClosed(f"{_name(func)}() called on a closed dispatcher")
+                return func(*args, **kwargs)
+            call = functools.partial(func, **kwargs) if kwargs else func
+            return _submit(d, call, args, func)
+
+        return posting
+
+    if fn is not None:
+        return decorate(fn)
+    return decorate

@@ -1,17 +1,507 @@
-"""throttle and debounce (placeholder, being implemented)."""
+"""throttle and debounce: one small state machine over the dispatcher's ``call_later``.
+
+A toolkit timer per decorated function (or per instance, for methods), never a
+``threading.Timer``: the state is touched on the main thread only, calls from workers are
+marshalled there first with ``call_soon``, and the function always runs on the main thread.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+import math
+import threading
+import time
+import weakref
+from collections.abc import Callable
+from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, overload
 
-__all__ = ["debounce", "throttle"]
+from ._dispatcher import Dispatcher
+from ._errors import DispatcherClosed
+from ._main_thread import LazyDispatcher
+
+__all__ = ["BoundRateLimited", "RateLimited", "debounce", "throttle"]
+
+P = ParamSpec("P")
+P2 = ParamSpec("P2")
+T = TypeVar("T")
+
+_Pending = tuple[tuple[Any, ...], dict[str, Any]]
+
+# Timers are re-armed for what remains when a later call moved the deadline; below this a
+# remainder is rounding noise (virtual time sums floats; toolkits count whole milliseconds).
+_EPSILON = 1e-6
 
 
-def throttle(*args: Any, **kwargs: Any) -> Any:
-    """Throttle (placeholder)."""
-    raise NotImplementedError
+def _clock(d: Dispatcher) -> Callable[[], float]:
+    # The clock the backend's timers run on: the virtual backend's own, else monotonic.
+    now: Callable[[], float] = getattr(d.backend, "now", time.monotonic)
+    return now
 
 
-def debounce(*args: Any, **kwargs: Any) -> Any:
-    """Debounce (placeholder)."""
-    raise NotImplementedError
+class _Gate:
+    """The state of one throttled/debounced function, or of one instance's method.
+
+    Main thread only, except :meth:`call`, :meth:`cancel`, :meth:`flush` and
+    :attr:`pending`, which marshal to the main thread (in order, so a worker's
+    ``f(x); f.cancel()`` cancels that call).
+
+    States: idle (no timer) -> waiting (a timer armed, maybe a pending call) -> idle.
+    A throttle's timer is its window: fixed at ``interval`` from the burst's start or its
+    last call, calls do not extend it, and after a trailing call a new window opens so that
+    calls stay ``interval`` apart. A debounce's timer is its quiet period: each call moves
+    the deadline to ``last call + wait`` (capped at ``burst start + max_wait``); the timer
+    is re-armed lazily when it fires early rather than on every call.
+    """
+
+    __slots__ = ("_anchor", "_d", "_last_call", "_limiter", "_pending", "_ref", "_timer")
+
+    def __init__(self, limiter: RateLimited[Any], ref: weakref.ref[Any] | None) -> None:
+        self._limiter = limiter
+        self._ref = ref  # the instance, weakly: a throttle never keeps a widget alive
+        self._d: Dispatcher | None = None  # whose timers this state holds
+        self._timer: Any = None
+        self._pending: _Pending | None = None
+        self._last_call = 0.0
+        self._anchor = 0.0
+
+    # -------------------------------------------------------------- any thread
+
+    def call(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        d = self._limiter._lazy.get()
+        if d.closed:
+            raise DispatcherClosed(f"{self._limiter._name}() called on a closed dispatcher")
+        # Read the clock in the caller's thread: a worker's call counts from when it was made.
+        t = _clock(d)()
+        if d.is_main_thread():
+            self._on_call(d, args, kwargs, t)
+        else:
+            d.call_soon(self._on_call, d, args, kwargs, t)
+
+    def cancel(self) -> None:
+        d = self._limiter._lazy.peek()
+        if d is None:
+            return  # never called, or its dispatcher closed: nothing can be pending
+        if d.is_main_thread():
+            self._reset()
+        else:
+            d.call_soon(self._cancel_main, d)
+
+    def flush(self) -> None:
+        d = self._limiter._lazy.peek()
+        if d is None:
+            return
+        if d.is_main_thread():
+            self._flush_main(d)
+        else:
+            d.call_soon(self._flush_main, d)
+
+    @property
+    def pending(self) -> bool:
+        d = self._d
+        return self._pending is not None and d is not None and not d.closed
+
+    # -------------------------------------------------------------- main thread
+
+    def _on_call(
+        self, d: Dispatcher, args: tuple[Any, ...], kwargs: dict[str, Any], t: float
+    ) -> None:
+        if self._d is not d:
+            # First call, or the old dispatcher closed and took its timers with it.
+            self._reset()
+            self._d = d
+        lim = self._limiter
+        self._last_call = t
+        if self._timer is None:  # idle: this call starts a burst
+            self._anchor = _clock(d)()
+            if lim._leading:
+                # Open the window before calling, so a call made from inside the function
+                # lands in it instead of recursing through a second leading edge.
+                self._arm(d, self._anchor + lim._wait)
+                self._invoke(d, args, kwargs)
+            else:
+                self._pending = (args, kwargs)
+                self._arm(d, self._due())
+        elif lim._trailing:
+            self._pending = (args, kwargs)  # latest arguments win
+
+    def _due(self) -> float:
+        lim = self._limiter
+        if lim._window:
+            return self._anchor + lim._wait
+        due = self._last_call + lim._wait
+        if lim._max_wait is not None:
+            due = min(due, self._anchor + lim._max_wait)
+        return due
+
+    def _arm(self, d: Dispatcher, when: float) -> None:
+        self._timer = d.call_later(max(0.0, when - _clock(d)()), self._fire, d)
+
+    def _fire(self, d: Dispatcher) -> None:
+        self._timer = None
+        if self._d is not d or d.closed:
+            return
+        if self._ref is not None and self._ref() is None:
+            self._pending = None  # the instance is gone: nothing to call it on
+            return
+        now = _clock(d)()
+        if self._pending is not None and self._due() - now > _EPSILON:
+            self._arm(d, self._due())  # later calls moved the deadline
+            return
+        pending, self._pending = self._pending, None
+        if pending is None:
+            return  # the window closed with no call in it: idle again
+        if self._limiter._window:
+            self._anchor = now
+            self._arm(d, now + self._limiter._wait)
+        self._invoke(d, *pending)
+
+    def _cancel_main(self, d: Dispatcher) -> None:
+        if self._d is d:
+            self._reset()
+
+    def _flush_main(self, d: Dispatcher) -> None:
+        if self._d is not d or self._pending is None:
+            return
+        pending, self._pending = self._pending, None
+        timer, self._timer = self._timer, None
+        if timer is not None:
+            timer.cancel()
+        if self._limiter._window:
+            # The flushed call counts as this window's call: the rate limit still holds.
+            self._anchor = _clock(d)()
+            self._arm(d, self._anchor + self._limiter._wait)
+        self._invoke(d, *pending)
+
+    def _reset(self) -> None:
+        self._pending = None
+        timer, self._timer = self._timer, None
+        if timer is not None:
+            timer.cancel()
+
+    def _invoke(self, d: Dispatcher, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        fn = self._limiter._fn
+        if self._ref is not None:
+            instance = self._ref()
+            # A destroyed widget (Tk winfo_exists, Qt isValid) is skipped, not called:
+            # this replaces try/except around after() in widget code.
+            if instance is None or not d.backend.is_alive(instance):
+                self._reset()
+                return
+            args = (instance, *args)
+        try:
+            fn(*args, **kwargs)
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as exc:
+            d.report_error(exc, fn)
+
+
+class RateLimited(Generic[P]):
+    """A throttled or debounced function, as returned by :func:`throttle` / :func:`debounce`.
+
+    Call it like the wrapped function, from any thread; it returns ``None`` and the
+    wrapped function runs later (or now, on a leading edge), always on the main thread.
+    Positional and keyword arguments are both forwarded: the options were fixed at
+    decoration, so none of the function's own arguments can be taken for one.
+
+    On a class it is a descriptor: each instance gets its own state (two widgets never
+    share a throttle), held by the instance's identity and a weak reference, so a pending
+    call never keeps the instance alive; when the instance is collected, or its widget
+    destroyed (``backend.is_alive``), the pending call is dropped.
+    """
+
+    # Copied from the wrapped function by functools.update_wrapper.
+    __wrapped__: Callable[..., object]
+    __name__: str
+    __qualname__: str
+
+    def __init__(
+        self,
+        fn: Callable[P, object],
+        *,
+        kind: str,
+        wait: float,
+        max_wait: float | None,
+        leading: bool,
+        trailing: bool,
+        window: bool,
+        dispatcher: Dispatcher | None,
+    ) -> None:
+        if not callable(fn):
+            raise TypeError(f"{kind} can only decorate a callable, got {fn!r}")
+        functools.update_wrapper(self, fn)
+        self._fn = fn
+        self._name: str = getattr(fn, "__qualname__", None) or repr(fn)
+        self._kind = kind
+        self._wait = wait
+        self._max_wait = max_wait
+        self._leading = leading
+        self._trailing = trailing
+        self._window = window
+        self._lazy = LazyDispatcher(dispatcher)
+        self._gate = _Gate(self, None)
+        self._gates: dict[int, _Gate] = {}
+        self._gates_lock = threading.RLock()  # re-entrant: a weakref callback may run under it
+        self._owner: type | None = None
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._owner = owner
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> None:
+        """Request a call of the wrapped function; see the class docstring. Any thread.
+
+        Raises:
+            DispatcherClosed: the given dispatcher is closed.
+            NoBackendDetected: no dispatcher given and none can be found.
+
+        """
+        owner = self._owner
+        if owner is not None and args and isinstance(args[0], owner):
+            # Called through the class (Base.refresh(self) in a subclass): still per instance.
+            self._gate_for(args[0]).call(args[1:], kwargs)
+        else:
+            self._gate.call(args, kwargs)
+
+    @overload
+    def __get__(self, instance: None, owner: type | None = None) -> RateLimited[P]: ...
+
+    @overload
+    def __get__(
+        self: RateLimited[Concatenate[T, P2]], instance: T, owner: type | None = None
+    ) -> BoundRateLimited[P2]: ...
+
+    def __get__(self, instance: object, owner: type | None = None) -> Any:
+        if instance is None:
+            return self
+        return BoundRateLimited(self, instance, self._gate_for(instance))
+
+    def cancel(self) -> None:
+        """Drop the pending call and stop the timer; the next call starts afresh. Any thread.
+
+        From a worker it takes effect on the main thread, after the calls that worker made
+        before. A no-op when nothing is pending or after ``close()``.
+        """
+        self._gate.cancel()
+
+    def flush(self) -> None:
+        """Run the pending call now, on the main thread (from a worker: marshalled there).
+
+        A throttle then starts a new window from the flushed call. A no-op when nothing is
+        pending or after ``close()``.
+        """
+        self._gate.flush()
+
+    @property
+    def pending(self) -> bool:
+        """True while a call is waiting for its timer. Any thread (a snapshot).
+
+        A worker's call is marshalled first, so ``pending`` turns true once the main
+        thread has seen it. False after the dispatcher closed.
+        """
+        return self._gate.pending
+
+    def _gate_for(self, instance: object) -> _Gate:
+        key = id(instance)
+        gate = self._gates.get(key)
+        # Identity, not equality: two widgets that compare equal must not share a throttle,
+        # and unhashable instances work too (why this is not a WeakKeyDictionary).
+        if gate is not None and gate._ref is not None and gate._ref() is instance:
+            return gate
+        gates, lock = self._gates, self._gates_lock
+
+        def forget(ref: weakref.ref[Any]) -> None:
+            with lock:
+                old = gates.get(key)
+                if old is not None and old._ref is ref:
+                    del gates[key]
+
+        with lock:
+            gate = gates.get(key)
+            if gate is not None and gate._ref is not None and gate._ref() is instance:
+                return gate
+            try:
+                ref = weakref.ref(instance, forget)
+            except TypeError:
+                raise TypeError(
+                    f"{self._kind} on a method needs instances that support weak references; "
+                    f"{type(instance).__name__} does not (add '__weakref__' to its __slots__)"
+                ) from None
+            gate = gates[key] = _Gate(self, ref)
+            return gate
+
+    def __repr__(self) -> str:
+        return f"<{self._kind} {self._name} {self._describe()}>"
+
+    def _describe(self) -> str:
+        if self._kind == "throttle":
+            return f"interval={self._wait} leading={self._leading} trailing={self._trailing}"
+        return f"wait={self._wait} max_wait={self._max_wait}"
+
+
+class BoundRateLimited(Generic[P]):
+    """A throttled or debounced method bound to one instance (``widget.refresh``).
+
+    Calling it, ``cancel()``, ``flush()`` and ``pending`` act on that instance's own state;
+    see :class:`RateLimited`.
+    """
+
+    __slots__ = ("__self__", "_gate", "_limiter")
+
+    def __init__(self, limiter: RateLimited[Any], instance: object, gate: _Gate) -> None:
+        self._limiter = limiter
+        self.__self__ = instance
+        self._gate = gate
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> None:
+        """Request a call for this instance. Any thread; see :class:`RateLimited`."""
+        self._gate.call(args, kwargs)
+
+    def cancel(self) -> None:
+        """Drop this instance's pending call; see :meth:`RateLimited.cancel`."""
+        self._gate.cancel()
+
+    def flush(self) -> None:
+        """Run this instance's pending call now; see :meth:`RateLimited.flush`."""
+        self._gate.flush()
+
+    @property
+    def pending(self) -> bool:
+        """True while this instance has a call waiting; see :attr:`RateLimited.pending`."""
+        return self._gate.pending
+
+    @property
+    def __wrapped__(self) -> Callable[..., object]:
+        return self._limiter._fn
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, BoundRateLimited)
+            and other._gate is self._gate
+            and other._limiter is self._limiter
+        )
+
+    def __hash__(self) -> int:
+        return hash((id(self._limiter), id(self._gate)))
+
+    def __repr__(self) -> str:
+        lim = self._limiter
+        return f"<bound {lim._kind} {lim._name} of {self.__self__!r} {lim._describe()}>"
+
+
+def _seconds(name: str, value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        hint = "; give it a number, as in @throttle(0.1)" if callable(value) else ""
+        raise TypeError(f"{name} must be a number of seconds, got {value!r}{hint}")
+    if not 0 <= value < math.inf:  # also rejects NaN
+        raise ValueError(f"{name} must be a finite number of seconds >= 0, got {value!r}")
+    return float(value)
+
+
+def _flag(name: str, value: object) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return value
+
+
+def throttle(
+    interval: float,
+    leading: bool = True,
+    trailing: bool = True,
+    dispatcher: Dispatcher | None = None,
+) -> Callable[[Callable[P, object]], RateLimited[P]]:
+    """Decorator: call the function at most once per ``interval`` seconds.
+
+    ``leading=True`` runs the first call of a burst at once; ``trailing=True`` runs one
+    more call when the window ends, with the *latest* arguments received during it, and
+    opens a new window after it, so calls stay ``interval`` apart under a continuous
+    stream. Calls with no edge to run on are dropped.
+
+    The decorated function is a :class:`RateLimited`: callable from any thread (workers'
+    calls are marshalled to the main thread, in order), it always runs on the main thread,
+    returns ``None``, and has ``cancel()``, ``flush()`` and ``pending``. On methods the
+    state is per instance. Errors raised by the function go to the dispatcher's error
+    handler. Without ``dispatcher=`` the default dispatcher is resolved at the first call
+    (not at decoration) and again once it has closed. After the dispatcher closes,
+    pending calls are dropped; calling it on a closed given dispatcher raises
+    :class:`DispatcherClosed`.
+
+    Raises:
+        TypeError: ``interval`` is not a number (``@throttle`` without parentheses), a flag
+            is not a bool, or ``dispatcher`` is not a :class:`Dispatcher`.
+        ValueError: ``interval`` is negative or not finite, or both ``leading`` and
+            ``trailing`` are False (the function would never run).
+
+    """
+    wait = _seconds("interval", interval)
+    if not (_flag("leading", leading) | _flag("trailing", trailing)):
+        raise ValueError(
+            "throttle needs leading=True or trailing=True (or both); with leading=False and "
+            "trailing=False the function would never run"
+        )
+    LazyDispatcher(dispatcher)  # validate now, at the call site
+
+    def decorate(fn: Callable[P, object]) -> RateLimited[P]:
+        return RateLimited(
+            fn,
+            kind="throttle",
+            wait=wait,
+            max_wait=None,
+            leading=leading,
+            trailing=trailing,
+            window=True,
+            dispatcher=dispatcher,
+        )
+
+    return decorate
+
+
+def debounce(
+    wait: float,
+    max_wait: float | None = None,
+    dispatcher: Dispatcher | None = None,
+) -> Callable[[Callable[P, object]], RateLimited[P]]:
+    """Decorator: call the function once calls have stopped for ``wait`` seconds.
+
+    Each call restarts the quiet period; the function then runs once, with the latest
+    arguments. ``max_wait`` bounds the delay under a continuous stream: the pending call
+    runs at the latest ``max_wait`` seconds after the first call of the burst (so at least
+    that often); it must be ``>= wait``.
+
+    The decorated function is a :class:`RateLimited`: callable from any thread (workers'
+    calls are marshalled to the main thread, in order; the quiet period counts from when
+    the worker called), it always runs on the main thread, returns ``None``, and has
+    ``cancel()``, ``flush()`` and ``pending``. On methods the state is per instance.
+    Errors raised by the function go to the dispatcher's error handler. Without
+    ``dispatcher=`` the default dispatcher is resolved at the first call (not at
+    decoration) and again once it has closed. After the dispatcher closes, pending calls
+    are dropped; calling it on a closed given dispatcher raises :class:`DispatcherClosed`.
+
+    Raises:
+        TypeError: ``wait`` or ``max_wait`` is not a number (``@debounce`` without
+            parentheses), or ``dispatcher`` is not a :class:`Dispatcher`.
+        ValueError: ``wait`` or ``max_wait`` is negative or not finite, or ``max_wait``
+            is less than ``wait``.
+
+    """
+    quiet = _seconds("wait", wait)
+    cap = None if max_wait is None else _seconds("max_wait", max_wait)
+    if cap is not None and cap < quiet:
+        raise ValueError(
+            f"max_wait must be >= wait ({wait!r}), got max_wait={max_wait!r}: it caps how "
+            "long a call may be delayed, and wait alone already delays it longer"
+        )
+    LazyDispatcher(dispatcher)
+
+    def decorate(fn: Callable[P, object]) -> RateLimited[P]:
+        return RateLimited(
+            fn,
+            kind="debounce",
+            wait=quiet,
+            max_wait=cap,
+            leading=False,
+            trailing=True,
+            window=False,
+            dispatcher=dispatcher,
+        )
+
+    return decorate
