@@ -300,7 +300,13 @@ def _num(value: float) -> str:
 
 def _ratio(row: dict[str, Any], field: str) -> str:
     r = row.get("vs_naive", {}).get(field)
-    return f" x{r:.2f}" if r is not None else ""
+    if r is None:
+        return ""
+    if r >= 100:
+        return f" x{r:,.0f}"
+    if r >= 10:
+        return f" x{r:.1f}"
+    return f" x{r:.2f}" if r >= 0.01 else " x<0.01"
 
 
 def _cell(row: dict[str, Any], field: str, fmt: Callable[[float], str]) -> str:
