@@ -163,8 +163,35 @@ def stop_waiting(app: _ScenarioApp) -> None:
     app.stop()
 
 
+def embedded() -> None:
+    """Kivy's loop started embedded (as Kivy's own tests do): ``run_until`` runs whole frames."""
+    from kivy.base import EventLoop, runTouchApp, stopTouchApp
+
+    label = Label(text="embedded")
+    runTouchApp(label, embedded=True)
+    try:
+        d = ud.get_dispatcher("kivy")
+        flips: list[int] = []
+        Window.bind(on_flip=lambda *_: flips.append(1))
+        label.canvas.ask_update()
+        ran: list[int] = []
+        worker = threading.Thread(target=lambda: [d.call_soon(ran.append, i) for i in range(100)])
+        worker.start()
+        result["run_until"] = d.run_until(lambda: len(ran) == 100, 10)
+        worker.join(5)
+        result["painted_while_pumping"] = len(flips)
+        result["loop_status"] = EventLoop.status
+    finally:
+        stopTouchApp()
+    result["closed_after_stop"] = d.closed
+
+
 def main(name: str) -> None:
     """Run scenario ``name`` and print its result as JSON."""
+    if name == "embedded":
+        embedded()
+        print(json.dumps(result))
+        return
     app = _ScenarioApp({"marshal": marshal, "stop_waiting": stop_waiting}[name])
     result["detect_app_created"] = int(detect())
     app.run()

@@ -77,3 +77,11 @@ def test_stopping_the_app_releases_a_worker_waiting_in_call(display: str) -> Non
     assert r["closed_after_stop"]
     assert not r["app_alive_after_stop"]
     assert r["fresh_dispatcher_after_stop"]
+
+
+def test_run_until_in_an_embedded_kivy_loop_runs_whole_frames_with_paint(display: str) -> None:
+    r = run_scenario("embedded", display)
+    assert r["loop_status"] == "started"
+    assert r["run_until"]
+    assert r["painted_while_pumping"] >= 1, "process_events must run EventLoop.idle() frames"
+    assert r["closed_after_stop"]
