@@ -167,7 +167,7 @@ class KivyBackend:
     # ------------------------------------------------------------------ protocol
 
     def is_main_thread(self) -> bool:
-        """True on the thread that created this backend. Any thread; after close too."""
+        """True on the Kivy thread (see the class docstring). Any thread; after close too."""
         return threading.get_ident() == self._thread
 
     def post(self, fn: Callable[[], object]) -> None:
