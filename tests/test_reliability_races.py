@@ -401,3 +401,179 @@ def test_the_process_exits_when_closed_with_waiters_blocked_in_call() -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert "['closed', 'closed', 'closed', 'closed']" in proc.stdout
+
+
+# ----------------------------------------------------------------- pool
+
+
+def double(i: int) -> int:
+    return i * 2
+
+
+@pytest.mark.parametrize("cancel_pending", [False, True])
+def test_pool_shutdown_concurrent_with_submit_resolves_every_accepted_task(
+    virtual_dispatcher: Dispatcher, cancel_pending: bool
+) -> None:
+    for _ in range(4):
+        pool = ud.Pool(max_workers=4, dispatcher=virtual_dispatcher)
+        tasks: list[ud.Task] = []
+        refused: list[BaseException] = []
+        lock = threading.Lock()
+        go = threading.Barrier(THREADS + 1)
+
+        def submit_many() -> None:
+            go.wait(5)  # noqa: B023
+            for i in range(300):
+                try:
+                    task = pool.submit(double, i)  # noqa: B023
+                except RuntimeError as exc:
+                    with lock:  # noqa: B023
+                        refused.append(exc)  # noqa: B023
+                    return
+                with lock:  # noqa: B023
+                    tasks.append(task)  # noqa: B023
+
+        threads = [threading.Thread(target=submit_many) for _ in range(THREADS)]
+        for t in threads:
+            t.start()
+        go.wait(5)
+        closer = threading.Thread(
+            target=pool.shutdown, kwargs={"wait": True, "cancel_pending": cancel_pending}
+        )
+        closer.start()
+        for t in [*threads, closer]:
+            t.join(20)
+            assert not t.is_alive(), "submit() or shutdown() hung"
+        # shutdown(wait=True) returned: every accepted task has an outcome, exactly one.
+        for task in tasks:
+            assert task.done()
+            if task.cancelled():
+                assert task.state is ud.TaskState.CANCELLED
+                with pytest.raises(ud.TaskCancelled):
+                    task.result(0)
+            else:
+                assert task.state is ud.TaskState.DONE
+                assert task.result(0) % 2 == 0
+        s = pool.stats()
+        assert s.submitted == len(tasks)
+        assert s.completed + s.cancelled == len(tasks)
+        assert (s.queued, s.running, s.failed) == (0, 0, 0)
+        if not cancel_pending:
+            assert s.cancelled == 0
+        with pytest.raises(RuntimeError):
+            pool.submit(double, 1)
+        assert all("shut" in str(exc) for exc in refused)
+
+
+def test_cancel_racing_completion_gives_one_outcome_and_each_callback_once(
+    virtual_dispatcher: Dispatcher,
+) -> None:
+    d = virtual_dispatcher
+    n = 400
+
+    def work(i: int) -> int:
+        for _ in range(5):  # about 1 ms, stoppable at each step
+            ud.check_cancelled()
+            time.sleep(0.0002)
+        return i
+
+    pool = ud.Pool(max_workers=4, dispatcher=d)
+    done: list[list[int]] = [[] for _ in range(n)]
+    errors: list[list[BaseException]] = [[] for _ in range(n)]
+    finished: list[int] = [0] * n
+    tasks = []
+    for i in range(n):
+        task = pool.submit(work, i, on_done=done[i].append, on_error=errors[i].append)
+        task.add_done_callback(lambda _t, i=i: finished.__setitem__(i, finished[i] + 1))
+        tasks.append(task)
+    answers: list[list[bool]] = [[] for _ in range(n)]
+
+    def cancel_all() -> None:
+        # Sweep along the running front: once task k has started, cancel k-3, k and k+2,
+        # so cancel() meets finished, finishing, running and queued tasks alike.
+        for k in range(0, n, 5):
+            deadline = time.monotonic() + 5
+            while tasks[k].state is ud.TaskState.PENDING and time.monotonic() < deadline:
+                time.sleep(0)
+            for i in (k - 3, k, k + 2):
+                if not 0 <= i < n:
+                    continue
+                answers[i].append(tasks[i].cancel())
+                answers[i].append(tasks[i].cancel())  # idempotent: nothing changes
+
+    canceller = threading.Thread(target=cancel_all)
+    canceller.start()
+    wait_until(
+        d,
+        lambda: (
+            not canceller.is_alive() and all(len(done[i]) + len(errors[i]) == 1 for i in range(n))
+        ),
+        timeout=30,
+        what="every task's callback",
+    )
+    pool.shutdown(wait=True)
+    d.run_until(lambda: False, 0.05)  # a duplicate delivery would land now
+    for i, task in enumerate(tasks):
+        assert finished[i] == 1, f"task {i}: add_done_callback ran {finished[i]} times"
+        if task.cancelled():
+            # Exactly the first cancel() won. (A plain Future answers True again on a
+            # second cancel(); Task answers False: both leave the task cancelled.)
+            assert answers[i][0], f"task {i}: cancel() said {answers[i]}"
+            assert done[i] == []
+            assert len(errors[i]) == 1
+            assert isinstance(errors[i][0], ud.TaskCancelled)
+        else:
+            assert not any(answers[i]), f"task {i} finished but cancel() said {answers[i]}"
+            assert task.result(0) == i
+            assert (done[i], errors[i]) == ([i], [])
+    s = pool.stats()
+    assert s.completed + s.cancelled == n
+    assert s.completed == sum(1 for t in tasks if not t.cancelled())
+
+
+EXIT_WITH_POOL_WORKERS = """
+import threading, time, uidispatch as ud
+
+started = threading.Event()
+
+def cooperative():
+    started.set()
+    while True:
+        ud.check_cancelled()
+        time.sleep(0.01)
+
+def stubborn():  # never checks for cancellation
+    while True:
+        time.sleep(0.01)
+
+def progress():
+    while True:
+        yield 1
+        time.sleep(0.01)
+
+submit = {submit}
+running = [submit(cooperative), submit(stubborn), submit(progress)]
+queued = [submit(time.sleep, 30) for _ in range(10)]
+started.wait(10)
+print("leaving with", sum(not t.done() for t in running + queued), "tasks unfinished", flush=True)
+"""
+
+
+@pytest.mark.parametrize(
+    "submit",
+    [
+        pytest.param("ud.Pool(max_workers=3).submit", id="own-pool"),
+        pytest.param("ud.submit", id="default-pool"),
+    ],
+)
+def test_the_process_exits_with_pool_workers_still_running(submit: str) -> None:
+    src = textwrap.dedent(EXIT_WITH_POOL_WORKERS).format(submit=submit)
+    start = time.monotonic()
+    proc = subprocess.run(
+        [sys.executable, "-c", src], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "leaving with 13 tasks unfinished" in proc.stdout
+    assert "Traceback" not in proc.stderr
+    # Exit waits neither for the running loops nor for the queued 30 s sleeps.
+    assert time.monotonic() - start < 30
