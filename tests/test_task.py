@@ -111,9 +111,7 @@ def test_on_done_runs_once_on_the_main_thread(
     pool: ud.Pool, virtual_dispatcher: ud.Dispatcher
 ) -> None:
     calls: list[tuple[object, threading.Thread]] = []
-    task = pool.submit(
-        pow, 3, 3, on_done=lambda r: calls.append((r, threading.current_thread()))
-    )
+    task = pool.submit(pow, 3, 3, on_done=lambda r: calls.append((r, threading.current_thread())))
     task.result(WAIT)
     pump(virtual_dispatcher, lambda: calls)
     virtual_dispatcher.run_until(lambda: False, 0.05)
@@ -148,9 +146,7 @@ def test_on_error_gets_the_exception_on_the_main_thread(
     def boom() -> None:
         raise KeyError("missing")
 
-    pool.submit(
-        boom, on_error=lambda e: got.append((e, threading.current_thread() is main))
-    )
+    pool.submit(boom, on_error=lambda e: got.append((e, threading.current_thread() is main)))
     main = threading.current_thread()
     pump(virtual_dispatcher, lambda: got)
     assert isinstance(got[0][0], KeyError) and got[0][1]
@@ -508,9 +504,7 @@ def test_a_failure_nobody_looked_at_is_logged(
     assert any("nobody retrieved the exception" in r.getMessage() for r in caplog.records)
 
 
-def test_a_retrieved_failure_is_not_logged(
-    pool: ud.Pool, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_a_retrieved_failure_is_not_logged(pool: ud.Pool, caplog: pytest.LogCaptureFixture) -> None:
     task = pool.submit(int, "not a number")
     assert isinstance(task.exception(WAIT), ValueError)
     with caplog.at_level(logging.ERROR, logger="uidispatch"):

@@ -16,6 +16,7 @@ __all__ = [
     "check_priority",
     "check_retry_on",
     "check_seconds",
+    "check_submit",
     "default_workers",
     "workers_from_env",
 ]
@@ -102,3 +103,43 @@ def check_key(key: Any) -> Hashable:
     except TypeError:
         raise TypeError(f"key must be hashable, got {key!r}") from None
     return key  # type: ignore[no-any-return]
+
+
+def check_submit(
+    fn: object,
+    priority: Any,
+    timeout: Any,
+    retries: Any,
+    backoff: Any,
+    retry_on: Any,
+    key: Any,
+    ttl: Any,
+    *callbacks: object,
+) -> tuple[Priority, float | None, int, float, tuple[type[BaseException], ...], float | None]:
+    """Validate ``Pool.submit``'s options; return them normalized.
+
+    The defaults skip their checks: ``submit`` is a hot path.
+    """
+    if not callable(fn):
+        raise TypeError(f"fn must be callable, got {fn!r}")
+    if priority is not Priority.NORMAL:
+        priority = check_priority(priority)
+    if timeout is not None:
+        timeout = check_seconds("timeout", timeout, zero_ok=False)
+    if retries != 0 or retry_on is not Exception:
+        retries = check_count("retries", retries)
+        retry_on = check_retry_on(retry_on)
+    else:
+        retry_on = (Exception,)
+    if backoff != 0.1:
+        backoff = check_seconds("backoff", backoff, zero_ok=True)
+    if key is not None:
+        check_key(key)
+    if ttl is not None:
+        ttl = check_seconds("ttl", ttl, zero_ok=False)
+        if key is None:
+            raise ValueError(f"ttl={ttl!r} needs key=: the cached result is found by its key")
+    for what, cb in zip(("on_done", "on_error", "on_progress"), callbacks, strict=False):
+        if cb is not None and not callable(cb):
+            raise TypeError(f"{what} must be callable, got {cb!r}")
+    return priority, timeout, retries, backoff, retry_on, ttl

@@ -17,17 +17,16 @@ from ._cooldown import Cooldown
 from ._dispatcher import Dispatcher
 from ._options import (
     check_count,
-    check_key,
     check_max_workers,
-    check_priority,
-    check_retry_on,
     check_seconds,
+    check_submit,
     default_workers,
     workers_from_env,
 )
 from ._priority import Priority
 from ._runner import Job, Kind, kind_of
 from ._scheduler import Scheduler
+from ._singleflight import SingleFlight
 from ._task import Task, TaskState
 
 if TYPE_CHECKING:
@@ -154,7 +153,7 @@ class Pool(concurrent.futures.Executor):
             name=name,
         )
         self._lock = sched.lock
-        self._keyed: dict[Hashable, Task[Any]] = {}
+        self._keyed = SingleFlight()
         self._submitted = self._reused = 0
         self._completed = self._failed = self._cancelled = 0
         _live_pools.add(self)
@@ -246,30 +245,10 @@ class Pool(concurrent.futures.Executor):
             RuntimeError: after :meth:`shutdown`.
 
         """
-        if not callable(fn):
-            raise TypeError(f"fn must be callable, got {fn!r}")
-        if priority is not _NORMAL:
-            priority = check_priority(priority)
-        if timeout is not None:
-            timeout = check_seconds("timeout", timeout, zero_ok=False)
-        if retries != 0 or retry_on is not Exception:
-            retries = check_count("retries", retries)
-            retry_on = check_retry_on(retry_on)
-        if backoff != 0.1:
-            backoff = check_seconds("backoff", backoff, zero_ok=True)
-        if key is not None:
-            check_key(key)
-        if ttl is not None:
-            ttl = check_seconds("ttl", ttl, zero_ok=False)
-            if key is None:
-                raise ValueError(f"ttl={ttl!r} needs key=: the cached result is found by its key")
-        for what, cb in (
-            ("on_done", on_done),
-            ("on_error", on_error),
-            ("on_progress", on_progress),
-        ):
-            if cb is not None and not callable(cb):
-                raise TypeError(f"{what} must be callable, got {cb!r}")
+        callbacks = (on_done, on_error, on_progress)
+        priority, timeout, retries, backoff, retry_types, ttl = check_submit(
+            fn, priority, timeout, retries, backoff, retry_on, key, ttl, *callbacks
+        )
         kind = kind_of(fn)
         if self._executor is not None:
             if kind in (Kind.GENERATOR, Kind.ASYNCGEN):
@@ -281,7 +260,7 @@ class Pool(concurrent.futures.Executor):
         with self._lock:
             if self._sched.shutdown:
                 raise RuntimeError(f"cannot submit to {self!r}: it was shut down")
-            existing = self._find_keyed_locked(key) if key is not None else None
+            existing = self._keyed.find(key, self._sched.clock()) if key is not None else None
         if existing is None:
             task: Task[Any] = Task(
                 name=getattr(fn, "__qualname__", type(fn).__name__),
@@ -298,7 +277,7 @@ class Pool(concurrent.futures.Executor):
                 kind,
                 retries=retries,
                 backoff=backoff,
-                retry_on=retry_on if isinstance(retry_on, tuple) else (retry_on,),
+                retry_on=retry_types,
                 timeout=timeout,
                 ttl=ttl,
                 stamp=self._sched.clock(),
@@ -307,12 +286,10 @@ class Pool(concurrent.futures.Executor):
             with self._lock:
                 if self._sched.shutdown:
                     raise RuntimeError(f"cannot submit to {self!r}: it was shut down")
-                existing = self._find_keyed_locked(key) if key is not None else None
+                existing = self._keyed.find(key, self._sched.clock()) if key is not None else None
                 if existing is None:
                     if key is not None:
-                        if len(self._keyed) >= 1024:
-                            self._purge_keyed_locked()
-                        self._keyed[key] = task
+                        self._keyed.add(key, task, job.stamp)
                     self._submitted += 1
                     self._sched.enqueue_locked(job)
                     return task
@@ -434,39 +411,8 @@ class Pool(concurrent.futures.Executor):
                 self._cancelled += 1
             else:
                 self._failed += 1
-            key = task.key
-            if key is not None and self._keyed.get(key) is task:
-                if state is TaskState.DONE and job is not None and job.ttl is not None:
-                    job.expires = self._sched.clock() + job.ttl
-                else:
-                    del self._keyed[key]
+            self._keyed.resolved(task, self._sched.clock())
             self._sched.finish_if_quiet_locked()
-
-    # ------------------------------------------------------------------ scheduling
-
-    def _find_keyed_locked(self, key: Hashable) -> Task[Any] | None:
-        task = self._keyed.get(key)
-        if task is None:
-            return None
-        if not task._resolved:
-            return task
-        job: Job | None = task._job
-        if (
-            task._phase is TaskState.DONE
-            and job is not None
-            and job.expires is not None
-            and self._sched.clock() < job.expires
-        ):
-            return task
-        del self._keyed[key]
-        return None
-
-    def _purge_keyed_locked(self) -> None:
-        now = self._sched.clock()
-        for key, task in list(self._keyed.items()):
-            job = task._job
-            if task._resolved and (job is None or job.expires is None or now >= job.expires):
-                del self._keyed[key]
 
 
 def _attach(

@@ -9,8 +9,9 @@ import inspect
 from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any
 
+from ._context import _current
 from ._errors import TaskCancelled
-from ._task import Task, _current
+from ._task import Task
 
 if TYPE_CHECKING:
     from ._loopthread import LoopThread

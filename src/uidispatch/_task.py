@@ -1,10 +1,13 @@
-"""Task, TaskState, and the progress and cancellation context of running work."""
+"""Task and TaskState: background work as a Future whose callbacks run on the UI thread.
+
+The functions used inside a task (report_progress, cancelled, check_cancelled) live in
+``_context`` and are re-exported here.
+"""
 
 from __future__ import annotations
 
 import concurrent.futures
 import contextlib
-import contextvars
 import enum
 import itertools
 import logging
@@ -14,6 +17,7 @@ import weakref
 from collections.abc import Callable, Generator, Hashable
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from ._context import _current, cancelled, check_cancelled, report_progress
 from ._errors import DispatcherClosed, TaskCancelled, TaskTimeout
 from ._priority import Priority
 
@@ -26,9 +30,6 @@ T = TypeVar("T")
 logger = logging.getLogger("uidispatch")
 
 _ids = itertools.count(1)
-_current: contextvars.ContextVar[Task[Any] | None] = contextvars.ContextVar(
-    "uidispatch_current_task", default=None
-)
 _PROGRESS = "uidispatch.progress"
 _UNSET: Any = object()
 
@@ -456,51 +457,3 @@ def _run_hook(hook: Callable[[], object]) -> None:
         hook()
     except Exception:
         logger.exception("stopping a cancelled task: %r raised", hook)
-
-
-# ---------------------------------------------------------------------- inside a task
-
-
-def report_progress(value: object, message: str | None = None) -> None:
-    """Report progress from inside a task: ``on_progress(value, message)`` on the main thread.
-
-    Call it from the task's own thread (or coroutine). Reports are coalesced latest-wins,
-    so calling it in a tight loop is cheap and never floods the UI. After the task was
-    cancelled or timed out it does nothing. From a helper thread you started yourself,
-    use ``Task.current()`` in the task and call ``task.report_progress`` on it.
-
-    Raises:
-        RuntimeError: not inside a pool task (progress would have nowhere to go).
-
-    """
-    task = _current.get()
-    if task is None:
-        raise RuntimeError(
-            "report_progress() called outside a pool task; call it from the function "
-            "submitted to a Pool (from a thread you started, use task.report_progress() on "
-            "the task from uidispatch.Task.current())"
-        )
-    task.report_progress(value, message)
-
-
-def cancelled() -> bool:
-    """True when the task running in this thread (or coroutine) should stop.
-
-    That is, it was cancelled or ran past its ``timeout``. ``False`` outside a task, so
-    code shared with non-task callers can check it freely. Any thread.
-    """
-    task = _current.get()
-    return task is not None and task._resolved
-
-
-def check_cancelled() -> None:
-    """Raise :class:`~uidispatch.TaskCancelled` when the current task should stop.
-
-    The cooperative cancellation point for work running on a thread: call it between
-    steps. It raises for a task that was cancelled or timed out (the task has already
-    resolved; what the function raises afterwards is discarded). Outside a task it does
-    nothing.
-    """
-    task = _current.get()
-    if task is not None and task._resolved:
-        raise TaskCancelled(f"{task._label()} should stop: it was {task._phase.value}")

@@ -1,0 +1,64 @@
+"""Inside a task: which task runs here, its progress reports and cooperative cancellation."""
+
+from __future__ import annotations
+
+import contextvars
+from typing import TYPE_CHECKING, Any
+
+from ._errors import TaskCancelled
+
+if TYPE_CHECKING:
+    from ._task import Task
+
+__all__ = ["cancelled", "check_cancelled", "report_progress"]
+
+# A context variable, not a thread-local: coroutines sharing the pool's loop thread each
+# see their own task (every asyncio task runs in its own copy of the context).
+_current: contextvars.ContextVar[Task[Any] | None] = contextvars.ContextVar(
+    "uidispatch_current_task", default=None
+)
+
+
+def report_progress(value: object, message: str | None = None) -> None:
+    """Report progress from inside a task: ``on_progress(value, message)`` on the main thread.
+
+    Call it from the task's own thread (or coroutine). Reports are coalesced latest-wins,
+    so calling it in a tight loop is cheap and never floods the UI. After the task was
+    cancelled or timed out it does nothing. From a helper thread you started yourself,
+    use ``Task.current()`` in the task and call ``task.report_progress`` on it.
+
+    Raises:
+        RuntimeError: not inside a pool task (progress would have nowhere to go).
+
+    """
+    task = _current.get()
+    if task is None:
+        raise RuntimeError(
+            "report_progress() called outside a pool task; call it from the function "
+            "submitted to a Pool (from a thread you started, use task.report_progress() on "
+            "the task from uidispatch.Task.current())"
+        )
+    task.report_progress(value, message)
+
+
+def cancelled() -> bool:
+    """True when the task running in this thread (or coroutine) should stop.
+
+    That is, it was cancelled or ran past its ``timeout``. ``False`` outside a task, so
+    code shared with non-task callers can check it freely. Any thread.
+    """
+    task = _current.get()
+    return task is not None and task._resolved
+
+
+def check_cancelled() -> None:
+    """Raise :class:`~uidispatch.TaskCancelled` when the current task should stop.
+
+    The cooperative cancellation point for work running on a thread: call it between
+    steps. It raises for a task that was cancelled or timed out (the task has already
+    resolved; what the function raises afterwards is discarded). Outside a task it does
+    nothing.
+    """
+    task = _current.get()
+    if task is not None and task._resolved:
+        raise TaskCancelled(f"{task._label()} should stop: it was {task._phase.value}")
