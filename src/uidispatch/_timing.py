@@ -53,7 +53,7 @@ class _Gate:
     is re-armed lazily when it fires early rather than on every call.
     """
 
-    __slots__ = ("_anchor", "_d", "_last_call", "_limiter", "_pending", "_ref", "_timer")
+    __slots__ = ("_anchor", "_d", "_fast", "_last_call", "_limiter", "_pending", "_ref", "_timer")
 
     def __init__(self, limiter: RateLimited[Any], ref: weakref.ref[Any] | None) -> None:
         self._limiter = limiter
@@ -63,16 +63,27 @@ class _Gate:
         self._pending: _Pending | None = None
         self._last_call = 0.0
         self._anchor = 0.0
+        # (dispatcher, its clock, its is_main_thread), swapped as one tuple so a racing
+        # worker never pairs one dispatcher with another's clock. Calls come at input-event
+        # rates: this keeps a call to about a microsecond.
+        self._fast: tuple[Any, Callable[[], float], Callable[[], bool]] = (
+            None,
+            time.monotonic,
+            bool,
+        )
 
     # -------------------------------------------------------------- any thread
 
     def call(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         d = self._limiter._lazy.get()
+        fast = self._fast
+        if fast[0] is not d:
+            fast = self._fast = (d, _clock(d), d.backend.is_main_thread)
         if d.closed:
             raise DispatcherClosed(f"{self._limiter._name}() called on a closed dispatcher")
         # Read the clock in the caller's thread: a worker's call counts from when it was made.
-        t = _clock(d)()
-        if d.is_main_thread():
+        t = fast[1]()
+        if fast[2]():
             self._on_call(d, args, kwargs, t)
         else:
             d.call_soon(self._on_call, d, args, kwargs, t)
@@ -208,6 +219,12 @@ class RateLimited(Generic[P]):
     share a throttle), held by the instance's identity and a weak reference, so a pending
     call never keeps the instance alive; when the instance is collected, or its widget
     destroyed (``backend.is_alive``), the pending call is dropped.
+
+    An exception raised by the function goes to the dispatcher's error handler (never to
+    the caller that happened to trigger the edge). The default dispatcher is looked up at
+    the first call and again once it has closed. When the dispatcher closes, the pending
+    call is dropped with its timers; calling with a closed ``dispatcher=`` raises
+    :class:`DispatcherClosed`.
     """
 
     # Copied from the wrapped function by functools.update_wrapper.
@@ -253,6 +270,7 @@ class RateLimited(Generic[P]):
         Raises:
             DispatcherClosed: the given dispatcher is closed.
             NoBackendDetected: no dispatcher given and none can be found.
+            QueueFull: from a worker, when the queue is full with ``overflow="raise"``.
 
         """
         owner = self._owner
@@ -403,6 +421,15 @@ def _flag(name: str, value: object) -> bool:
     return value
 
 
+def _decorator(**config: Any) -> Callable[[Callable[P, object]], RateLimited[P]]:
+    LazyDispatcher(config["dispatcher"])  # a bad dispatcher= fails here, at decoration
+
+    def decorate(fn: Callable[P, object]) -> RateLimited[P]:
+        return RateLimited(fn, **config)
+
+    return decorate
+
+
 def throttle(
     interval: float,
     leading: bool = True,
@@ -412,18 +439,13 @@ def throttle(
     """Decorator: call the function at most once per ``interval`` seconds.
 
     ``leading=True`` runs the first call of a burst at once; ``trailing=True`` runs one
-    more call when the window ends, with the *latest* arguments received during it, and
-    opens a new window after it, so calls stay ``interval`` apart under a continuous
-    stream. Calls with no edge to run on are dropped.
+    more when the window ends, with the *latest* arguments received during it, and opens
+    a new window from it, so runs stay ``interval`` apart under a continuous stream.
+    Calls with no edge to run on are dropped.
 
-    The decorated function is a :class:`RateLimited`: callable from any thread (workers'
-    calls are marshalled to the main thread, in order), it always runs on the main thread,
-    returns ``None``, and has ``cancel()``, ``flush()`` and ``pending``. On methods the
-    state is per instance. Errors raised by the function go to the dispatcher's error
-    handler. Without ``dispatcher=`` the default dispatcher is resolved at the first call
-    (not at decoration) and again once it has closed. After the dispatcher closes,
-    pending calls are dropped; calling it on a closed given dispatcher raises
-    :class:`DispatcherClosed`.
+    Returns a :class:`RateLimited` (see it for threads, methods, errors, ``cancel()``,
+    ``flush()``, ``pending`` and closing). Without ``dispatcher=`` the default dispatcher
+    is resolved at the first call, not at decoration.
 
     Raises:
         TypeError: ``interval`` is not a number (``@throttle`` without parentheses), a flag
@@ -438,21 +460,15 @@ def throttle(
             "throttle needs leading=True or trailing=True (or both); with leading=False and "
             "trailing=False the function would never run"
         )
-    LazyDispatcher(dispatcher)  # validate now, at the call site
-
-    def decorate(fn: Callable[P, object]) -> RateLimited[P]:
-        return RateLimited(
-            fn,
-            kind="throttle",
-            wait=wait,
-            max_wait=None,
-            leading=leading,
-            trailing=trailing,
-            window=True,
-            dispatcher=dispatcher,
-        )
-
-    return decorate
+    return _decorator(
+        kind="throttle",
+        wait=wait,
+        max_wait=None,
+        leading=leading,
+        trailing=trailing,
+        window=True,
+        dispatcher=dispatcher,
+    )
 
 
 def debounce(
@@ -462,19 +478,14 @@ def debounce(
 ) -> Callable[[Callable[P, object]], RateLimited[P]]:
     """Decorator: call the function once calls have stopped for ``wait`` seconds.
 
-    Each call restarts the quiet period; the function then runs once, with the latest
-    arguments. ``max_wait`` bounds the delay under a continuous stream: the pending call
-    runs at the latest ``max_wait`` seconds after the first call of the burst (so at least
-    that often); it must be ``>= wait``.
+    Each call restarts the quiet period (counted from when the call was made, also in a
+    worker); the function then runs once, with the latest arguments. ``max_wait`` bounds
+    the delay under a continuous stream: the pending call runs at the latest ``max_wait``
+    seconds after the burst's first call, so at least that often.
 
-    The decorated function is a :class:`RateLimited`: callable from any thread (workers'
-    calls are marshalled to the main thread, in order; the quiet period counts from when
-    the worker called), it always runs on the main thread, returns ``None``, and has
-    ``cancel()``, ``flush()`` and ``pending``. On methods the state is per instance.
-    Errors raised by the function go to the dispatcher's error handler. Without
-    ``dispatcher=`` the default dispatcher is resolved at the first call (not at
-    decoration) and again once it has closed. After the dispatcher closes, pending calls
-    are dropped; calling it on a closed given dispatcher raises :class:`DispatcherClosed`.
+    Returns a :class:`RateLimited` (see it for threads, methods, errors, ``cancel()``,
+    ``flush()``, ``pending`` and closing). Without ``dispatcher=`` the default dispatcher
+    is resolved at the first call, not at decoration.
 
     Raises:
         TypeError: ``wait`` or ``max_wait`` is not a number (``@debounce`` without
@@ -490,18 +501,12 @@ def debounce(
             f"max_wait must be >= wait ({wait!r}), got max_wait={max_wait!r}: it caps how "
             "long a call may be delayed, and wait alone already delays it longer"
         )
-    LazyDispatcher(dispatcher)
-
-    def decorate(fn: Callable[P, object]) -> RateLimited[P]:
-        return RateLimited(
-            fn,
-            kind="debounce",
-            wait=quiet,
-            max_wait=cap,
-            leading=False,
-            trailing=True,
-            window=False,
-            dispatcher=dispatcher,
-        )
-
-    return decorate
+    return _decorator(
+        kind="debounce",
+        wait=quiet,
+        max_wait=cap,
+        leading=False,
+        trailing=True,
+        window=False,
+        dispatcher=dispatcher,
+    )
