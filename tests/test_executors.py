@@ -1,4 +1,4 @@
-"""executor=: work leaves the process (process pool, loky, Dask) while callbacks land on the UI thread.
+"""executor=: work leaves the process (process pool, loky, Dask); callbacks land on the UI thread.
 
 The functions sent out are builtins and stdlib functions, so every start method and
 serializer can find them in the worker process.
@@ -74,7 +74,8 @@ def test_results_and_errors_come_back_and_callbacks_run_on_the_main_thread(
         bad.result(WAIT)
     assert virtual_dispatcher.run_until(lambda: len(got) == 2, WAIT)
     assert sorted(got, key=str) == [("done", 42, True), ("error", ValueError, True)]
-    assert pool.stats().completed == 1 and pool.stats().failed == 1
+    assert pool.stats().completed == 1
+    assert pool.stats().failed == 1
     pool.shutdown(wait=True)
 
 
@@ -91,7 +92,7 @@ def test_retries_and_map_work_through_the_executor(
 ) -> None:
     pool = ud.Pool(dispatcher=virtual_dispatcher, executor=executor, max_workers=2)
     task = pool.submit(int, "nope", retries=1, backoff=0)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="invalid literal"):
         task.result(WAIT)
     assert pool.stats().retried == 1
     assert list(pool.map(pow, [2, 3], [3, 2], timeout=WAIT)) == [8, 9]
@@ -133,14 +134,14 @@ def test_progress_is_refused_with_a_clear_error(
     def gen() -> Iterator[int]:
         yield 1
 
-    with pytest.raises(TypeError, match="a generator function .* ProcessPoolExecutor"):
+    with pytest.raises(TypeError, match=r"a generator function .* ProcessPoolExecutor"):
         pool.submit(gen)
     with pytest.raises(
-        ValueError, match="on_progress= needs progress reports.*ProcessPoolExecutor"
+        ValueError, match=r"on_progress= needs progress reports.*ProcessPoolExecutor"
     ):
         pool.submit(abs, 1, on_progress=lambda v, m: None)
     task = pool.submit(abs, -1)
-    with pytest.raises(ValueError, match="progress and cooperative cancellation .* unavailable"):
+    with pytest.raises(ValueError, match=r"progress and cooperative cancellation .* unavailable"):
         task.on_progress(lambda v, m: None)
     assert task.result(WAIT) == 1
     pool.shutdown()

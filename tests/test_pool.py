@@ -71,7 +71,7 @@ def test_bad_uidispatch_workers_fails_at_construction(
     monkeypatch: pytest.MonkeyPatch, value: str
 ) -> None:
     monkeypatch.setenv("UIDISPATCH_WORKERS", value)
-    with pytest.raises(ValueError, match=f"UIDISPATCH_WORKERS must be .* got '{value}'"):
+    with pytest.raises(ValueError, match=rf"UIDISPATCH_WORKERS must be .* got '{value}'"):
         ud.Pool()
     with pytest.raises(ValueError, match="UIDISPATCH_WORKERS"):
         ud.Pool(max_workers=2)  # validated even when it would not be used
@@ -86,7 +86,7 @@ def test_bad_max_workers_is_named(value: object) -> None:
 def test_bad_constructor_arguments_are_named() -> None:
     with pytest.raises(TypeError, match="dispatcher must be a Dispatcher"):
         ud.Pool(dispatcher=42)  # type: ignore[arg-type]
-    with pytest.raises(TypeError, match="executor must be a concurrent.futures.Executor"):
+    with pytest.raises(TypeError, match=r"executor must be a concurrent\.futures\.Executor"):
         ud.Pool(executor="threads")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="max_errors must be an int >= 1, got 0"):
         ud.Pool(max_errors=0)
@@ -116,7 +116,8 @@ def test_a_backend_name_is_resolved_lazily_too(virtual_dispatcher: ud.Dispatcher
     got: list[int] = []
     pool.submit(abs, -4, on_done=got.append)
     d = ud.get_dispatcher("virtual")
-    assert d.run_until(lambda: got, WAIT) and got == [4]
+    assert d.run_until(lambda: got, WAIT)
+    assert got == [4]
     pool.shutdown()
 
 
@@ -129,7 +130,8 @@ def test_keyword_arguments_are_options_never_forwarded(pool: ud.Pool) -> None:
 
     task = pool.submit(f, 1, 2, key="k", priority=ud.Priority.HIGH)
     assert task.result(WAIT) == ((1, 2), {})
-    assert task.key == "k" and task.priority is ud.Priority.HIGH
+    assert task.key == "k"
+    assert task.priority is ud.Priority.HIGH
 
 
 @pytest.mark.parametrize(
@@ -345,7 +347,7 @@ def test_stats_count_what_happened(virtual_dispatcher: ud.Dispatcher) -> None:
     release.set()
     first.result(WAIT)
     queued[2].result(WAIT)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="invalid literal"):
         failing.result(WAIT)
     end = pool.stats()
     assert (end.completed, end.failed, end.cancelled, end.queued, end.running) == (3, 1, 1, 0, 0)
@@ -403,7 +405,9 @@ def test_shutdown_waits_for_running_and_queued_work(virtual_dispatcher: ud.Dispa
     second = pool.submit(abs, -1)
     assert started.wait(WAIT)
     pool.shutdown(wait=True)
-    assert first.done() and second.done() and second.result() == 1
+    assert first.done()
+    assert second.done()
+    assert second.result() == 1
     with pytest.raises(RuntimeError, match="it was shut down"):
         pool.submit(abs, 1)
     pool.shutdown()  # idempotent
@@ -433,7 +437,8 @@ def test_shutdown_cancel_pending_cancels_queued_and_backing_off_tasks(
     timer.start()
     pool.shutdown(wait=True, cancel_pending=True)
     timer.join()
-    assert queued.cancelled() and backing_off.cancelled()
+    assert queued.cancelled()
+    assert backing_off.cancelled()
     assert running.result() is None
     assert attempts == [1]
 
@@ -468,7 +473,8 @@ def test_pool_as_context_manager_shuts_down(
 
 
 def test_repr_names_the_pool_and_its_state(pool: ud.Pool) -> None:
-    assert "max_workers=4" in repr(pool) and "open" in repr(pool)
+    assert "max_workers=4" in repr(pool)
+    assert "open" in repr(pool)
     pool.shutdown()
     assert "shut down" in repr(pool)
 
@@ -481,7 +487,8 @@ def test_ud_submit_uses_a_lazily_created_default_pool(virtual_dispatcher: ud.Dis
     got: list[int] = []
     task = ud.submit(pow, 2, 6, on_done=got.append)
     assert task.result(WAIT) == 64
-    assert virtual_dispatcher.run_until(lambda: got, WAIT) and got == [64]
+    assert virtual_dispatcher.run_until(lambda: got, WAIT)
+    assert got == [64]
     default = _pool.default_pool()
     assert default is _pool.default_pool()
     default.shutdown()

@@ -99,7 +99,8 @@ def test_output_lines_stream_as_progress_and_on_output_and_the_result_holds_all(
         "no newline at end",
     ]
     assert ("oops", "stderr") in lines
-    assert len(batches) < 202 and threads == {True}
+    assert len(batches) < 202
+    assert threads == {True}
     assert len(progress) < 202  # coalesced: a status line, not a log
     assert progress[-1] in {("no newline at end", "stdout"), ("oops", "stderr")}
 
@@ -109,7 +110,8 @@ def test_merge_stderr_interleaves_into_stdout(pool: ud.Pool) -> None:
         script("import sys; print('a', flush=True); print('b', file=sys.stderr)"),
         merge_stderr=True,
     ).result(WAIT)
-    assert result.stdout.splitlines() == ["a", "b"] and result.stderr == ""
+    assert result.stdout.splitlines() == ["a", "b"]
+    assert result.stderr == ""
 
 
 def test_non_zero_exit_fails_with_called_process_error_unless_check_false(
@@ -118,7 +120,8 @@ def test_non_zero_exit_fails_with_called_process_error_unless_check_false(
     failing = script("import sys; print('bad'); sys.exit(3)")
     with pytest.raises(subprocess.CalledProcessError) as info:
         pool.run_command(failing).result(WAIT)
-    assert info.value.returncode == 3 and info.value.output == "bad\n"
+    assert info.value.returncode == 3
+    assert info.value.output == "bad\n"
     assert pool.run_command(failing, check=False).result(WAIT).returncode == 3
 
 
@@ -132,7 +135,8 @@ def test_cancel_terminates_the_whole_process_tree_and_reaps_it(pool: ud.Pool) ->
     shell, child = (int(p) for p in str(task.progress[0]).split())
     t0 = time.monotonic()
     assert task.cancel()
-    assert wait_gone(child) and wait_gone(shell)
+    assert wait_gone(child)
+    assert wait_gone(shell)
     pool.shutdown(wait=True)
     assert reaped(shell)
     assert time.monotonic() - t0 < 5
@@ -222,7 +226,8 @@ def test_interpreter_exit_stops_running_commands() -> None:
         import uidispatch as ud
         from uidispatch._subprocess import run_command
         pool = ud.Pool(max_workers=1)
-        task = run_command([{PY!r}, "-c", "import os, time; print(os.getpid(), flush=True); time.sleep(60)"], pool=pool)
+        child = "import os, time; print(os.getpid(), flush=True); time.sleep(60)"
+        task = run_command([{PY!r}, "-c", child], pool=pool)
         while task.progress is None:
             time.sleep(0.01)
         print(task.progress[0], flush=True)

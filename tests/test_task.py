@@ -41,14 +41,17 @@ def test_task_is_a_future_and_pool_an_executor(pool: ud.Pool) -> None:
     assert isinstance(pool, concurrent.futures.Executor)
     assert task.result(WAIT) == 1024
     assert task.state is ud.TaskState.DONE
-    assert task.done() and not task.cancelled() and not task.running()
+    assert task.done()
+    assert not task.cancelled()
+    assert not task.running()
     assert task.exception() is None
 
 
 def test_task_ids_are_unique_and_increasing(pool: ud.Pool) -> None:
     tasks = [pool.submit(abs, -i) for i in range(5)]
     ids = [t.id for t in tasks]
-    assert ids == sorted(ids) and len(set(ids)) == 5
+    assert ids == sorted(ids)
+    assert len(set(ids)) == 5
     assert f"#{tasks[0].id}" in repr(tasks[0])
 
 
@@ -62,7 +65,8 @@ def test_states_run_pending_running_done(pool: ud.Pool) -> None:
 
     task = pool.submit(work)
     assert started.wait(WAIT)
-    assert task.state is ud.TaskState.RUNNING and task.running()
+    assert task.state is ud.TaskState.RUNNING
+    assert task.running()
     release.set()
     assert task.result(WAIT) == "ok"
     assert task.state is ud.TaskState.DONE
@@ -71,7 +75,7 @@ def test_states_run_pending_running_done(pool: ud.Pool) -> None:
 def test_result_wait_timeout_raises_timeout_error_and_task_keeps_running(pool: ud.Pool) -> None:
     release = threading.Event()
     task = pool.submit(release.wait, WAIT)
-    with pytest.raises(TimeoutError, match="did not finish within timeout=0.01"):
+    with pytest.raises(TimeoutError, match=r"did not finish within timeout=0\.01"):
         task.result(timeout=0.01)
     with pytest.raises(concurrent.futures.TimeoutError):
         task.exception(timeout=0.01)
@@ -126,7 +130,7 @@ def test_callbacks_added_after_completion_still_run_exactly_once(
     ok = pool.submit(pow, 2, 5)
     bad = pool.submit(int, "x")
     ok.result(WAIT)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="invalid literal"):
         bad.result(WAIT)
     assert ok.on_done(done.append) is ok  # chaining
     ok.on_error(errors.append)  # never: it succeeded
@@ -135,7 +139,8 @@ def test_callbacks_added_after_completion_still_run_exactly_once(
     pump(virtual_dispatcher, lambda: done and errors)
     virtual_dispatcher.run_until(lambda: False, 0.05)
     assert done == [32]
-    assert len(errors) == 1 and isinstance(errors[0], ValueError)
+    assert len(errors) == 1
+    assert isinstance(errors[0], ValueError)
 
 
 def test_on_error_gets_the_exception_on_the_main_thread(
@@ -149,7 +154,8 @@ def test_on_error_gets_the_exception_on_the_main_thread(
     pool.submit(boom, on_error=lambda e: got.append((e, threading.current_thread() is main)))
     main = threading.current_thread()
     pump(virtual_dispatcher, lambda: got)
-    assert isinstance(got[0][0], KeyError) and got[0][1]
+    assert isinstance(got[0][0], KeyError)
+    assert got[0][1]
 
 
 def test_callback_errors_go_to_the_dispatcher_error_handler(
@@ -162,7 +168,8 @@ def test_callback_errors_go_to_the_dispatcher_error_handler(
     collector = virtual_dispatcher.error_handler
     pump(virtual_dispatcher, lambda: collector.errors)  # type: ignore[attr-defined]
     [exc] = collector.take()  # type: ignore[attr-defined]
-    assert isinstance(exc, RuntimeError) and "callback saw 4" in str(exc)
+    assert isinstance(exc, RuntimeError)
+    assert "callback saw 4" in str(exc)
 
 
 def test_callbacks_of_a_dead_owner_are_skipped(
@@ -261,8 +268,7 @@ def test_generator_yields_are_progress_and_return_is_result(
     got: list[tuple[object, object]] = []
 
     def gen(n: int) -> Iterator[int]:
-        for i in range(n):
-            yield i
+        yield from range(n)
         return "total"  # type: ignore[misc]
 
     release = threading.Event()
@@ -288,7 +294,9 @@ def test_cancelling_a_queued_task_means_it_never_runs(
     assert queued.state is ud.TaskState.PENDING
     assert queued.cancel() is True
     assert queued.cancel() is False  # already finished
-    assert queued.cancelled() and queued.done() and queued.state is ud.TaskState.CANCELLED
+    assert queued.cancelled()
+    assert queued.done()
+    assert queued.state is ud.TaskState.CANCELLED
     with pytest.raises(ud.TaskCancelled, match="was cancelled"):
         queued.result()
     with pytest.raises(concurrent.futures.CancelledError):
@@ -298,7 +306,8 @@ def test_cancelling_a_queued_task_means_it_never_runs(
     pool.shutdown(wait=True)
     pump(virtual_dispatcher, lambda: errors)
     assert ran == []
-    assert len(errors) == 1 and isinstance(errors[0], ud.TaskCancelled)
+    assert len(errors) == 1
+    assert isinstance(errors[0], ud.TaskCancelled)
     assert pool.stats().cancelled == 1
 
 
@@ -386,7 +395,8 @@ def test_concurrent_futures_wait_and_as_completed_include_cancelled_tasks(
     failing = pool.submit(int, "x")
     release.set()
     done, not_done = concurrent.futures.wait([blocker, queued, failing], timeout=WAIT)
-    assert done == {blocker, queued, failing} and not not_done
+    assert done == {blocker, queued, failing}
+    assert not not_done
     finished = list(concurrent.futures.as_completed([blocker, queued, failing], timeout=WAIT))
     assert set(finished) == {blocker, queued, failing}
     pool.shutdown()
@@ -402,7 +412,8 @@ def test_waiting_with_first_completed_wakes_on_a_cancel_from_another_thread(
         [task], timeout=WAIT, return_when=concurrent.futures.FIRST_COMPLETED
     )
     release.set()
-    assert done == {task} and task.cancelled()
+    assert done == {task}
+    assert task.cancelled()
 
 
 def test_asyncio_wrap_future_carries_results_errors_and_cancellation(pool: ud.Pool) -> None:
@@ -425,7 +436,9 @@ def test_asyncio_wrap_future_carries_results_errors_and_cancellation(pool: ud.Po
 
     ok, err, was_cancelled = asyncio.run(main())
     release.set()
-    assert ok == 16 and isinstance(err, ValueError) and was_cancelled
+    assert ok == 16
+    assert isinstance(err, ValueError)
+    assert was_cancelled
 
 
 def test_await_task_in_asyncio_returns_raises_and_cancels(pool: ud.Pool) -> None:
