@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import gc
 import threading
 import time
@@ -33,13 +34,15 @@ def test_posts_from_workers_and_the_gui_thread_run_once_each_in_order_on_the_gui
         out.append(i)
         threads_seen.add(threading.get_ident())
 
-    worker = threading.Thread(
-        target=lambda: [backend.post(lambda i=i: record(i)) for i in range(300)]
-    )
+    def produce() -> None:
+        for i in range(300):
+            backend.post(functools.partial(record, i))
+
+    worker = threading.Thread(target=produce)
     worker.start()
     worker.join()
     for i in range(300, 400):
-        backend.post(lambda i=i: record(i))
+        backend.post(functools.partial(record, i))
     _pump(backend, lambda: len(out) >= 400, "400 posts")
     backend.process_events(0.05)  # a post run twice would show now
     assert out == list(range(400))

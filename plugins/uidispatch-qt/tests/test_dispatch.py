@@ -163,15 +163,17 @@ def test_pool_on_done_and_on_progress_run_on_the_gui_thread(
             on_done=lambda r: seen.append(("done", r, threading.get_ident())),
             on_progress=lambda v, m: seen.append(("progress", v, threading.get_ident())),
         )
+        # The last progress report always arrives (latest wins), before or after done.
         qtbot.waitUntil(
-            lambda: any(kind == "done" for kind, _, _ in seen), timeout=int(WAIT * 1000)
+            lambda: ("done", 10, gui) in seen and ("progress", 4, gui) in seen,
+            timeout=int(WAIT * 1000),
         )
         assert task.result(WAIT) == 10
     finally:
         pool.shutdown(wait=True)
     assert ("done", 10, gui) in seen
     assert all(thread == gui for _, _, thread in seen)
-    progress = [v for kind, v, _ in seen if kind == "progress"]
+    progress = [int(str(v)) for kind, v, _ in seen if kind == "progress"]
     assert progress == sorted(progress)  # coalesced (latest wins) but never out of order
 
 

@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, TypeVar
 
 import pytest
-import qasync
+import qasync  # type: ignore[import-untyped]
 from conftest import WAIT
 
 import uidispatch as ud
@@ -30,7 +30,8 @@ def run_in_qasync(qapp: Any) -> Iterator[Callable[[Callable[[], Awaitable[T]]], 
     ud.use(None)
 
     def run(main: Callable[[], Awaitable[T]]) -> T:
-        return loop.run_until_complete(asyncio.wait_for(main(), WAIT))
+        result: T = loop.run_until_complete(asyncio.wait_for(main(), WAIT))
+        return result
 
     try:
         yield run
@@ -115,7 +116,7 @@ def test_qasync_exits_cleanly_while_workers_still_wait_in_call() -> None:
         import asyncio, json, os, threading, time
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
         from PySide6.QtWidgets import QApplication
-        import qasync
+        import qasync  # type: ignore[import-untyped]
         import uidispatch as ud
 
         app = QApplication([])

@@ -17,13 +17,19 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["PHASES", "run_child"]
+__all__ = ["PHASES", "phase_timeout", "run_child"]
 
 PHASES = ("thr1", "thr4", "post", "idle", "freeze", "wakeups")
 """Every phase, in the order a child runs them."""
 
-PHASE_TIMEOUT = 30.0
-"""Seconds one phase may take before its process is ended and the phase reported hung."""
+
+def phase_timeout(scale: float) -> float:
+    """Seconds one phase may take before its process is ended and the phase reported hung.
+
+    The slowest healthy phase (qasync's freeze, 100,000 calls at ~20,000/s) takes ~5 s.
+    """
+    return 5.0 + 15.0 * min(scale, 1.0)
+
 
 Post = Callable[[Callable[[Any], object], Any], object]
 
@@ -359,7 +365,7 @@ def run_child(variant: str, phases: list[str], scale: float) -> None:
     for phase in phases:
         print(f"phase {phase}", file=sys.stderr, flush=True)
         # A helper that deadlocks in native code must not stall the whole benchmark.
-        faulthandler.dump_traceback_later(PHASE_TIMEOUT, exit=True)
+        faulthandler.dump_traceback_later(phase_timeout(scale), exit=True)
         if phase == "thr1":
             result = _throughput(loop, post, n, 1)
         elif phase == "thr4":

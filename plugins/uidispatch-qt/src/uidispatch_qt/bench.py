@@ -23,7 +23,7 @@ import subprocess
 import sys
 from typing import Any
 
-from ._bench_child import PHASE_TIMEOUT, PHASES, run_child
+from ._bench_child import PHASES, phase_timeout, run_child
 
 __all__ = ["VARIANTS", "main", "run_benchmark"]
 
@@ -56,53 +56,51 @@ NOTES = [
     "2 shared cores: compare ratios within one run, not absolute numbers across runs",
 ]
 
+HUNG = "hung"
+
 # --------------------------------------------------------------------------- parent
 
 
-def _run_variant(variant: str, scale: float) -> dict[str, Any]:
-    """One fresh process (more after a crash): metrics, and the first error seen."""
+def _run_variant(
+    variant: str, scale: float, skip: set[str]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Run one variant's phases in a fresh process (another after each crash).
+
+    Returns the metrics and, per failed phase, why it failed. Phases in ``skip`` (hung
+    in an earlier run) are not run again.
+    """
     row: dict[str, Any] = {}
-    errors: list[str] = []
-    todo = list(PHASES)
+    failures: dict[str, str] = {}
+    todo = [p for p in PHASES if p not in skip]
     while todo:
-        cmd = [
-            sys.executable,
-            "-m",
-            "uidispatch_qt.bench",
-            "--child",
-            variant,
-            "--phases",
-            ",".join(todo),
-            "--scale",
-            str(scale),
-        ]
+        cmd = [sys.executable, "-m", "uidispatch_qt.bench", "--child", variant]
+        cmd += ["--phases", ",".join(todo), "--scale", str(scale)]
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
             out, err, code = proc.stdout, proc.stderr, proc.returncode
-        except subprocess.TimeoutExpired as exc:
+        except subprocess.TimeoutExpired as exc:  # a last resort: phases time themselves
             out = exc.stdout.decode() if isinstance(exc.stdout, bytes) else exc.stdout or ""
             err = exc.stderr.decode() if isinstance(exc.stderr, bytes) else exc.stderr or ""
             code = None
         for line in out.splitlines():
             result = json.loads(line)
-            todo.remove(result.pop("phase"))
+            phase = result.pop("phase")
+            todo.remove(phase)
             if "error" in result:
-                errors.append(result.pop("error"))
+                failures[phase] = result.pop("error")
             row.update(result)
         if todo:
-            current = [x.split()[1] for x in err.splitlines() if x.startswith("phase ")]
-            phase = current[-1] if current else todo[0]
+            started = [x.split()[1] for x in err.splitlines() if x.startswith("phase ")]
+            phase = started[-1] if started else todo[0]
             if code is None or "Timeout (0:" in err:
-                why = f"hung (over {PHASE_TIMEOUT:.0f} s)"
+                failures[phase] = HUNG
             elif code < 0:
-                why = f"crashed ({signal.Signals(-code).name})"
+                failures[phase] = f"crashed ({signal.Signals(-code).name})"
             else:
                 last = err.strip().splitlines()[-1:] or ["no output"]
-                why = f"failed (exit {code}: {last[0][:200]})"
-            errors.append(f"{phase}: {why}")
+                failures[phase] = f"failed (exit {code}: {last[0][:200]})"
             todo.remove(phase)
-    row["error"] = "; ".join(errors) or None
-    return row
+    return row, failures
 
 
 def run_benchmark(
@@ -114,12 +112,28 @@ def run_benchmark(
     """
     rows = []
     for variant in variants or list(VARIANTS):
-        results = [_run_variant(variant, scale) for _ in range(runs)]
+        results: list[dict[str, Any]] = []
+        failed: dict[str, list[str]] = {}
+        for _ in range(runs):
+            hung = {p for p, whys in failed.items() if HUNG in whys}
+            metrics, failures = _run_variant(variant, scale, hung)
+            results.append(metrics)
+            for phase, why in failures.items():
+                failed.setdefault(phase, []).append(why)
         row: dict[str, Any] = {"variant": variant, "kind": VARIANTS[variant]}
         for metric in METRICS:
             values = [r[metric] for r in results if r.get(metric) is not None]
             row[metric] = round(statistics.median(values), 2) if values else None
-        errors = sorted({r["error"] for r in results if r["error"]})
+        errors = []
+        for phase in PHASES:
+            if phase in failed:
+                whys = failed[phase]
+                counts = ", ".join(
+                    f"{why} in {whys.count(why)} of {runs} runs" for why in sorted(set(whys))
+                )
+                if HUNG in whys:
+                    counts += f" (over {phase_timeout(scale):.0f} s; not run again)"
+                errors.append(f"{phase}: {counts}")
         row["error"] = "; ".join(errors) or None
         rows.append(row)
     return {"backend": "qt", "rows": rows, "notes": [*NOTES, _versions()]}
