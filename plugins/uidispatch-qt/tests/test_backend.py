@@ -214,6 +214,36 @@ def test_close_is_idempotent_drops_posts_and_stops_timers(backend: QtBackend) ->
     assert backend.is_main_thread()  # still answers after close
 
 
+def test_close_from_a_worker_drops_posts_and_stops_timers_on_the_gui_thread(qapp: Any) -> None:
+    b = QtBackend(qapp)
+    out: list[str] = []
+    timer = b.call_later(0.03, lambda: out.append("timer"))
+    b.post(lambda: out.append("pending"))
+    closer = threading.Thread(target=b.close)
+    closer.start()
+    closer.join()
+    b.process_events(0.0)  # the GUI thread's turn that stops the timers
+    assert timer._timer is not None
+    assert not timer._timer.isActive()
+    guard = QtBackend(qapp)
+    try:
+        guard.call_later(0.06, lambda: out.append("guard"))
+        _pump(guard, lambda: out, "the guard timer")
+    finally:
+        guard.close()
+    assert out == ["guard"]
+
+
+def test_the_receiver_lives_as_long_as_the_application_not_the_backend(qapp: Any) -> None:
+    b = QtBackend(qapp)
+    receiver = b._receiver
+    b.close()
+    del b
+    gc.collect()
+    assert shiboken6.isValid(receiver)  # never deleted under a worker's postEvent
+    assert receiver.parent() is qapp
+
+
 def test_no_reference_cycle_keeps_a_closed_backend_alive(qapp: Any) -> None:
     b = QtBackend(qapp)
     ran: list[int] = []

@@ -21,7 +21,11 @@ post never blocks the worker and never starves the GUI's own timers, not its cos
   ``singleShot(1, ...)`` did as well (17 ms) but idles 1 ms per batch.
 
 ``call_later`` is a single-shot ``QTimer`` (``PreciseTimer``: a coarse timer may fire up to
-5% early) parented to the receiver, so closing the backend takes every timer with it.
+5% early) parented to the receiver, which ``close()`` stops.
+
+The receiver is a child of the application and is never deleted before it: deleting it
+while a worker is inside ``postEvent`` to it would be a use-after-free, and a parentless
+receiver would be deleted by whichever thread drops the last Python reference to it.
 ``is_alive`` is ``shiboken6.isValid``. ``on_app_closed`` listens to the application's
 ``aboutToQuit`` (``exec()`` returned: no loop will run our posts any more) and
 ``destroyed`` signals. The backend holds the application only weakly and the receiver holds
@@ -162,8 +166,11 @@ class QtBackend:
         self._receiver = receiver = _Receiver(self)
         if self._on_gui_thread():
             self._main_ident = threading.get_ident()
+            receiver.setParent(app)
         else:
             receiver.moveToThread(gui_thread)
+            # Only the GUI thread may parent it to the application: the first turn does.
+            QCoreApplication.postEvent(receiver, QEvent(_WAKE))
         direct = QtCore.Qt.ConnectionType.DirectConnection
         app.aboutToQuit.connect(receiver.app_closed, direct)
         app.destroyed.connect(receiver.app_closed, direct)
@@ -213,8 +220,14 @@ class QtBackend:
             zero.start()
 
     def _run_posts(self) -> None:
-        if self._main_ident is None:  # created on a worker: learn the GUI thread's ident
+        if self._main_ident is None:  # created on a worker: settle in on the GUI thread
             self._main_ident = threading.get_ident()
+            app = self._app()
+            if app is not None and self._receiver.parent() is None:
+                self._receiver.setParent(app)
+        if self._closed:  # closed from a worker: stop the timers here, on their thread
+            self._stop_timers()
+            return
         pending = self._pending
         # Only what was queued when this turn began: a post made while these run (the
         # drain re-posting itself) waits for a later turn.
@@ -293,8 +306,15 @@ class QtBackend:
         for fn in callbacks:
             fn()
 
+    def _stop_timers(self) -> None:
+        for timer in self._receiver.findChildren(QTimer):
+            timer.stop()
+
     def close(self) -> None:
-        """Drop pending posts, stop timers and release the receiver; idempotent. Any thread."""
+        """Drop pending posts, stop timers, stop listening to the app; idempotent. Any thread.
+
+        From a worker the timers stop on the GUI thread's next turn.
+        """
         if self._closed:
             return
         self._closed = True
@@ -309,8 +329,7 @@ class QtBackend:
                 with contextlib.suppress(RuntimeError, TypeError):  # gone with the app
                     signal.disconnect(receiver.app_closed)
         if self.is_main_thread():
-            for timer in receiver.findChildren(QTimer):
-                timer.stop()
-        # deleteLater is thread-safe; deleting now could pull the receiver out from under
-        # the drain that is calling close().
-        receiver.deleteLater()
+            self._stop_timers()
+        else:
+            with contextlib.suppress(RuntimeError):  # the app took the receiver with it
+                QCoreApplication.postEvent(receiver, QEvent(_WAKE))
