@@ -37,7 +37,7 @@ def loky_executor() -> Iterator[concurrent.futures.Executor]:
 def dask_executor() -> Iterator[concurrent.futures.Executor]:
     distributed = pytest.importorskip("distributed")
     cluster = distributed.LocalCluster(
-        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=":0"
     )
     client = distributed.Client(cluster)
     try:

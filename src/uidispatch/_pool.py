@@ -134,7 +134,7 @@ class Pool(concurrent.futures.Executor):
             size = env_workers or default_workers()
         if max_errors is not None:
             check_count("max_errors", max_errors, 1)
-        self._max = size
+        self._max = self._max_workers = size  # the second: ThreadPoolExecutor's name
         self._dispatcher: Dispatcher | None = (
             dispatcher if isinstance(dispatcher, Dispatcher) else None
         )
