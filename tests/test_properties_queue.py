@@ -7,10 +7,6 @@ dead or destroyed owners skipped and counted, ``max_pending`` with each overflow
 ``close()`` running or dropping what is pending, and, after every step,
 ``posted == executed + coalesced + dropped + pending`` with each counter equal to the
 model's.
-
-One known gap is kept out of the generated steps and pinned by its own strict xfail
-below: on the main thread, under ``overflow="block"`` with the queue full, a keyed post
-that would coalesce first drains the whole queue instead of merging in place.
 """
 
 from __future__ import annotations
@@ -154,9 +150,6 @@ class QueueMachine(RuleBasedStateMachine):
     )
     def post(self, lane: int, key: str | None, slot: int | None, child: int | None) -> None:
         m = self.model
-        full = m.max_pending is not None and m.pending >= m.max_pending
-        if full and m.overflow == "block" and key is not None and key in m.keyed:
-            return  # the known gap, pinned by the xfail at the end of this module
         entry_id = self.next_id
         self.next_id += 1
         owner = None if slot is None else (slot, self.generation[slot])
@@ -271,11 +264,6 @@ def test_coalescing_post_into_a_full_queue_drops_nothing_and_keeps_position(
     assert (s.coalesced, s.dropped) == (1, 0)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="MainQueue.push calls _main_thread_room() before looking up the key, so on the "
-    "main thread a keyed post that would coalesce into a full queue drains everything first",
-)
 def test_coalescing_post_on_the_main_thread_into_a_full_blocking_queue_merges_in_place(
     virtual_dispatcher: ud.Dispatcher,
 ) -> None:
