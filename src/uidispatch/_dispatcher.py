@@ -10,12 +10,19 @@ import time
 import weakref
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._errors import DispatcherClosed
 from ._priority import Priority
 from ._protocol import MainThreadDispatcher, TimerHandle
 from ._queue import _CLOSED, _OPEN, OVERFLOW_POLICIES, MainQueue, _Waiting
+
+if TYPE_CHECKING:
+    from typing import ParamSpec
+
+    from ._timing import RateLimited
+
+    P = ParamSpec("P")
 
 __all__ = ["DispatchStats", "Dispatcher"]
 
@@ -462,25 +469,51 @@ class Dispatcher:
 
     # ------------------------------------------------------------------ decorators
 
-    def main_thread(self, fn: Any = None, /, **options: Any) -> Any:
-        """:func:`uidispatch.main_thread` bound to this dispatcher."""
+    def main_thread(
+        self, fn: Any = None, /, *, wait: bool = False, timeout: float | None = None
+    ) -> Any:
+        """:func:`uidispatch.main_thread` bound to this dispatcher (same options)."""
         from ._main_thread import main_thread
 
-        if fn is None:
-            return main_thread(dispatcher=self, **options)
-        return main_thread(dispatcher=self, **options)(fn)
+        decorator = main_thread(wait=wait, timeout=timeout, dispatcher=self)
+        return decorator if fn is None else decorator(fn)
 
-    def throttle(self, interval: float, **options: Any) -> Any:
+    def throttle(
+        self, interval: float, leading: bool = True, trailing: bool = True
+    ) -> Callable[[Callable[P, object]], RateLimited[P]]:
         """:func:`uidispatch.throttle` bound to this dispatcher."""
         from ._timing import throttle
 
-        return throttle(interval, dispatcher=self, **options)
+        return throttle(interval, leading, trailing, dispatcher=self)
 
-    def debounce(self, wait: float, **options: Any) -> Any:
+    def debounce(
+        self, wait: float, max_wait: float | None = None
+    ) -> Callable[[Callable[P, object]], RateLimited[P]]:
         """:func:`uidispatch.debounce` bound to this dispatcher."""
         from ._timing import debounce
 
-        return debounce(wait, dispatcher=self, **options)
+        return debounce(wait, max_wait, dispatcher=self)
+
+    def _submit_future(
+        self,
+        fn: Callable[..., object],
+        args: tuple[Any, ...],
+        future: concurrent.futures.Future[Any],
+    ) -> None:
+        """Queue ``fn(*args)`` like :meth:`call`, settling ``future`` instead of waiting.
+
+        The drain sets the outcome; ``close()`` and ``drop_oldest`` fail the future, so a
+        worker never holds one that never completes.
+        """
+        if self._q.state:
+            raise DispatcherClosed(f"{_name(fn)}() called on a closed dispatcher")
+        entry = _Waiting(fn, args)
+        entry.future = future
+        self._q.push_waiting(entry)  # a close() that raced us fails the entry: never lost
+
+
+def _name(fn: object) -> str:
+    return getattr(fn, "__qualname__", None) or repr(fn)
 
 
 def _percentile(ordered: list[float], q: float) -> float:

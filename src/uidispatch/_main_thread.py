@@ -10,7 +10,6 @@ from typing import Any, Literal, ParamSpec, Protocol, TypeVar, overload
 
 from ._dispatcher import Dispatcher
 from ._errors import DispatcherClosed, UIDispatchError
-from ._queue import _Waiting
 
 __all__ = ["main_thread"]
 
@@ -105,13 +104,8 @@ def _submit(
     the Future, and ``close()`` / ``drop_oldest`` fail it (``DispatcherClosed`` /
     ``QueueFull``) instead of leaving a worker holding a Future that never completes.
     """
-    entry = _Waiting(call, args)
     future: _MainThreadFuture[R] = _MainThreadFuture(d, fn)
-    entry.future = future
-    q = d._q
-    if q.state:
-        raise DispatcherClosed(f"{_name(fn)}() called on a closed dispatcher")
-    q.push_waiting(entry)  # after close() raced us, this fails the entry: never lost
+    d._submit_future(call, args, future)
     return future
 
 
