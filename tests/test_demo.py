@@ -63,6 +63,29 @@ def test_selftest_screenshot_writes_a_png(tmp_path: Path) -> None:
     assert f"screenshot: {shot}" in proc.stdout
 
 
+@needs_tk
+def test_without_a_display_the_demo_explains_and_exits_1() -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    proc = subprocess.run(
+        [sys.executable, "-m", "uidispatch", "demo"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+    assert proc.returncode == 1
+    assert "demo: cannot open a window" in proc.stderr
+    assert "--selftest" in proc.stderr
+
+
+def test_without_the_tk_backend_the_demo_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(ud, "backends", dict)
+    assert main(["demo"]) == 1
+    assert "the tk backend is not installed; pip install uidispatch-tk" in capsys.readouterr().err
+
+
 def test_a_toolkit_without_a_demo_exits_2_naming_the_ones_that_exist(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
