@@ -93,7 +93,8 @@ def _tk(request: pytest.FixtureRequest) -> Iterator[ud.Dispatcher]:
         finally:
             d.close()
     finally:
-        root.destroy()
+        with contextlib.suppress(tkinter.TclError):  # a test may have destroyed it already
+            root.destroy()
         # Free the interpreter here, on the main thread: a Tk interpreter freed by the
         # collector on a worker thread aborts the process (Tcl_AsyncDelete).
         del root
