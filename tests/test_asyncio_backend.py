@@ -8,9 +8,17 @@ import threading
 import pytest
 
 import uidispatch as ud
+from uidispatch import _plugins
 from uidispatch.testing import wait_until
 
 
+@pytest.fixture
+def builtins_only() -> None:
+    """Detection among the built-ins alone: an imported toolkit ranks above asyncio."""
+    _plugins.reset_registry(_plugins.load_registry([]))
+
+
+@pytest.mark.usefixtures("builtins_only")
 def test_detected_inside_a_running_loop_and_marshals_from_threads() -> None:
     async def main() -> list[tuple[int, int]]:
         d = ud.get_dispatcher()
@@ -52,6 +60,7 @@ def test_call_from_a_worker_inside_a_running_loop() -> None:
     assert asyncio.run(main()) == threading.get_ident()
 
 
+@pytest.mark.usefixtures("builtins_only")
 def test_a_new_loop_binds_a_new_dispatcher() -> None:
     async def get() -> ud.Dispatcher:
         return ud.get_dispatcher()

@@ -103,6 +103,12 @@ class Dispatcher:
     """
 
     def __init__(self, backend: MainThreadDispatcher) -> None:
+        if not isinstance(backend, MainThreadDispatcher):
+            raise TypeError(
+                f"backend must implement uidispatch.MainThreadDispatcher (name, is_main_thread, "
+                f"post, call_later, is_alive, process_events, on_app_closed, close), "
+                f"got {backend!r}"
+            )
         self._backend = backend
         self._error_handler: ErrorHandler = _log_error
         self._lock = threading.Lock()
@@ -192,10 +198,11 @@ class Dispatcher:
         if priority is _NORMAL:  # Enum.__hash__ is a Python call: skip the dict lookup
             lane = self._normal_lane
         else:
-            try:
-                lane = self._lane_of[priority]
-            except (KeyError, TypeError):
-                raise _bad_priority(priority) from None
+            # bool and float compare equal to ints: only Priority members and ints pass.
+            found = self._lane_of.get(priority) if type(priority) in (Priority, int) else None
+            if found is None:
+                raise _bad_priority(priority)
+            lane = found
         if not callable(fn):
             raise TypeError(f"fn must be callable, got {fn!r}")
         if q.state:
@@ -429,6 +436,8 @@ class Dispatcher:
         pending calls run first, on the main thread (from a worker: in a final drain
         that the main loop runs soon, after which the backend is closed).
         """
+        if not isinstance(run_pending, bool):
+            raise TypeError(f"run_pending must be True or False, got {run_pending!r}")
         self._q.close(run_pending)
         if self._q.state == _CLOSED:
             self._finish_close()
