@@ -1,0 +1,510 @@
+"""``python -m uidispatch_tk.bench [--json] [--quick]``: the Tk backend's benchmark.
+
+Compares, in one run, uidispatch (``get_dispatcher("tk")`` + ``call_soon`` from workers)
+with the naive ``root.after(0, cb, arg)`` from the worker, the common ``queue.Queue`` plus
+``after(10)`` polling helper, and the pure-Python floor (a ``SimpleQueue`` whose main
+thread blocks in ``get``), on the workloads of BASELINES.md: throughput from 1 and 4
+producers, the producer's time per post, idle latency, the longest gap of a 10 ms ``after``
+timer during a 100,000-call flood, and idle wake-ups. Each callback is a bare
+``list.append``, so the numbers are transport costs.
+
+Each variant runs in a fresh process of this module (``--child``), three rounds (one with
+``--quick``), and each figure is the median of the rounds. ``--json`` prints one object
+``{"backend": "tk", "rows": [...], "notes": [...]}`` for ``python -m uidispatch bench``;
+without it, a table with ratios to the naive ``after(0)``. Progress goes to stderr.
+A Tk loop's wake-ups are counted as returns from ``Tcl_DoOneEvent`` (``dooneevent``): each
+is one event, timer or idle pass serviced.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import queue
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+__all__ = ["FIELDS", "KINDS", "Sizes", "main", "run"]
+
+FIELDS = (
+    "thr1",
+    "thr4",
+    "post_p50_us",
+    "post_p99_us",
+    "idle_p50_us",
+    "idle_p99_us",
+    "freeze_ms",
+    "idle_wakeups_per_s",
+)
+KINDS = {"uidispatch": "ours", "after0": "naive", "queue_poll": "helper", "floor": "floor"}
+"""Every variant, in table order, and its kind."""
+
+Fn = Callable[[Any], object]
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """How much work each measurement does."""
+
+    calls: int = 50_000
+    post_samples: int = 20_000
+    idle_samples: int = 200
+    flood: int = 100_000
+    idle_seconds: float = 1.0
+    rounds: int = 3
+
+
+FULL = Sizes()
+QUICK = Sizes(
+    calls=10_000, post_samples=5_000, idle_samples=50, flood=30_000, idle_seconds=0.3, rounds=1
+)
+
+
+def _pct(values: Sequence[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
+
+
+# ------------------------------------------------------------------------- variants
+
+
+class _Loop:
+    """One way of handing calls to the main thread, and the main loop that runs them."""
+
+    def post(self, fn: Fn, arg: Any) -> None:
+        """Worker side: have ``fn(arg)`` run on the main thread."""
+        raise NotImplementedError
+
+    def produce(self, fn: Fn, start: int, stop: int) -> None:
+        """Worker side: post ``fn(i)`` for ``i`` in ``range(start, stop)`` flat out."""
+        post = self.post
+        for i in range(start, stop):
+            post(fn, i)
+
+    def produce_timed(self, fn: Fn, n: int, times: list[int]) -> None:
+        """Worker side: post ``fn(i)`` ``n`` times, recording each post's duration in ns."""
+        post, pc, record = self.post, time.perf_counter_ns, times.append
+        for i in range(n):
+            t = pc()
+            post(fn, i)
+            record(pc() - t)
+
+    def run(self) -> None:
+        """Run the main loop until a callback calls :meth:`stop`."""
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        """End :meth:`run`; called on the main thread from a callback."""
+        raise NotImplementedError
+
+    def every(self, seconds: float, fn: Callable[[], object]) -> None:
+        """Call ``fn`` on the main thread every ``seconds`` while :meth:`run` runs."""
+        raise NotImplementedError
+
+    def idle_wakeups(self, seconds: float) -> float:
+        """Loop wake-ups per second with nothing posted."""
+        raise NotImplementedError
+
+
+class _TkLoop(_Loop):
+    def __init__(self) -> None:
+        import tkinter
+
+        from uidispatch.testing import ensure_display
+
+        ensure_display()
+        self.root = tkinter.Tk()
+        self.root.geometry("200x100")
+        self.root.update()
+        self._tick: str | None = None
+
+    def run(self) -> None:
+        self.root.mainloop()
+
+    def stop(self) -> None:
+        if self._tick is not None:  # a stray tick would count as an idle wake-up
+            self.root.after_cancel(self._tick)
+            self._tick = None
+        self.root.quit()
+
+    def every(self, seconds: float, fn: Callable[[], object]) -> None:
+        ms = round(seconds * 1000)
+
+        def tick() -> None:
+            fn()
+            self._tick = self.root.after(ms, tick)
+
+        self._tick = self.root.after(ms, tick)
+
+    def idle_wakeups(self, seconds: float) -> float:
+        import _tkinter
+
+        tkapp = self.root.tk
+        while tkapp.dooneevent(_tkinter.DONT_WAIT):
+            pass  # settle: what is pending now is not idle activity
+        stopped = [False]
+        tkapp.createtimerhandler(round(seconds * 1000), lambda: stopped.__setitem__(0, True))
+        count = 0
+        start = time.perf_counter()
+        while not stopped[0]:
+            tkapp.dooneevent(0)
+            count += 1
+        return (count - 1) / (time.perf_counter() - start)  # minus the stop timer itself
+
+
+class _Uidispatch(_TkLoop):
+    def __init__(self) -> None:
+        super().__init__()
+        import uidispatch as ud
+
+        self.dispatcher = ud.get_dispatcher("tk")  # the default root: what an app does
+
+    def post(self, fn: Fn, arg: Any) -> None:
+        self.dispatcher.call_soon(fn, arg)
+
+    # The hot loops call call_soon directly: a wrapper call per post would flatter the others.
+    def produce(self, fn: Fn, start: int, stop: int) -> None:
+        call_soon = self.dispatcher.call_soon
+        for i in range(start, stop):
+            call_soon(fn, i)
+
+    def produce_timed(self, fn: Fn, n: int, times: list[int]) -> None:
+        call_soon, pc, record = self.dispatcher.call_soon, time.perf_counter_ns, times.append
+        for i in range(n):
+            t = pc()
+            call_soon(fn, i)
+            record(pc() - t)
+
+
+class _After0(_TkLoop):
+    # mainloop() (in run) sets the flag that lets a worker's Tcl call through at all.
+    def post(self, fn: Fn, arg: Any) -> None:
+        self.root.after(0, fn, arg)
+
+
+class _Put(_Loop):
+    """Variants whose worker side is ``queue.put((fn, arg))``, inlined in the hot loops."""
+
+    queue: queue.Queue[tuple[Fn, Any]] | queue.SimpleQueue[tuple[Fn, Any]]
+
+    def post(self, fn: Fn, arg: Any) -> None:
+        self.queue.put((fn, arg))
+
+    def produce(self, fn: Fn, start: int, stop: int) -> None:
+        put = self.queue.put
+        for i in range(start, stop):
+            put((fn, i))
+
+    def produce_timed(self, fn: Fn, n: int, times: list[int]) -> None:
+        put, pc, record = self.queue.put, time.perf_counter_ns, times.append
+        for i in range(n):
+            t = pc()
+            put((fn, i))
+            record(pc() - t)
+
+
+class _QueuePoll(_Put, _TkLoop):
+    def __init__(self) -> None:
+        super().__init__()
+        self.queue = queue.Queue()
+        self.root.after(10, self._poll)
+
+    def _poll(self) -> None:
+        get = self.queue.get_nowait
+        try:
+            while True:
+                fn, arg = get()
+                fn(arg)
+        except queue.Empty:
+            pass
+        self.root.after(10, self._poll)
+
+
+class _Floor(_Put):
+    def __init__(self) -> None:
+        self.queue = queue.SimpleQueue()
+        self._stopped = False
+        self._tick: tuple[float, Callable[[], object]] | None = None
+
+    def stop(self) -> None:
+        self._stopped = True
+
+    def every(self, seconds: float, fn: Callable[[], object]) -> None:
+        self._tick = (seconds, fn)
+
+    def run(self) -> None:
+        self._stopped = False
+        get = self.queue.get
+        if self._tick is None:
+            while not self._stopped:
+                fn, arg = get()
+                fn(arg)
+            return
+        period, tick = self._tick
+        perf = time.perf_counter
+        due = perf() + period
+        while not self._stopped:
+            try:
+                fn, arg = get(timeout=max(0.0, due - perf()))
+                fn(arg)
+            except queue.Empty:
+                pass
+            if perf() >= due:
+                tick()
+                due = perf() + period
+        self._tick = None
+
+    def idle_wakeups(self, seconds: float) -> float:
+        try:  # the main thread blocks in get(): nothing but a put can wake it
+            self.queue.get(timeout=seconds)
+        except queue.Empty:
+            return 0.0
+        return 1 / seconds  # pragma: no cover - nothing puts
+
+
+VARIANTS: dict[str, Callable[[], _Loop]] = {
+    "uidispatch": _Uidispatch,
+    "after0": _After0,
+    "queue_poll": _QueuePoll,
+    "floor": _Floor,
+}
+
+# ------------------------------------------------------------------------- workloads
+
+
+def _start(target: Callable[..., object], *args: Any) -> threading.Thread:
+    thread = threading.Thread(target=target, args=args, daemon=True)
+    thread.start()
+    return thread
+
+
+def _throughput(loop: _Loop, calls: int, producers: int) -> float:
+    per = calls // producers
+    sink: list[int] = []
+    append = sink.append
+    go = threading.Event()
+    left = [producers]
+    end = [0.0]
+
+    def last(_: object) -> None:
+        left[0] -= 1  # main thread only
+        if not left[0]:
+            end[0] = time.perf_counter()
+            loop.stop()
+
+    def produce(base: int) -> None:
+        go.wait()
+        loop.produce(append, base, base + per)
+        loop.post(last, None)
+
+    threads = [_start(produce, k * per) for k in range(producers)]
+    start = time.perf_counter()
+    go.set()
+    loop.run()
+    for t in threads:
+        t.join()
+    if len(sink) != per * producers:
+        raise AssertionError(f"ran {len(sink)} callbacks, expected {per * producers}")
+    seen = [-1] * producers
+    for x in sink:
+        k = x // per
+        if x <= seen[k]:
+            raise AssertionError(f"producer {k}'s calls ran out of order or twice")
+        seen[k] = x
+    return per * producers / (end[0] - start)
+
+
+def _post_times(loop: _Loop, samples: int) -> tuple[float, float]:
+    times: list[int] = []
+    sink: list[int] = []
+
+    def produce() -> None:
+        loop.produce_timed(sink.append, samples, times)
+        loop.post(lambda _: loop.stop(), None)
+
+    thread = _start(produce)
+    loop.run()
+    thread.join()
+    return _pct(times, 0.50) / 1000, _pct(times, 0.99) / 1000
+
+
+def _idle_latency(loop: _Loop, samples: int) -> tuple[float, float]:
+    lat: list[float] = []
+    perf = time.perf_counter
+
+    def record(t: float) -> None:
+        lat.append(perf() - t)
+
+    def produce() -> None:
+        pause = threading.Event()
+        for _ in range(samples):
+            pause.wait(0.005)  # one post every 5 ms into an idle loop
+            loop.post(record, perf())
+        pause.wait(0.02)
+        loop.post(lambda _: loop.stop(), None)
+
+    thread = _start(produce)
+    loop.run()
+    thread.join()
+    return _pct(lat, 0.50) * 1e6, _pct(lat, 0.99) * 1e6
+
+
+def _freeze(loop: _Loop, flood: int) -> float:
+    sink: list[int] = []
+    ticks: list[float] = []
+    go = threading.Event()
+    end = [0.0]
+
+    def tick() -> None:
+        ticks.append(time.perf_counter())
+        if len(ticks) == 2:
+            go.set()  # the timer runs: start the flood
+
+    def finish(_: object) -> None:
+        end[0] = time.perf_counter()
+        loop.stop()
+
+    def produce() -> None:
+        go.wait()
+        loop.produce(sink.append, 0, flood)
+        loop.post(finish, None)
+
+    thread = _start(produce)
+    loop.every(0.010, tick)
+    loop.run()
+    thread.join()
+    marks = [*ticks[1:], end[0]]  # from the tick that started the flood to its last call
+    return max(b - a for a, b in itertools.pairwise(marks)) * 1000
+
+
+def _child(name: str, sizes: Sizes) -> dict[str, float]:
+    """One round of every workload for one variant, in this process."""
+    out: dict[str, float] = {}
+    loop = VARIANTS[name]()
+    out["thr1"] = _throughput(loop, sizes.calls, 1)
+    out["thr4"] = _throughput(loop, sizes.calls, 4)
+    out["post_p50_us"], out["post_p99_us"] = _post_times(loop, sizes.post_samples)
+    out["idle_p50_us"], out["idle_p99_us"] = _idle_latency(loop, sizes.idle_samples)
+    out["freeze_ms"] = _freeze(loop, sizes.flood)
+    out["idle_wakeups_per_s"] = loop.idle_wakeups(sizes.idle_seconds)
+    return out
+
+
+# ------------------------------------------------------------------------- driver
+
+
+def _round(name: str, sizes: Sizes, timeout: float) -> dict[str, float]:
+    cmd = [sys.executable, "-m", "uidispatch_tk.bench", "--child", name]
+    cmd += ["--sizes", json.dumps(asdict(sizes))]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+    if proc.returncode != 0:
+        tail = (proc.stderr.strip().splitlines() or [f"exit status {proc.returncode}"])[-1]
+        raise RuntimeError(f"{name} exited with status {proc.returncode}: {tail}")
+    result: dict[str, float] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return result
+
+
+def _notes(sizes: Sizes) -> list[str]:
+    notes = [
+        f"python {sys.version.split()[0]} on {sys.platform}, {os.cpu_count()} cpus; "
+        f"medians of {sizes.rounds} round(s), each variant in a fresh process",
+        f"thr: {sizes.calls:,} calls from 1 worker or 4 x {sizes.calls // 4:,}; freeze: longest "
+        f"gap of a 10 ms after() timer during {sizes.flood:,} calls; idle wake-ups: returns "
+        "from Tcl_DoOneEvent with nothing posted",
+        "after0 blocks the worker on every post until the Tk thread runs it (_tkinter "
+        "marshals a worker's Tcl call); queue_poll drains everything per 10 ms poll",
+    ]
+    try:
+        import tkinter
+
+        tcl = tkinter.Tcl()
+        threaded = tcl.eval("set tcl_platform(threaded)")
+        notes.append(f"Tcl/Tk {tcl.eval('info patchlevel')}, threaded={threaded}")
+    except Exception as exc:  # pragma: no cover - no Tcl here
+        notes.append(f"Tcl unavailable: {exc}")
+    return notes
+
+
+def run(
+    sizes: Sizes = FULL,
+    variants: Sequence[str] = tuple(KINDS),
+    progress: Callable[[str], object] | None = None,
+    timeout: float = 300.0,
+) -> dict[str, Any]:
+    """Measure ``variants`` and return ``{"backend": "tk", "rows": [...], "notes": [...]}``."""
+    rows = []
+    for name in variants:
+        rounds: list[dict[str, float]] = []
+        error: str | None = None
+        for i in range(sizes.rounds):
+            if progress is not None:
+                progress(f"{name} round {i + 1}/{sizes.rounds}")
+            try:
+                rounds.append(_round(name, sizes, timeout))
+            except Exception as exc:
+                error = f"{type(exc).__name__}: {exc}"
+                break
+        row: dict[str, Any] = {"variant": name, "kind": KINDS[name]}
+        for field in FIELDS:
+            values = [r[field] for r in rounds if field in r]
+            row[field] = statistics.median(values) if values and error is None else None
+        row["error"] = error
+        rows.append(row)
+    return {"backend": "tk", "rows": rows, "notes": _notes(sizes)}
+
+
+def _table(result: dict[str, Any]) -> str:
+    rows = result["rows"]
+    naive = next((r for r in rows if r["kind"] == "naive" and r["error"] is None), None)
+    lines = [f"{'variant':<12}" + "".join(f"{f:>20}" for f in FIELDS)]
+    for row in rows:
+        if row["error"]:
+            lines.append(f"{row['variant']:<12}  error: {row['error']}")
+            continue
+        cells = []
+        for field in FIELDS:
+            value = row[field]
+            base = naive[field] if naive is not None else None
+            ratio = f" ({value / base:.2f}x)" if base else ""
+            cells.append(f"{value:>12,.1f}{ratio:>8}")
+        lines.append(f"{row['variant']:<12}" + "".join(cells))
+    lines += ["", "ratios are to the naive after0 row", *result["notes"]]
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line entry point; returns the exit status."""
+    parser = argparse.ArgumentParser(prog="python -m uidispatch_tk.bench")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--quick", action="store_true", help="small sizes, one round")
+    parser.add_argument("--variants", default=",".join(KINDS), help="comma-separated subset")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--sizes", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        sizes = Sizes(**json.loads(args.sizes)) if args.sizes else FULL
+        print(json.dumps(_child(args.child, sizes)))
+        return 0
+    variants = [v.strip() for v in args.variants.split(",") if v.strip()]
+    unknown = [v for v in variants if v not in KINDS]
+    if unknown:
+        parser.error(f"unknown variant(s) {', '.join(unknown)}; known: {', '.join(KINDS)}")
+    result = run(
+        QUICK if args.quick else FULL,
+        variants,
+        progress=lambda msg: print(f"tk bench: {msg}", file=sys.stderr, flush=True),
+    )
+    print(json.dumps(result) if args.json else _table(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,49 @@
+"""The benchmark's code path produces well-formed rows (tiny sizes: not a timing test)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from uidispatch_tk import bench
+
+TINY = bench.Sizes(
+    calls=400, post_samples=200, idle_samples=5, flood=400, idle_seconds=0.05, rounds=1
+)
+
+
+def test_bench_rows_have_the_shape_the_uidispatch_bench_merges() -> None:
+    result = bench.run(TINY, timeout=120)
+    json.dumps(result)  # one JSON object
+    assert result["backend"] == "tk"
+    assert [r["variant"] for r in result["rows"]] == list(bench.KINDS)
+    for row in result["rows"]:
+        assert row["error"] is None, row
+        assert row["kind"] == bench.KINDS[row["variant"]]
+        assert set(row) == {"variant", "kind", "error", *bench.FIELDS}
+        for field in bench.FIELDS:
+            assert isinstance(row[field], float), (row["variant"], field)
+            assert row[field] >= 0
+    rows = {r["variant"]: r for r in result["rows"]}
+    assert rows["uidispatch"]["idle_wakeups_per_s"] == 0.0
+    assert rows["queue_poll"]["idle_wakeups_per_s"] > 0  # it polls: the contrast we measure
+    assert all(isinstance(note, str) for note in result["notes"])
+
+
+def test_bench_reports_a_failing_variant_as_an_error_row(monkeypatch: pytest.MonkeyPatch) -> None:
+    def crash(name: str, sizes: bench.Sizes, timeout: float) -> dict[str, float]:
+        raise RuntimeError(f"{name} exited with status -11: Segmentation fault")
+
+    monkeypatch.setattr(bench, "_round", crash)
+    result = bench.run(TINY, variants=["after0"])
+    (row,) = result["rows"]
+    assert row["error"] == "RuntimeError: after0 exited with status -11: Segmentation fault"
+    assert all(row[field] is None for field in bench.FIELDS)
+
+
+def test_bench_rejects_an_unknown_variant(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        bench.main(["--variants", "uidispatch,nope"])
+    assert "unknown variant(s) nope; known: uidispatch, after0, queue_poll, floor" in (
+        capsys.readouterr().err
+    )
