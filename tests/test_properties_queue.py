@@ -19,7 +19,13 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+)
 
 import uidispatch as ud
 from uidispatch._backends._virtual import VirtualBackend
@@ -142,13 +148,31 @@ class QueueMachine(RuleBasedStateMachine):
 
         return run
 
-    @rule(
-        lane=st.integers(0, len(PRIORITIES) - 1),
-        key=st.sampled_from(KEYS),
-        slot=st.none() | st.integers(0, SLOTS - 1),
-        child=st.none() | st.integers(0, len(PRIORITIES) - 1),
+    POST = st.tuples(
+        st.integers(0, len(PRIORITIES) - 1),  # lane
+        st.sampled_from(KEYS),
+        st.none() | st.integers(0, SLOTS - 1),  # owner slot
+        st.none() | st.integers(0, len(PRIORITIES) - 1),  # priority of a posted child
     )
-    def post(self, lane: int, key: str | None, slot: int | None, child: int | None) -> None:
+
+    @initialize(
+        max_pending=st.none() | st.integers(1, 6),
+        overflow=st.sampled_from(["block", "drop_oldest", "raise"]),
+    )
+    def start_configured(self, max_pending: int | None, overflow: str) -> None:
+        self.configure(max_pending, overflow)
+
+    @rule(post=POST)
+    def post(self, post: tuple[int, str | None, int | None, int | None]) -> None:
+        self._post(*post)
+
+    @rule(posts=st.lists(POST, min_size=2, max_size=10))
+    def post_a_burst(self, posts: list[tuple[int, str | None, int | None, int | None]]) -> None:
+        # Bursts fill the lanes and reach the bound far more often than single posts.
+        for post in posts:
+            self._post(*post)
+
+    def _post(self, lane: int, key: str | None, slot: int | None, child: int | None) -> None:
         m = self.model
         entry_id = self.next_id
         self.next_id += 1
