@@ -257,10 +257,12 @@ class Pool(concurrent.futures.Executor):
                 raise ValueError(self._no_progress_message("on_progress="))
         if on_done is not None or on_error is not None or on_progress is not None:
             self._try_dispatcher()
-        with self._lock:
-            if self._sched.shutdown:
-                raise RuntimeError(f"cannot submit to {self!r}: it was shut down")
-            existing = self._keyed.find(key, self._sched.clock()) if key is not None else None
+        existing = None
+        if self._sched.shutdown:
+            raise RuntimeError(f"cannot submit to {self!r}: it was shut down")
+        if key is not None:
+            with self._lock:
+                existing = self._keyed.find(key, self._sched.clock())
         if existing is None:
             task: Task[Any] = Task(
                 name=getattr(fn, "__qualname__", type(fn).__name__),

@@ -110,10 +110,14 @@ class Scheduler:
         queued = self.ready + self.delayed
         if queued > self.max_queued:
             self.max_queued = queued
-        self.kick_locked()
+        self.kick_locked(1)
 
-    def kick_locked(self) -> None:
-        """Make sure enough workers are awake (or started) for the jobs that may start."""
+    def kick_locked(self, new: int = 0) -> None:
+        """Make sure enough workers are awake (or started) for the jobs that may start.
+
+        ``new``: only that many jobs just arrived, so wake only that many workers (one
+        wake-up per job, never the whole pool per job).
+        """
         if not self.ready or (not self.shutdown and self.cooldown.paused(self.clock())):
             return
         startable = min(self.ready, self.max - self.active)
@@ -129,7 +133,7 @@ class Scheduler:
                 self.nthreads += 1
                 self.threads.append(thread)
                 thread.start()
-        self.work.notify(startable)
+        self.work.notify(min(new, startable) if new else startable)
 
     def take_locked(self) -> Job | None:
         if not self.ready or self.active >= self.max:
