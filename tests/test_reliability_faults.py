@@ -189,6 +189,47 @@ def test_callback_whose_error_handler_escapes_is_still_counted_executed(
     assert (s.posted, s.executed) == (2, 2)
 
 
+@pytest.mark.parametrize("make", RAISED)
+def test_pool_task_and_callback_raising_are_delivered_and_later_callbacks_run(
+    virtual_dispatcher: Dispatcher, make: Callable[[], BaseException]
+) -> None:
+    # Work that raises fails its task (on_error gets the exception); a main-thread
+    # callback that raises goes to the dispatcher's error handler, counted, and the
+    # callbacks after it still run.
+    d = virtual_dispatcher
+    pool = ud.Pool(max_workers=2, dispatcher=d)
+    exc = make()
+    failures: list[BaseException] = []
+    results: list[int] = []
+
+    def work_raises() -> None:
+        raise exc
+
+    def callback_raises(result: int) -> None:
+        raise exc
+
+    try:
+        failed = pool.submit(work_raises, on_error=failures.append)
+        tasks = [
+            pool.submit(int, i, on_done=callback_raises if i % 2 else results.append)
+            for i in range(10)
+        ]
+        wait_until(
+            d,
+            lambda: failures and len(results) == 5 and d.stats().errors == 5,
+            what="the callbacks",
+        )
+    finally:
+        pool.shutdown(wait=True)
+    assert failed.state is ud.TaskState.FAILED
+    assert failures == [exc]
+    assert sorted(results) == [0, 2, 4, 6, 8]
+    assert all(t.state is ud.TaskState.DONE for t in tasks)
+    assert d.error_handler.take() == [exc] * 5  # type: ignore[attr-defined]
+    s = pool.stats()
+    assert (s.completed, s.failed) == (10, 1)
+
+
 # ----------------------------------------------------------------- re-entrancy
 
 
