@@ -6,6 +6,10 @@ import asyncio
 import concurrent.futures
 import gc
 import logging
+import os
+import subprocess
+import sys
+import textwrap
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -484,21 +488,42 @@ def test_run_in_executor_and_map_use_the_pool(pool: ud.Pool) -> None:
     assert list(pool.map(pow, [1, 2, 3], [2, 2, 2], timeout=WAIT)) == [1, 4, 9]
 
 
-def test_await_task_in_qasync(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
-    qasync = pytest.importorskip("qasync")
-    qt = pytest.importorskip("PySide6.QtWidgets")
-    app = qt.QApplication.instance() or qt.QApplication([])
-    pool = ud.Pool(max_workers=2)
-    try:
+def test_await_task_in_qasync() -> None:
+    pytest.importorskip("qasync")
+    pytest.importorskip("PySide6.QtWidgets")
+    # In a child process: a QApplication here would change backend detection for the
+    # tests that run after this one.
+    code = textwrap.dedent(
+        """
+        import qasync
+        from PySide6.QtWidgets import QApplication
+        import uidispatch as ud
+
+        app = QApplication([])
+        pool = ud.Pool(max_workers=2)
+
+        async def main():
+            return await pool.submit(pow, 5, 2)
+
         loop = qasync.QEventLoop(app)
         try:
-            result = loop.run_until_complete(_await(pool.submit(pow, 5, 2)))
+            print(loop.run_until_complete(main()))
         finally:
             loop.close()
-        assert result == 25
-    finally:
-        pool.shutdown()
+            pool.shutdown()
+        """
+    )
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "25"
 
 
 # ---------------------------------------------------------------------- unretrieved failures
