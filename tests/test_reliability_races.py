@@ -8,6 +8,7 @@ hit; the accounting is checked against counts kept by the producers themselves, 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import subprocess
 import sys
@@ -137,7 +138,8 @@ def check_accounting(d: Dispatcher, outcome: Outcome, ran: list[int]) -> None:
     assert accepted <= s.posted <= accepted + outcome.waited_closed
     assert s.posted == s.executed + s.dropped + s.coalesced
     backend: Any = d.backend
-    assert backend.close_calls == 1
+    if isinstance(backend, CountingBackend):
+        assert backend.close_calls == 1
 
 
 @pytest.mark.parametrize("run_pending", [False, True])
@@ -177,6 +179,37 @@ def test_close_from_a_worker_against_posters_waiters_and_a_draining_main_thread(
             timeout=10,
         )
         finish(threads, stop)
+        check_accounting(d, outcome, ran)
+
+
+@pytest.mark.parametrize("run_pending", [False, True])
+def test_close_from_a_worker_against_posters_and_waiters_on_a_real_asyncio_loop(
+    run_pending: bool,
+) -> None:
+    async def round_trip() -> tuple[Dispatcher, Outcome, list[int]]:
+        d = ud.get_dispatcher("asyncio")
+        outcome, ran, stop = Outcome(), [], threading.Event()
+        threads = posters_and_waiters(d, outcome, ran, stop)
+        deadline = time.monotonic() + 10
+        while len(ran) < 200 and time.monotonic() < deadline:
+            await asyncio.sleep(0.001)
+        closer = threading.Thread(target=d.close, kwargs={"run_pending": run_pending})
+        closer.start()
+        # The loop keeps running (and draining) while the worker closes and the
+        # posters and waiters find out; with run_pending the final drain is ours.
+        while (closer.is_alive() or any(t.is_alive() for t in threads)) and (
+            time.monotonic() < deadline + 10
+        ):
+            if not closer.is_alive():  # posting went on until close() returned
+                stop.set()
+            await asyncio.sleep(0.001)
+        finish([closer, *threads], stop)
+        await asyncio.sleep(0)
+        return d, outcome, ran
+
+    for _ in range(3):
+        d, outcome, ran = asyncio.run(round_trip())
+        assert d.closed
         check_accounting(d, outcome, ran)
 
 
