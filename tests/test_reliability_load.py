@@ -150,13 +150,13 @@ def test_eight_producers_flood_asyncio_while_a_ui_timer_keeps_firing() -> None:
     lists, ticks, start, end, stats = asyncio.run(main())
     assert_exactly_once_in_order(lists, CALLS)
     assert (stats.posted, stats.executed, stats.dropped, stats.pending) == (total, total, 0, 0)
-    # The timer kept firing through the flood: no gap between flood start, each tick and
-    # flood end is long. With 8 CPU-bound producers on 2 cores the GIL, not the 8 ms
-    # budget, sets the gap (measured 120-350 ms here, as for bare call_soon_threadsafe);
-    # 1 s flags a loop that stopped, not a slow machine. Latency is pinned by benchmarks.
-    during = [start] + [t for t in ticks if start < t < end] + [end]
-    gaps = [b - a for a, b in itertools.pairwise(during)]
-    assert max(gaps) < 1.0, f"the UI timer stalled for {max(gaps) * 1000:.0f} ms"
+    # The timer kept firing through the flood. With 8 CPU-bound producers on 2 cores the
+    # GIL, not the 8 ms budget, sets the gap (measured 120-520 ms here, as for bare
+    # call_soon_threadsafe); 3 s flags a loop that stopped, not a slow machine. The real
+    # freeze is measured by the benchmarks, not pinned by a timed test.
+    during = [start, *(t for t in ticks if start < t < end), end]
+    gaps = [round((b - a) * 1000) for a, b in itertools.pairwise(during)]
+    assert max(gaps) < 3000, f"the UI timer stalled: gaps {gaps} ms"
 
 
 def test_eight_producers_with_call_waiters_all_get_their_results(
