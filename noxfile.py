@@ -1,32 +1,83 @@
 """Test matrix, lint, typecheck, docs, bench and demo: ``nox -l`` lists the sessions.
 
 ``nox -s ci`` (what CI and the README run) is the part of the matrix that fits well under
-20 minutes on a 2-core machine: core tests on every Python, each toolkit backend on its
-tested Pythons, lint and typecheck. ``nox`` alone runs the full matrix.
+20 minutes on a 2-core machine; ``nox`` alone runs every session but ``bench`` and
+``demo``. Run one session with ``nox -s tk-3.12``; pass pytest arguments after ``--``
+(``nox -s tests-3.11 -- -k throttle``).
+
+Toolkit wheels, checked with ``pip download --no-deps --only-binary :all:
+--python-version X``: Kivy 2.3.1 ships cp310-cp313 wheels, PySide6-Essentials abi3 wheels
+cover 3.10+, and tkinter comes with CPython; so every toolkit runs on 3.10-3.13.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sys
+from pathlib import Path
 
 import nox
 
 nox.options.default_venv_backend = "venv"
+# Sessions reinstall our own packages (editable, cheap) every run; reusing the venvs
+# keeps PySide6 (~100 MB) and Kivy (~23 MB) from being downloaded and unpacked again.
 nox.options.reuse_existing_virtualenvs = True
 nox.options.error_on_missing_interpreters = False
+nox.options.sessions = ["lint", "typecheck", "tests", "tk", "qt", "kivy", "docs"]
 
+ROOT = Path(__file__).parent
 PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
-PLUGINS = {"tk": "plugins/uidispatch-tk", "qt": "plugins/uidispatch-qt", "kivy": "plugins/uidispatch-kivy"}
+MAIN_PYTHON = "3.11"
+PLUGINS = {
+    "tk": "plugins/uidispatch-tk",
+    "qt": "plugins/uidispatch-qt",
+    "kivy": "plugins/uidispatch-kivy",
+}
+EXAMPLE_PLUGIN = "tests/example_plugin"
 TEST_DEPS = ["pytest>=8", "hypothesis>=6"]
 POOL_TEST_DEPS = ["loky", "distributed"]
 TOOLKIT_TEST_DEPS = {"tk": [], "qt": ["pytest-qt>=4.4"], "kivy": []}
+DOCS_DEPS = ["mkdocs>=1.6", "mkdocs-material>=9.5", "mkdocstrings[python]>=0.26"]
 PIP_QUIET = "-q"
+# Pinned so that a new release's rules cannot fail CI on unchanged code; bump on purpose.
+RUFF = "ruff==0.17.6"
+MYPY = "mypy==2.4.1"
+
+
+def _expose_pyenv_pythons() -> None:
+    """Let nox find pyenv's 3.10-3.13 even when only one is the pyenv default.
+
+    pyenv shims for inactive versions exist on PATH but fail when run, so nox would
+    pick them and error; a directory of direct links, first on PATH, avoids that.
+    """
+    versions = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    if not versions.is_dir():
+        return
+    links = ROOT / ".nox" / "_pythons"
+    links.mkdir(parents=True, exist_ok=True)
+    for want in PYTHONS:
+        found = [p for p in versions.iterdir() if re.fullmatch(rf"{re.escape(want)}\.\d+", p.name)]
+        found = [p for p in found if (p / "bin" / f"python{want}").exists()]
+        if not found:
+            continue
+        best = max(found, key=lambda p: int(p.name.rsplit(".", 1)[1]))
+        link = links / f"python{want}"
+        if link.is_symlink() or link.exists():
+            link.unlink()
+        link.symlink_to(best / "bin" / f"python{want}")
+    os.environ["PATH"] = os.pathsep.join([str(links), os.environ.get("PATH", "")])
+
+
+_expose_pyenv_pythons()
 
 
 def ensure_xvfb(session: nox.Session) -> None:
-    """Tk and Kivy tests need an X server: install Xvfb when missing and we may."""
+    """Tk and Kivy tests need an X server: install Xvfb when missing and we may.
+
+    The tests start it themselves (``uidispatch.testing.ensure_display``).
+    """
     if os.environ.get("DISPLAY") or shutil.which("Xvfb"):
         return
     if sys.platform.startswith("linux") and hasattr(os, "geteuid") and os.geteuid() == 0:
@@ -42,22 +93,21 @@ def install_core(session: nox.Session, *extra: str) -> None:
 
 @nox.session(python=PYTHONS)
 def tests(session: nox.Session) -> None:
-    """Core tests on the virtual and asyncio backends."""
-    install_core(session, *POOL_TEST_DEPS)
+    """Core tests on the virtual and asyncio backends, and the example third-party backend."""
+    install_core(session, "-e", EXAMPLE_PLUGIN, *POOL_TEST_DEPS)
     session.run("pytest", "tests", *session.posargs)
 
 
 def _toolkit(session: nox.Session, name: str) -> None:
     ensure_xvfb(session)
-    install_core(session, *TOOLKIT_TEST_DEPS[name])
-    session.install(PIP_QUIET, "-e", PLUGINS[name])
+    install_core(session, "-e", PLUGINS[name], *TOOLKIT_TEST_DEPS[name])
     env = {"QT_QPA_PLATFORM": "offscreen"} if name == "qt" else {}
     session.run("pytest", f"{PLUGINS[name]}/tests", *session.posargs, env=env)
 
 
 @nox.session(python=PYTHONS)
 def tk(session: nox.Session) -> None:
-    """The Tk backend on a real Tk under Xvfb."""
+    """The Tk backend on a real Tk under Xvfb (conformance suite included)."""
     _toolkit(session, "tk")
 
 
@@ -69,35 +119,81 @@ def qt(session: nox.Session) -> None:
 
 @nox.session(python=PYTHONS)
 def kivy(session: nox.Session) -> None:
-    """The Kivy backend on Kivy's real Clock."""
+    """The Kivy backend on Kivy's real Clock (and a real window under Xvfb)."""
     _toolkit(session, "kivy")
 
 
-@nox.session(python="3.11")
+@nox.session(python=MAIN_PYTHON)
 def lint(session: nox.Session) -> None:
-    """ruff check and format check."""
-    session.install(PIP_QUIET, "ruff")
+    """ruff check and ruff format --check over the whole repository."""
+    session.install(PIP_QUIET, RUFF)
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
 
 
-@nox.session(python="3.11")
+@nox.session(python=MAIN_PYTHON)
 def typecheck(session: nox.Session) -> None:
-    """mypy --strict on src/ and every plugin's src/."""
-    session.install(PIP_QUIET, "mypy", "pytest", "-e", ".", *(f"-e{p}" for p in PLUGINS.values()))
-    session.run("mypy", "src", *(f"{p}/src" for p in PLUGINS.values()))
+    """mypy --strict on src/, every plugin's src/ and the example plugin."""
+    editable = [f"-e{p}" for p in (*PLUGINS.values(), EXAMPLE_PLUGIN)] + [
+        f"-e{PLUGINS['qt']}[bench]"
+    ]
+    session.install(PIP_QUIET, MYPY, "pytest", "-e", ".", *editable)
+    sources = ["src", *(f"{p}/src" for p in PLUGINS.values()), f"{EXAMPLE_PLUGIN}/src"]
+    session.run("mypy", "--strict", *sources)
 
 
-@nox.session(python="3.11")
+@nox.session(python=MAIN_PYTHON)
+def docs(session: nox.Session) -> None:
+    """Build the documentation site with warnings as errors (``-- serve`` to preview)."""
+    session.install(PIP_QUIET, "-e", ".", *DOCS_DEPS)
+    if session.posargs and session.posargs[0] == "serve":
+        session.run("mkdocs", "serve", *session.posargs[1:])
+    else:
+        session.run("mkdocs", "build", "--strict", "--site-dir", "site", *session.posargs)
+
+
+@nox.session(python=MAIN_PYTHON)
+def bench(session: nox.Session) -> None:
+    """``python -m uidispatch bench`` on every backend (``-- --quick`` for a smoke run)."""
+    ensure_xvfb(session)
+    session.install(
+        PIP_QUIET, "-e", ".", *(f"-e{p}" for p in PLUGINS.values()), "-e", f"{PLUGINS['qt']}[bench]"
+    )
+    session.run("python", "-m", "uidispatch", "bench", *session.posargs)
+
+
+@nox.session(python=MAIN_PYTHON)
+def demo(session: nox.Session) -> None:
+    """The Tk demo; without a display, a scripted self-test under Xvfb instead."""
+    ensure_xvfb(session)
+    session.install(PIP_QUIET, "-e", ".", "-e", PLUGINS["tk"])
+    args = session.posargs or ([] if os.environ.get("DISPLAY") else ["--selftest", "8"])
+    session.run("python", "-m", "uidispatch", "demo", *args)
+
+
+@nox.session(python=MAIN_PYTHON)
 def doctor(session: nox.Session) -> None:
     """Install everything and run ``uidispatch doctor``."""
     session.install(PIP_QUIET, "-e", ".", *(f"-e{p}" for p in PLUGINS.values()))
     session.run("python", "-m", "uidispatch", "doctor")
 
 
+CI_SESSIONS = [
+    "lint",
+    "typecheck",
+    "docs",
+    *(f"tests-{v}" for v in PYTHONS),
+    "tk-3.10",
+    "tk-3.13",
+    "qt-3.11",
+    "qt-3.13",
+    "kivy-3.11",
+    "demo",
+]
+
+
 @nox.session(python=False)
 def ci(session: nox.Session) -> None:
-    """What CI runs: the matrix part that fits in 20 minutes on 2 cores."""
-    for name in ("lint", "typecheck", "tests-3.10", "tests-3.11", "tests-3.12", "tests-3.13",
-                 "tk-3.11", "qt-3.11", "kivy-3.11"):
+    """What CI runs: the part of the matrix that fits well under 20 minutes on 2 cores."""
+    for name in CI_SESSIONS:
         session.notify(name)
