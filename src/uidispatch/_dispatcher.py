@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from ._errors import DispatcherClosed
 from ._priority import Priority
 from ._protocol import MainThreadDispatcher, TimerHandle
-from ._queue import _CLOSED, _OPEN, OVERFLOW_POLICIES, MainQueue, _Waiting
+from ._queue import _CLOSED, _OPEN, OVERFLOW_POLICIES, YIELD_EVERY, MainQueue, _Waiting
 
 if TYPE_CHECKING:
     from typing import ParamSpec
@@ -212,6 +212,10 @@ class Dispatcher:
             lane.append((fn, args, None))
             if not q.scheduled:
                 q.wake()
+            else:
+                q.ticks += 1  # racy on purpose: it only paces the yield below
+                if not q.ticks & YIELD_EVERY:
+                    q.pace()
             if q.state:  # close() ran between our check and our append
                 q.after_append()  # type: ignore[unreachable]  # mypy cannot see other threads
             return
