@@ -1,16 +1,18 @@
 """throttle and debounce on virtual time against a plain reference model (hypothesis).
 
-Each machine drives a decorated function with calls (from the main thread or a worker),
-``advance``, ``cancel()`` and ``flush()``, and checks after every step that the function
-ran at exactly the times and with exactly the arguments the model says, and that
-``pending`` agrees. Time moves in steps of 1/64 s, exactly representable, so the model's
-integer arithmetic and the backend's float clock never disagree by rounding.
+Each machine drives a decorated function with calls, ``cancel()`` and ``flush()`` from the
+main thread or from workers (marshalled in order, run when the loop next turns) and with
+``advance``, and checks after every step that the function ran at exactly the times and
+with exactly the arguments the model says, and that ``pending`` agrees. Time moves in
+steps of 1/64 s, exactly representable, so the model's integer arithmetic and the
+backend's float clock never disagree by rounding.
 """
 
 from __future__ import annotations
 
 import itertools
 import threading
+from collections.abc import Callable
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -105,43 +107,84 @@ class TimingMachine(RuleBasedStateMachine):
         self.t = 0
         self.next_arg = 0
         self.ran: list[tuple[int, int]] = []
+        self.inbox = []
 
     def record(self, x: int) -> None:
         assert self.backend.is_main_thread()
         self.ran.append((round(self.backend.now() / UNIT), x))
 
+    # Calls, cancel() and flush() from a worker are marshalled to the main thread in
+    # order; they wait in the dispatcher (and in this inbox) until the loop runs.
+    inbox: list[tuple[str, int, int]]
+    restarted = False  # cancel() or flush() happened: the next call may come sooner
+
+    def _apply(self, op: str, t: int, x: int) -> None:
+        if op == "call":
+            self.model.call(t, x)
+        elif op == "cancel":
+            self.restarted = True
+            self.model.cancel()
+        else:
+            self.restarted = True
+            self.model.flush(t)
+
+    def _apply_inbox(self) -> None:
+        inbox, self.inbox = self.inbox, []
+        for op in inbox:
+            self._apply(*op)
+
+    def _in_a_worker(self, fn: Callable[[], object]) -> None:
+        worker = threading.Thread(target=fn)
+        worker.start()
+        worker.join(5)
+        assert not worker.is_alive()
+
     @rule(ticks=st.integers(0, 12))
     def advance(self, ticks: int) -> None:
+        # The loop runs what was marshalled first (virtual time has not moved since the
+        # workers called, so their calls count from then), then the timers fall due.
+        self._apply_inbox()
         self.t += ticks
         self.backend.advance(ticks * UNIT)
         self.model.advance_to(self.t)
 
     @rule()
+    def run_the_loop_once(self) -> None:
+        self.backend.run_ready()
+        self._apply_inbox()
+
+    @rule()
     def call(self) -> None:
         self.next_arg += 1
         self.fn(self.next_arg)
-        self.model.call(self.t, self.next_arg)
+        self._apply("call", self.t, self.next_arg)
 
     @rule()
     def call_from_a_worker(self) -> None:
-        # Marshalled to the main thread; virtual time does not move meanwhile, so the
-        # call counts from now, as the worker made it.
         self.next_arg += 1
-        worker = threading.Thread(target=self.fn, args=(self.next_arg,))
-        worker.start()
-        worker.join(5)
-        self.backend.run_ready()
-        self.model.call(self.t, self.next_arg)
+        x = self.next_arg
+        self._in_a_worker(lambda: self.fn(x))
+        self.inbox.append(("call", self.t, x))
 
     @rule()
     def cancel(self) -> None:
         self.fn.cancel()
-        self.model.cancel()
+        self._apply("cancel", self.t, 0)
+
+    @rule()
+    def cancel_from_a_worker(self) -> None:
+        self._in_a_worker(self.fn.cancel)
+        self.inbox.append(("cancel", self.t, 0))
 
     @rule()
     def flush(self) -> None:
         self.fn.flush()
-        self.model.flush(self.t)
+        self._apply("flush", self.t, 0)
+
+    @rule()
+    def flush_from_a_worker(self) -> None:
+        self._in_a_worker(self.fn.flush)
+        self.inbox.append(("flush", self.t, 0))
 
     @invariant()
     def ran_exactly_when_and_with_what_the_model_says(self) -> None:
@@ -172,18 +215,6 @@ class ThrottleMachine(TimingMachine):
         if not self.restarted:
             times = [t for t, _ in self.ran]
             assert all(b - a >= self.model.w for a, b in itertools.pairwise(times))
-
-    restarted = False
-
-    @rule()
-    def flush(self) -> None:
-        self.restarted = True
-        super().flush()
-
-    @rule()
-    def cancel(self) -> None:
-        self.restarted = True
-        super().cancel()
 
 
 class DebounceMachine(TimingMachine):
