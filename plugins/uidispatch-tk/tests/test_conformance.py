@@ -4,6 +4,7 @@ import tkinter
 from collections.abc import Iterator
 
 import pytest
+from uidispatch_tk import TkBackend
 
 import uidispatch as ud
 from uidispatch.testing import ErrorCollector
@@ -33,3 +34,18 @@ class TestTkConformance(BackendConformance):
     def close_app(self, dispatcher: ud.Dispatcher) -> bool:
         dispatcher.backend._root.destroy()  # type: ignore[attr-defined]
         return True
+
+
+class TestTkSocketWakeConformance(TestTkConformance):
+    """The whole contract again with the wake-up Windows uses (``_tkinter`` there has no
+    ``createfilehandler``): a loopback socket to a Tcl channel, forced here."""
+
+    @pytest.fixture
+    def dispatcher(self, root: tkinter.Tk) -> Iterator[ud.Dispatcher]:
+        d = ud.Dispatcher(TkBackend(root, wake="socket"))
+        collector = ErrorCollector()
+        d.error_handler = collector
+        yield d
+        d.close()
+        if d.error_handler is collector and collector.errors:
+            pytest.fail(f"uncaught exceptions in main-thread callbacks: {collector.errors}")

@@ -117,8 +117,8 @@ class TkBackend:
     ``createfilehandler``, else the socket), ``"pipe"`` or ``"socket"``.
 
     Raises:
-        TypeError: ``app`` is not a tkinter widget, or ``wake`` is unknown.
-        ValueError: ``app``'s root was destroyed.
+        TypeError: ``app`` is not a tkinter widget.
+        ValueError: ``app``'s root was destroyed, or ``wake`` is unknown.
         RuntimeError: built off the Tk thread while the Tk thread did not answer.
 
     """
@@ -389,6 +389,8 @@ class TkBackend:
             root = self._root
             if root is not None:
                 root.report_callback_exception(*sys.exc_info())
+            else:  # pragma: no cover - nothing runs once released; never lose an error
+                sys.excepthook(*sys.exc_info())
         except BaseException as exc:
             if not self._pumping:
                 raise
