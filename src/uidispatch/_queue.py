@@ -388,7 +388,8 @@ class MainQueue:
                 self._repost()
 
     def _note_slow(self, fn: object, seconds: float) -> None:
-        name = getattr(fn, "__qualname__", None) or repr(fn)
+        inner = getattr(fn, "func", fn)  # functools.partial: name what it wraps
+        name = getattr(inner, "__qualname__", None) or repr(inner)
         slowest = self.slowest
         slowest.append((seconds, name))
         slowest.sort(reverse=True)
