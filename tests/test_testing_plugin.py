@@ -263,6 +263,22 @@ def test_backend_choice_per_test_by_marker_parametrize_class_or_env(
 # ---------------------------------------------------------------- the helpers themselves
 
 
+def test_testing_exports_are_pinned() -> None:
+    import uidispatch.testing
+    import uidispatch.testing.conformance
+
+    assert uidispatch.testing.__all__ == [
+        "ErrorCollector",
+        "ensure_display",
+        "open_test_app",
+        "wait_until",
+    ]
+    assert uidispatch.testing.conformance.__all__ == ["BackendConformance", "CountingBackend"]
+    for module in (uidispatch.testing, uidispatch.testing.conformance):
+        for name in module.__all__:
+            assert getattr(module, name).__doc__, name
+
+
 def test_wait_until_names_what_it_waited_for(virtual_dispatcher: ud.Dispatcher) -> None:
     with pytest.raises(AssertionError, match=r"timed out after 0.01 s waiting for the moon"):
         wait_until(virtual_dispatcher, lambda: False, 0.01, "the moon")

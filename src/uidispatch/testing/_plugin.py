@@ -58,9 +58,13 @@ def _take_survey(config: pytest.Config) -> _Survey:
     survey = _Survey()
     # A plugin that fails to load warns; here the failure is declared in the report
     # instead, so a broken third-party plugin cannot turn collection into an error.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        infos = ud.backends()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            infos = ud.backends()
+    except Exception as exc:  # a broken registry must not break every pytest run
+        survey.missing["*"] = f"discovery failed: {type(exc).__name__}: {exc}"
+        infos = {}
     for name, info in infos.items():
         if not info.loaded:
             survey.missing[name] = f"its plugin failed to load: {info.error}"
