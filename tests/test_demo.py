@@ -64,8 +64,9 @@ def test_selftest_screenshot_writes_a_png(tmp_path: Path) -> None:
 
 
 @needs_tk
-def test_without_a_display_the_demo_explains_and_exits_1() -> None:
+def test_without_a_display_or_xvfb_the_demo_explains_and_exits_1(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env["PATH"] = str(tmp_path)  # no Xvfb to fall back on
     proc = subprocess.run(
         [sys.executable, "-m", "uidispatch", "demo"],
         capture_output=True,
@@ -76,6 +77,21 @@ def test_without_a_display_the_demo_explains_and_exits_1() -> None:
     assert proc.returncode == 1
     assert "demo: cannot open a window" in proc.stderr
     assert "--selftest" in proc.stderr
+
+
+@pytest.mark.skipif(shutil.which("Xvfb") is None, reason="needs Xvfb (apt-get install xvfb)")
+def test_without_a_display_the_demo_runs_its_self_test_under_xvfb() -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    proc = subprocess.run(
+        [sys.executable, "-m", "uidispatch", "demo"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert "running the scripted self-test under Xvfb" in proc.stderr
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "plain flood: 100,000 calls ran" in proc.stdout
 
 
 def test_without_the_tk_backend_the_demo_says_what_to_install(
