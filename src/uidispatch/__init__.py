@@ -23,14 +23,17 @@ from ._pool import Pool, PoolStats, submit
 from ._priority import Priority
 from ._protocol import MainThreadDispatcher, TimerHandle
 from ._registry import BackendInfo, backends, get_dispatcher, use
+from ._subprocess import CommandResult, run_command
 from ._task import Task, TaskState, cancelled, check_cancelled, report_progress
 from ._timing import debounce, throttle
+from ._watchdog import StallInfo, StallWatch
 
 __version__ = "0.1.0"
 
 __all__ = [
     "BackendInfo",
     "BackendNotFound",
+    "CommandResult",
     "DispatchStats",
     "Dispatcher",
     "DispatcherClosed",
@@ -41,6 +44,8 @@ __all__ = [
     "PoolStats",
     "Priority",
     "QueueFull",
+    "StallInfo",
+    "StallWatch",
     "Task",
     "TaskCancelled",
     "TaskState",
@@ -54,6 +59,7 @@ __all__ = [
     "get_dispatcher",
     "main_thread",
     "report_progress",
+    "run_command",
     "submit",
     "throttle",
     "use",

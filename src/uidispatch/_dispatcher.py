@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from typing import ParamSpec
 
     from ._timing import RateLimited
+    from ._watchdog import StallInfo, StallWatch
 
     P = ParamSpec("P")
 
@@ -464,10 +465,10 @@ class Dispatcher:
     def watch_stalls(
         self,
         threshold: float = 0.2,
-        on_stall: Callable[[Any], object] | None = None,
+        on_stall: Callable[[StallInfo], object] | None = None,
         *,
         interval: float | None = None,
-    ) -> Any:
+    ) -> StallWatch:
         """Start a watchdog that reports when the main thread stops answering. Any thread.
 
         A heartbeat is posted through the backend every ``interval`` seconds (default
