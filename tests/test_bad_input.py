@@ -301,11 +301,6 @@ def test_dispatcher_entry_points_reject_bad_input_at_the_call_site(
 
 
 # Known gaps: these reach no validation and fail late, or not at all.
-@pytest.mark.xfail(
-    strict=True,
-    reason="call_soon looks the priority up in a dict keyed by Priority members, so True "
-    "(== 1) and 1.0 are taken for HIGH; the pool's check_priority rejects them",
-)
 @pytest.mark.parametrize("priority", [True, 1.0])
 def test_call_soon_rejects_a_bool_or_float_priority(
     virtual_dispatcher: Dispatcher, priority: object
@@ -314,21 +309,11 @@ def test_call_soon_rejects_a_bool_or_float_priority(
         virtual_dispatcher.call_soon(noop, priority=priority)  # type: ignore[arg-type]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Dispatcher(backend) does not check its argument: a string fails later with "
-    "AttributeError: 'str' object has no attribute 'on_app_closed'",
-)
 def test_dispatcher_constructor_names_a_wrong_backend() -> None:
     with pytest.raises(TypeError, match=r"backend .* got 'tk'"):
         ud.Dispatcher("tk")  # type: ignore[arg-type]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="close(run_pending=...) is not validated: any truthy value, 'no' included, runs "
-    "the pending calls",
-)
 def test_close_rejects_a_non_bool_run_pending(virtual_dispatcher: Dispatcher) -> None:
     with pytest.raises(TypeError, match=r"run_pending must be True or False, got 'no'"):
         virtual_dispatcher.close(run_pending="no")  # type: ignore[arg-type]
