@@ -300,7 +300,7 @@ def test_dispatcher_entry_points_reject_bad_input_at_the_call_site(
     assert (s.posted, s.pending) == (0, 0)  # nothing was queued by the failed call
 
 
-# Known gaps: these reach no validation and fail late, or not at all.
+# Values a dict lookup or a truthiness test would silently accept: each must be refused.
 @pytest.mark.parametrize("priority", [True, 1.0])
 def test_call_soon_rejects_a_bool_or_float_priority(
     virtual_dispatcher: Dispatcher, priority: object
