@@ -94,8 +94,12 @@ def test_calls_owned_by_a_destroyed_widget_or_toplevel_are_skipped_and_counted(
     assert d.stats().dropped == 3
 
 
+@pytest.mark.parametrize("closed_from", ["a Tk timer", "a dispatched call"])
 def test_closing_the_window_mid_flood_drops_pending_calls_and_releases_waiters(
-    root: tkinter.Tk, mainloop: Callable[..., bool], capfd: pytest.CaptureFixture[str]
+    root: tkinter.Tk,
+    mainloop: Callable[..., bool],
+    capfd: pytest.CaptureFixture[str],
+    closed_from: str,
 ) -> None:
     d = ud.get_dispatcher("tk", app=root)
     out: list[int] = []
@@ -132,10 +136,12 @@ def test_closing_the_window_mid_flood_drops_pending_calls_and_releases_waiters(
     threads = [_start(produce) for _ in range(3)] + [_start(wait_in_call)]
 
     def close_window() -> None:
-        if calling.is_set():
-            root.destroy()  # the user closes the window; mainloop() returns by itself
-        else:
+        if not calling.is_set():
             root.after(5, close_window)
+        elif closed_from == "a Tk timer":
+            root.destroy()  # the user closes the window; mainloop() returns by itself
+        else:  # inside a drain
+            d.call_soon(root.destroy, priority=ud.Priority.CRITICAL)
 
     root.after(5, close_window)
     mainloop(root, lambda: False, timeout=30)
@@ -256,3 +262,46 @@ def test_the_default_root_is_used_and_a_new_root_gets_a_fresh_dispatcher(
     assert fresh.run_until(lambda: out, 5)
     fresh.close()
     assert fresh_root.winfo_exists()  # closing a dispatcher leaves the window alone
+
+
+def test_a_pool_without_a_dispatcher_delivers_through_the_running_tk_app(
+    root: tkinter.Tk, mainloop: Callable[..., bool]
+) -> None:
+    status = tkinter.Label(root)
+    status.pack()
+    delivered: list[int] = []
+
+    def on_done(result: str) -> None:
+        status.configure(text=result)
+        delivered.append(threading.get_ident())
+
+    pool = ud.Pool(max_workers=1)  # resolves ud.get_dispatcher(): tk, from auto-detection
+    try:
+        root.after(0, lambda: pool.submit(lambda: "done", on_done=on_done))
+        assert mainloop(root, lambda: delivered)
+    finally:
+        pool.shutdown()
+    assert status.cget("text") == "done"
+    assert delivered == [threading.get_ident()]
+    ud.get_dispatcher("tk", app=root).close()
+
+
+def test_a_worker_posted_call_that_destroys_the_root_closes_cleanly(
+    root: tkinter.Tk, mainloop: Callable[..., bool], capfd: pytest.CaptureFixture[str]
+) -> None:
+    # The drain runs inside the pipe's file handler, which the close deletes mid-call.
+    d = ud.get_dispatcher("tk", app=root)
+    out: list[str] = []
+
+    def produce() -> None:
+        d.call_soon(out.append, "before")
+        d.call_soon(root.destroy)
+        d.call_soon(out.append, "after")  # queued behind the destroy: dropped
+
+    root.after(10, lambda: _start(produce).join(5))  # all three queued before a drain
+    mainloop(root, lambda: False, timeout=10)  # returns when the last window is gone
+    assert d.closed
+    assert out == ["before"]
+    stats = d.stats()
+    assert (stats.executed, stats.dropped, stats.pending) == (2, 1, 0)
+    assert capfd.readouterr() == ("", "")

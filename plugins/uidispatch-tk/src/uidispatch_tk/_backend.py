@@ -179,8 +179,11 @@ class TkBackend:
             self._wake = PipeWake(tkapp, on_wake)
         else:
             self._wake = SocketWake(lambda: _tkapp_of(ref), on_wake)
-        tkapp.createcommand(self._run_cmd, _weak(ref, "_run_main_posts"))
-        tkapp.createcommand(self._destroy_cmd, _weak(ref, "_root_destroyed"))
+        # Held here as well as by Tcl: release() deletes the commands, possibly from
+        # inside one of them (the destroy handler), which must not free it mid-call.
+        self._commands = (_weak(ref, "_run_main_posts"), _weak(ref, "_root_destroyed"))
+        tkapp.createcommand(self._run_cmd, self._commands[0])
+        tkapp.createcommand(self._destroy_cmd, self._commands[1])
         tkapp.call("bind", self._tag, "<Destroy>", self._destroy_cmd)
         root.bindtags((self._tag, *root.bindtags()))
 

@@ -70,6 +70,9 @@ class PipeWake:
                 pass
             on_wake()
 
+        # Kept here too: close() may run inside this very handler (the root destroyed by a
+        # callback it ran), and _tkinter drops its reference on deletefilehandler.
+        self._handler = readable
         try:
             tkapp.createfilehandler(read_fd, _READABLE, readable)
         except BaseException:
@@ -146,6 +149,7 @@ class SocketWake:
                 self._channel = None
             on_wake()
 
+        self._commands = (accept, readable)  # alive while they run, even once deleted
         tkapp.createcommand(self._accept_cmd, accept)
         tkapp.createcommand(self._read_cmd, readable)
         self._server = tkapp.call("socket", "-server", self._accept_cmd, "-myaddr", "127.0.0.1", 0)
