@@ -297,7 +297,7 @@ def test_cancelling_a_queued_task_means_it_never_runs(
     queued = pool.submit(ran.append, 1, on_error=errors.append)
     assert queued.state is ud.TaskState.PENDING
     assert queued.cancel() is True
-    assert queued.cancel() is False  # already finished
+    assert queued.cancel() is True  # already cancelled: True, as Future.cancel() says
     assert queued.cancelled()
     assert queued.done()
     assert queued.state is ud.TaskState.CANCELLED
@@ -557,3 +557,19 @@ def test_set_result_twice_is_an_invalid_state() -> None:
     with pytest.raises(concurrent.futures.InvalidStateError):
         task.set_result(2)
     assert task.result() == 1
+
+
+def test_cancel_twice_returns_true_like_a_future(virtual_dispatcher: ud.Dispatcher) -> None:
+    pool = ud.Pool(1, dispatcher=virtual_dispatcher)
+    gate = threading.Event()
+    try:
+        task = pool.submit(gate.wait, 5)
+        assert task.cancel() is True
+        assert task.cancel() is True
+        assert task.cancelled()
+        done = pool.submit(int, "3")
+        assert done.result(5) == 3
+        assert done.cancel() is False
+    finally:
+        gate.set()
+        pool.shutdown(wait=True)

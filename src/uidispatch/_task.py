@@ -247,9 +247,12 @@ class Task(concurrent.futures.Future[T]):
         ``asyncio.CancelledError``; a command's process tree is terminated) and its late
         result is discarded. ``on_error`` callbacks receive the
         :class:`~uidispatch.TaskCancelled`. Returns ``False`` when the task had already
-        finished.
+        finished otherwise; ``True`` when it is (or already was) cancelled, as
+        ``concurrent.futures.Future.cancel`` does.
         """
-        return self._resolve(_CANCELLED, exc=TaskCancelled(f"{self._label()} was cancelled"))
+        if self._resolve(_CANCELLED, exc=TaskCancelled(f"{self._label()} was cancelled")):
+            return True
+        return self._phase is _CANCELLED
 
     def report_progress(self, value: object, message: str | None = None) -> None:
         """Report progress for this task; see :func:`uidispatch.report_progress`. Any thread."""
