@@ -13,8 +13,10 @@ benchmark is ``python -m uidispatch_tk.bench``):
   ``mainloop()`` the call raises after about one second; the pipe write returned at once in
   both cases. A Tcl socket channel with ``fileevent`` needs no Tcl call on the worker either
   but cost 37 us per post and woke slower (114 us p50), so it is only the fallback where
-  ``_tkinter`` has no ``createfilehandler`` (Windows): see :class:`._wake.SocketWake`. The
-  core posts once per batch, so the pipe carries one byte per batch, never one per call.
+  ``_tkinter`` has no ``createfilehandler`` (Windows): see :class:`._wake.SocketWake`. No
+  Windows machine runs the tests here; on Linux the whole conformance suite also runs on
+  the socket path (``wake="socket"``). The core posts once per batch, so the pipe carries
+  one byte per batch, never one per call.
 - **Re-posting from the Tk thread: ``after idle`` that arms ``after 0``, in pure Tcl.** A
   drain that spent its budget must let Tk paint and handle input before the next batch.
   Tk paints and applies geometry in idle handlers, which Tcl runs only when no event is
@@ -221,10 +223,10 @@ class TkBackend:
                         done.set()
 
         threading.Thread(target=helper, name="uidispatch-tk-setup", daemon=True).start()
-        finished = done.wait(WORKER_SETUP_TIMEOUT)
-        with lock:
-            if not done.is_set():
-                abandoned = True
+        done.wait(WORKER_SETUP_TIMEOUT)
+        with lock:  # decided under the lock: a setup finishing now must not be abandoned
+            finished = done.is_set()
+            abandoned = not finished
         if not finished or failure:
             cause = failure[0] if failure else None
             if isinstance(cause, (ValueError, TypeError)):
