@@ -54,6 +54,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+from ._timer import TkTimer
 from ._wake import PipeWake, SocketWake, Wake
 
 __all__ = ["TkBackend", "TkTimer"]
@@ -77,35 +78,6 @@ def _weak(ref: weakref.ref[TkBackend], method: str) -> Callable[..., None]:
             getattr(backend, method)()
 
     return call
-
-
-class TkTimer:
-    """The handle ``TkBackend.call_later`` returns; ``cancel()`` on the Tk thread only."""
-
-    __slots__ = ("_backend", "_fn", "_token")
-
-    def __init__(self, backend: weakref.ref[TkBackend], fn: Callable[[], object] | None) -> None:
-        self._backend = backend
-        self._fn = fn
-        self._token: Any = None
-
-    def _fire(self) -> None:
-        fn, self._fn, self._token = self._fn, None, None
-        backend = self._backend()
-        if backend is None or fn is None:
-            return
-        backend._timers.discard(self)
-        if not backend._closed:
-            backend._invoke(fn)
-
-    def cancel(self) -> None:
-        """Stop the timer if it has not fired; idempotent. Tk thread only."""
-        token, self._fn, self._token = self._token, None, None
-        if token is not None:
-            token.deletetimerhandler()
-        backend = self._backend()
-        if backend is not None:
-            backend._timers.discard(self)
 
 
 class TkBackend:
