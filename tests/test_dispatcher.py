@@ -332,3 +332,22 @@ def test_concurrent_close_and_posting_loses_nothing(virtual_dispatcher: Dispatch
     assert s.pending == 0
     assert s.posted == s.executed + s.dropped
     assert s.executed == len(out)
+
+
+def test_a_dropped_dispatcher_is_freed_without_the_cycle_collector() -> None:
+    import gc
+    import weakref
+
+    from uidispatch._backends._virtual import VirtualBackend
+
+    gc.disable()
+    try:
+        backend = VirtualBackend()
+        d = ud.Dispatcher(backend)
+        d.call_soon(lambda: None)
+        d.call_later(1.0, lambda: None)
+        refs = [weakref.ref(d), weakref.ref(d._q)]
+        del d
+        assert [r() for r in refs] == [None, None]  # plain refcounting, on this thread
+    finally:
+        gc.enable()

@@ -76,7 +76,8 @@ class _Timer:
     __slots__ = ("_dispatcher", "_inner", "cancelled", "fired")
 
     def __init__(self, dispatcher: Dispatcher) -> None:
-        self._dispatcher = dispatcher
+        # Weak: the backend holds this handle's callback until it fires.
+        self._dispatcher = weakref.ref(dispatcher)
         self._inner: TimerHandle | None = None
         self.cancelled = False
         self.fired = False
@@ -85,8 +86,8 @@ class _Timer:
         """Stop the call if it has not run yet; idempotent; any thread."""
         self.cancelled = True
         inner = self._inner
-        d = self._dispatcher
-        if inner is None or self.fired or d.closed:
+        d = self._dispatcher()
+        if inner is None or self.fired or d is None or d.closed:
             return
         if d.backend.is_main_thread():
             inner.cancel()
@@ -116,12 +117,24 @@ class Dispatcher:
         self._waiters: set[concurrent.futures.Future[Any]] = set()
         self._closed_backend = False
         self._timer_errors = 0
-        self._q = MainQueue(backend, self._handle_error, self._finish_close)
+        # No reference cycle through the queue or the backend: a cycle holding a Tk root
+        # that the collector frees on a worker thread aborts the process (BASELINES.md).
+        ref = weakref.ref(self)
+
+        def handle_error(exc: BaseException, callback: object) -> None:
+            d = ref()
+            if d is not None:
+                d._handle_error(exc, callback)
+
+        def finish_close() -> None:
+            d = ref()
+            if d is not None:
+                d._finish_close()
+
+        self._q = MainQueue(backend, handle_error, finish_close)
         self._lane_of = self._q.lane_of
         self._normal_lane = self._q.lane_of[Priority.NORMAL]
         self._clock: Callable[[], float] = getattr(backend, "now", time.monotonic)
-        # The backend may outlive us in a toolkit callback list; it must not keep us alive.
-        ref = weakref.ref(self)
 
         def app_closed() -> None:
             d = ref()
@@ -299,9 +312,11 @@ class Dispatcher:
         if self.closed:
             raise DispatcherClosed(f"call_later({fn!r}) on a closed dispatcher")
         timer = _Timer(self)
+        ref = weakref.ref(self)  # the backend holds these closures: no cycle through it
 
         def fire() -> None:
-            if timer.cancelled or self.closed:
+            d = ref()
+            if d is None or timer.cancelled or d.closed:
                 return
             timer.fired = True
             try:
@@ -309,17 +324,18 @@ class Dispatcher:
             except (KeyboardInterrupt, SystemExit):
                 raise
             except BaseException as exc:
-                self.report_error(exc, fn)
+                d.report_error(exc, fn)
 
         def arm(remaining: float) -> None:
-            if not timer.cancelled and not self.closed:
-                timer._inner = self._backend.call_later(max(0.0, remaining), fire)
+            d = ref()
+            if d is not None and not timer.cancelled and not d.closed:
+                timer._inner = d._backend.call_later(max(0.0, remaining), fire)
 
         if self._backend.is_main_thread():
             arm(delay)
         else:
-            t0 = self._clock()
-            self.call_soon(lambda: arm(delay - (self._clock() - t0)), priority=Priority.HIGH)
+            clock, t0 = self._clock, self._clock()
+            self.call_soon(lambda: arm(delay - (clock() - t0)), priority=Priority.HIGH)
         return timer
 
     # ------------------------------------------------------------------ running
