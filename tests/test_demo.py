@@ -79,6 +79,7 @@ def test_without_a_display_or_xvfb_the_demo_explains_and_exits_1(tmp_path: Path)
     assert "--selftest" in proc.stderr
 
 
+@needs_tk
 @pytest.mark.skipif(shutil.which("Xvfb") is None, reason="needs Xvfb (apt-get install xvfb)")
 def test_without_a_display_the_demo_runs_its_self_test_under_xvfb() -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
