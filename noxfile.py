@@ -56,7 +56,10 @@ def _expose_pyenv_pythons() -> None:
     if not versions.is_dir():
         return
     links = ROOT / ".nox" / "_pythons"
-    links.mkdir(parents=True, exist_ok=True)
+    try:
+        links.mkdir(parents=True, exist_ok=True)
+    except OSError:  # a read-only checkout: nox still works with whatever is on PATH
+        return
     for want in PYTHONS:
         found = [p for p in versions.iterdir() if re.fullmatch(rf"{re.escape(want)}\.\d+", p.name)]
         found = [p for p in found if (p / "bin" / f"python{want}").exists()]
