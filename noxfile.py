@@ -1,7 +1,7 @@
 """Test matrix, lint, typecheck, docs, bench and demo: ``nox -l`` lists the sessions.
 
 ``nox -s ci`` (what CI and the README run) is the whole matrix plus the demo self-test
-and a quick benchmark smoke run: about 11 minutes on a 2-core machine. ``nox`` alone runs
+and a quick benchmark smoke run: about 9 minutes on a 2-core machine. ``nox`` alone runs
 lint, typecheck, docs, the core tests and the toolkit tests. One session:
 ``nox -s tk-3.12``; pytest arguments go after ``--`` (``nox -s tests-3.11 -- -k throttle``).
 
@@ -181,9 +181,9 @@ def doctor(session: nox.Session) -> None:
     session.run("python", "-m", "uidispatch", "doctor")
 
 
-# Measured on a 2-core machine from a clean clone with a cold pip cache: lint 4 s, typecheck
-# 33 s, docs 18 s, tests 47-70 s per Python, each toolkit session 16-22 s, demo 11 s,
-# bench --quick 45 s: about 11 minutes in all, so CI runs the whole matrix. Only the full
+# Measured with `bash .ci/run` on a clean clone, 2 cores, cold pip cache: 535 s in all
+# (lint 4 s, typecheck 22 s, docs 13 s, tests 42-57 s per Python, each toolkit session
+# 17-24 s, demo 9 s, bench --quick 45 s), so CI runs the whole matrix. Only the full
 # benchmark (several minutes per backend) is left to `nox -s bench`.
 CI_SESSIONS = [
     "lint",
