@@ -74,7 +74,7 @@ def test_close_releases_every_waiter(virtual_dispatcher: Dispatcher) -> None:
     d = virtual_dispatcher
     threads = [run_in_thread(lambda: d.call(lambda: None)) for _ in range(5)]
     deadline = time.monotonic() + 5
-    while len(d._waiters) < 5 and time.monotonic() < deadline:
+    while d.stats().pending < 5 and time.monotonic() < deadline:
         time.sleep(0.001)
     d.close()
     for t, box in threads:

@@ -114,7 +114,6 @@ class Dispatcher:
         self._backend = backend
         self._error_handler: ErrorHandler = _log_error
         self._lock = threading.Lock()
-        self._waiters: set[concurrent.futures.Future[Any]] = set()
         self._closed_backend = False
         self._timer_errors = 0
         # No reference cycle through the queue or the backend: a cycle holding a Tk root
@@ -273,25 +272,20 @@ class Dispatcher:
             raise DispatcherClosed(f"call({fn!r}) on a closed dispatcher")
         entry = _Waiting(fn, args)
         future = entry.future
-        with self._lock:
-            self._waiters.add(future)
+        # No registry of waiters: every waiter's entry is queued, and close() fails it there.
         try:
-            try:
-                q.push_waiting(entry)
-            except BaseException:
-                q.withdraw(entry)  # the caller is told it failed: it must never run later
-                raise
-            try:
-                return future.result(timeout)  # type: ignore[no-any-return]
-            except concurrent.futures.TimeoutError:
-                if q.withdraw(entry):
-                    raise TimeoutError(
-                        f"the main thread did not run {fn!r} within timeout={timeout}"
-                    ) from None
-                return future.result()  # type: ignore[no-any-return]
-        finally:
-            with self._lock:
-                self._waiters.discard(future)
+            q.push_waiting(entry)
+        except BaseException:
+            q.withdraw(entry)  # the caller is told it failed: it must never run later
+            raise
+        try:
+            return future.result(timeout)  # type: ignore[no-any-return]
+        except concurrent.futures.TimeoutError:
+            if q.withdraw(entry):
+                raise TimeoutError(
+                    f"the main thread did not run {fn!r} within timeout={timeout}"
+                ) from None
+            return future.result()  # type: ignore[no-any-return]
 
     def call_later(self, delay: float, fn: Callable[..., object], /, *args: Any) -> _Timer:
         """Run ``fn(*args)`` on the main thread after ``delay`` seconds. Any thread.
