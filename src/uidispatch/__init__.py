@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import contextlib
 
+from ._breaker import CircuitBreaker
 from ._dispatcher import Dispatcher, DispatchStats
 from ._errors import (
     BackendNotFound,
+    CircuitOpen,
     DispatcherClosed,
     NoBackendDetected,
     PluginLoadWarning,
@@ -19,9 +21,11 @@ from ._errors import (
     UIDispatchError,
 )
 from ._main_thread import main_thread
-from ._pool import Pool, PoolStats, submit
+from ._opstats import OperationStats
+from ._pool import Pool, PoolStats, shutdown, submit
 from ._priority import Priority
 from ._protocol import MainThreadDispatcher, TimerHandle
+from ._ratelimit import RateLimiter
 from ._registry import BackendInfo, backends, get_dispatcher, use
 from ._subprocess import CommandResult, run_command
 from ._task import Task, TaskState, cancelled, check_cancelled, report_progress
@@ -33,17 +37,21 @@ __version__ = "0.1.0"
 __all__ = [
     "BackendInfo",
     "BackendNotFound",
+    "CircuitBreaker",
+    "CircuitOpen",
     "CommandResult",
     "DispatchStats",
     "Dispatcher",
     "DispatcherClosed",
     "MainThreadDispatcher",
     "NoBackendDetected",
+    "OperationStats",
     "PluginLoadWarning",
     "Pool",
     "PoolStats",
     "Priority",
     "QueueFull",
+    "RateLimiter",
     "StallInfo",
     "StallWatch",
     "Task",
@@ -60,6 +68,7 @@ __all__ = [
     "main_thread",
     "report_progress",
     "run_command",
+    "shutdown",
     "submit",
     "throttle",
     "use",

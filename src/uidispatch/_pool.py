@@ -8,12 +8,13 @@ import contextlib
 import logging
 import threading
 import weakref
-from collections.abc import Callable, Coroutine, Generator, Hashable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Coroutine, Generator, Hashable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from . import _task
 from ._cooldown import Cooldown
+from ._breaker import PROBE, REFUSED, CircuitBreaker
 from ._dispatcher import Dispatcher
 from ._options import (
     check_count,
@@ -23,16 +24,20 @@ from ._options import (
     default_workers,
     workers_from_env,
 )
+from ._opstats import OperationStats, op_name
 from ._priority import Priority
+from ._ratelimit import RateLimiter
 from ._runner import Job, Kind, kind_of
 from ._scheduler import Scheduler
+from ._services import check_services, circuit_open
+from ._shutdown import shutdown_pool
 from ._singleflight import SingleFlight
 from ._task import Task, TaskState
 
 if TYPE_CHECKING:
     from ._subprocess import CommandResult
 
-__all__ = ["Pool", "PoolStats", "submit"]
+__all__ = ["Pool", "PoolStats", "shutdown", "submit"]
 
 T = TypeVar("T")
 logger = logging.getLogger("uidispatch")
@@ -71,6 +76,8 @@ class PoolStats:
     """True while the error cooldown holds new starts back (see :meth:`Pool.resume`)."""
     reused: int = 0
     """Submits answered by an existing task: same ``key`` pending or running, or within ``ttl``."""
+    operations: Mapping[str, OperationStats] = field(default_factory=dict)
+    """Per-operation health by task name: see :class:`~uidispatch.OperationStats`."""
 
 
 class Pool(concurrent.futures.Executor):
@@ -92,10 +99,12 @@ class Pool(concurrent.futures.Executor):
     functions and ``on_progress`` are refused, and ``max_workers`` caps the tasks in
     flight (default: the executor's own size when it has one).
 
-    Error cooldown: ``max_errors`` failed attempts within ``error_window`` seconds pause
-    new starts for ``error_window`` seconds (a circuit breaker, not an error flood), shown
-    by :attr:`paused` and ``stats().paused`` and logged; :meth:`resume` ends it early.
-    ``max_errors=None`` disables it.
+    Error cooldown (off by default): with ``max_errors=N``, N failed tasks within
+    ``error_window`` seconds pause new starts for ``error_window`` seconds, shown by
+    :attr:`paused` and ``stats().paused`` and logged; :meth:`resume` ends it early. A
+    task counts once, on its final failure (its retries do not count). For a service
+    that goes down, prefer a :class:`~uidispatch.CircuitBreaker` per service: it stops
+    only the calls to that service.
 
     ``Pool`` is a :class:`concurrent.futures.Executor`: ``map``, the context manager and
     ``loop.run_in_executor(pool, fn)`` work. All methods may be called from any thread.
@@ -112,7 +121,7 @@ class Pool(concurrent.futures.Executor):
         dispatcher: Dispatcher | str | None = None,
         executor: concurrent.futures.Executor | None = None,
         *,
-        max_errors: int | None = 5,
+        max_errors: int | None = None,
         error_window: float = 60.0,
         aging: float = 1.0,
         idle_timeout: float = 10.0,
@@ -210,6 +219,9 @@ class Pool(concurrent.futures.Executor):
         on_error: Callable[[BaseException], object] | None = None,
         on_progress: Callable[[Any, str | None], object] | None = None,
         owner: object | None = None,
+        rate_limiter: RateLimiter | None = None,
+        breaker: CircuitBreaker | None = None,
+        attempt_timeout: float | None = None,
     ) -> Task[Any]:
         """Run ``fn(*args)`` on the pool; return its :class:`~uidispatch.Task` at once. Any thread.
 
@@ -235,6 +247,17 @@ class Pool(concurrent.futures.Executor):
             on_done / on_error / on_progress: main-thread callbacks; see
                 :meth:`Task.on_done`, :meth:`Task.on_error`, :meth:`Task.on_progress`.
             owner: a widget, held weakly: callbacks are skipped once it is gone.
+            rate_limiter: a :class:`~uidispatch.RateLimiter`: each attempt waits
+                (``PENDING``, in priority order) for one of its calls.
+            breaker: a :class:`~uidispatch.CircuitBreaker`: while it is open the task
+                is returned already ``FAILED`` with :class:`~uidispatch.CircuitOpen`,
+                without running; its final outcome is counted by the breaker.
+            attempt_timeout: seconds each attempt may run; one that runs longer is a
+                failed attempt (:class:`~uidispatch.TaskTimeout`), retried while
+                ``retries`` remain, whatever ``retry_on`` says. A coroutine attempt is
+                cancelled; a thread attempt is asked to stop (:func:`check_cancelled`
+                raises in it) and its late outcome is dropped, while the retry runs
+                on another worker.
 
         Raises:
             TypeError: ``fn`` or a callback is not callable, ``owner`` cannot be weakly
@@ -249,6 +272,8 @@ class Pool(concurrent.futures.Executor):
         priority, timeout, retries, backoff, retry_types, ttl = check_submit(
             fn, priority, timeout, retries, backoff, retry_on, key, ttl, *callbacks
         )
+        if rate_limiter is not None or breaker is not None or attempt_timeout is not None:
+            attempt_timeout = check_services(rate_limiter, breaker, attempt_timeout)
         kind = kind_of(fn)
         if self._executor is not None:
             if kind in (Kind.GENERATOR, Kind.ASYNCGEN):
@@ -272,6 +297,9 @@ class Pool(concurrent.futures.Executor):
                 host=self,
             )
             _attach(task, on_done, on_error, on_progress)
+            admitted = breaker._admit() if breaker is not None else 0
+            if admitted == REFUSED and breaker is not None:
+                return self._refuse(task, breaker)
             job = Job(
                 task,
                 fn,
@@ -285,6 +313,8 @@ class Pool(concurrent.futures.Executor):
                 stamp=self._sched.clock(),
             )
             task._job = job
+            job.limiter, job.breaker, job.admitted = rate_limiter, breaker, admitted
+            job.attempt_timeout = attempt_timeout
             with self._lock:
                 if self._sched.shutdown:
                     raise RuntimeError(f"cannot submit to {self!r}: it was shut down")
@@ -293,8 +323,12 @@ class Pool(concurrent.futures.Executor):
                     if key is not None:
                         self._keyed.add(key, task, job.stamp)
                     self._submitted += 1
-                    self._sched.enqueue_locked(job)
+                    job.op = op = self._sched.ops.get(op_name(task))
+                    op.submitted += 1
+                    self._sched.admit_locked(job)
                     return task
+            if breaker is not None and admitted == PROBE:
+                breaker._record(admitted, "cancelled")  # the probe's place goes back
         # Single flight: the caller gets the task already under way, with its callbacks.
         if owner is not None:
             _task._weak(owner)  # same TypeError as a new task would raise
@@ -321,7 +355,7 @@ class Pool(concurrent.futures.Executor):
         """Take a snapshot of the counters. Any thread."""
         sched = self._sched
         with self._lock:
-            queued = sched.ready + sched.delayed
+            queued = sched.ready + sched.delayed + sched.limited
             return PoolStats(
                 submitted=self._submitted,
                 queued=queued,
@@ -336,41 +370,59 @@ class Pool(concurrent.futures.Executor):
                 workers=sched.nthreads,
                 paused=sched.paused(),
                 reused=self._reused,
+                operations=sched.ops.snapshot(),
             )
 
+    def report(self) -> str:
+        """A readable health table of this pool: one row per operation, slowest first.
+
+        Then the pool's own figures and its dispatcher's (when one is bound). Meant for
+        logs, a debug console or a "health" window. Any thread; cheap (a snapshot).
+        """
+        from ._report import render
+
+        return render(self._name, self.stats(), self._dispatcher)
+
     def shutdown(
-        self, wait: bool = True, cancel_pending: bool = False, *, cancel_futures: bool = False
-    ) -> None:
+        self,
+        wait: bool = True,
+        *,
+        cancel_pending: bool = False,
+        cancel_running: bool = False,
+        timeout: float | None = None,
+        cancel_futures: bool = False,
+    ) -> bool:
         """Stop accepting work; let queued work finish (or cancel it) and stop the threads.
 
         ``cancel_pending=True`` (or the standard ``cancel_futures=True``) cancels the
-        tasks not started yet (retries waiting out a backoff included); running tasks
-        always finish. With ``wait=True`` it returns once every task has finished and
-        every thread of the pool (workers, timer, asyncio loop) has exited, so nothing
-        of the pool is left running; it waits for a cancelled task's thread to reach
-        its next :func:`~uidispatch.check_cancelled` too. A cooldown ends at shutdown.
-        Any thread but the pool's own with ``wait=True``; idempotent.
+        tasks not started yet (retries waiting out a backoff and tasks waiting for a
+        rate limiter included); ``cancel_running=True`` cancels the running ones too
+        (cooperatively: a thread stops at its next :func:`~uidispatch.check_cancelled`
+        or ``yield``, a coroutine is cancelled). With ``wait=True`` it returns once
+        every task has finished and every thread of the pool (workers, timer, asyncio
+        loop) has exited, or once ``timeout`` seconds have passed. A cooldown ends at
+        shutdown. Any thread but the pool's own with ``wait=True``; idempotent.
+
+        Returns ``True`` when every worker stopped in time (always with
+        ``wait=False``: nothing was waited for, and the threads exit by themselves).
 
         Raises:
             RuntimeError: ``wait=True`` from one of this pool's own threads (it would
-                wait for itself).
+                wait for itself), or, without ``timeout``, on the main thread while a
+                task of this pool waits in ``Dispatcher.call()`` for that main thread
+                (both would wait forever; the message names the task).
+            ValueError: ``timeout`` not a number of seconds >= 0.
 
         """
-        sched = self._sched
-        if wait and sched.owns(threading.current_thread()):
-            raise RuntimeError("shutdown(wait=True) from the pool's own thread would wait forever")
-        with self._lock:
-            sched.shutdown = True
-            sched.cooldown.resume()
-            jobs = sched.withdraw_all_locked() if cancel_pending or cancel_futures else []
-            sched.work.notify_all()
-        for job in jobs:
-            job.task.cancel()
-        with self._lock:
-            sched.kick_locked()
-            sched.finish_if_quiet_locked()
-        if wait:
-            sched.join()
+        if timeout is not None:
+            timeout = check_seconds("timeout", timeout, zero_ok=True)
+        return shutdown_pool(
+            self,
+            wait=wait,
+            cancel_pending=cancel_pending or cancel_futures,
+            cancel_running=cancel_running,
+            timeout=timeout,
+        )
 
     # ------------------------------------------------------------------ task host
 
@@ -404,17 +456,38 @@ class Pool(concurrent.futures.Executor):
         """Called by a task as it resolves, before its waiters wake."""
         job: Job | None = task._job
         state = task._phase
+        ok, cancelled = state is TaskState.DONE, state is TaskState.CANCELLED
         with self._lock:
             if job is not None:
                 self._sched.job_resolved_locked(job)
-            if state is TaskState.DONE:
+            if ok:
                 self._completed += 1
-            elif state is TaskState.CANCELLED:
+            elif cancelled:
                 self._cancelled += 1
             else:
                 self._failed += 1
+            op = job.op if job is not None else None
+            if op is not None:
+                op.resolved(ok, cancelled, task._exception)
             self._keyed.resolved(task, self._sched.clock())
             self._sched.finish_if_quiet_locked()
+        if job is not None and job.breaker is not None:
+            job.breaker._record(
+                job.admitted, "ok" if ok else "cancelled" if cancelled else "failed"
+            )
+
+    def _refuse(self, task: Task[Any], breaker: CircuitBreaker) -> Task[Any]:
+        """Return ``task`` already failed with CircuitOpen: the breaker is open."""
+        job = task._job = Job(
+            task, abs, (), Kind.SYNC, retries=0, backoff=0.0, retry_on=(), timeout=None,
+            ttl=None, stamp=0.0,
+        )  # fmt: skip
+        with self._lock:
+            self._submitted += 1
+            job.op = op = self._sched.ops.get(op_name(task))
+            op.submitted += 1
+        task._resolve(TaskState.FAILED, exc=circuit_open(task._label(), breaker))
+        return task
 
 
 def _attach(
@@ -445,6 +518,32 @@ def default_pool() -> Pool:
         if _default is None or _default._sched.shutdown:
             _default = Pool(name="uidispatch-default")
         return _default
+
+
+def shutdown(
+    timeout: float | None = None, *, cancel_pending: bool = False, cancel_running: bool = False
+) -> bool:
+    """``shutdown(wait=True, ...)`` of the default pool behind :func:`submit`; for "on close".
+
+    Waits at most ``timeout`` seconds (``None``: until done) for its tasks and threads,
+    as :meth:`Pool.shutdown` does, and returns whether every worker stopped in time
+    (``True`` when no default pool was made). A later :func:`submit` starts a fresh
+    default pool. Any thread but the pool's own.
+
+    Raises:
+        ValueError: ``timeout`` not a number of seconds >= 0.
+        RuntimeError: as :meth:`Pool.shutdown` raises.
+
+    """
+    if timeout is not None:
+        check_seconds("timeout", timeout, zero_ok=True)
+    with _default_lock:
+        pool = _default
+    if pool is None:
+        return True
+    return pool.shutdown(
+        True, cancel_pending=cancel_pending, cancel_running=cancel_running, timeout=timeout
+    )
 
 
 def submit(fn: Callable[..., Any], /, *args: Any, **options: Any) -> Task[Any]:
