@@ -118,7 +118,11 @@ def test_one_limiter_shared_by_two_pools_caps_their_starts_together(
     manual_time.use_for(lim)
     log: list[tuple[str, float]] = []
     work = _stamper(manual_time, log)
-    tasks = [p.submit(work, f"{n}{i}", rate_limiter=lim) for i in range(3) for p, n in ((a, "a"), (b, "b"))]
+    tasks = [
+        p.submit(work, f"{n}{i}", rate_limiter=lim)
+        for i in range(3)
+        for p, n in ((a, "a"), (b, "b"))
+    ]
     for step in range(3):
         if step:
             manual_time.wait_for_timer(at=float(step))

@@ -452,7 +452,7 @@ class Pool(concurrent.futures.Executor):
             with contextlib.suppress(Exception):
                 self._get_dispatcher()
 
-    def _task_resolved(self, task: Task[Any]) -> None:
+    def _task_resolved(self, task: Task[Any], exc: BaseException | None = None) -> None:
         """Called by a task as it resolves, before its waiters wake."""
         job: Job | None = task._job
         state = task._phase
@@ -468,7 +468,7 @@ class Pool(concurrent.futures.Executor):
                 self._failed += 1
             op = job.op if job is not None else None
             if op is not None:
-                op.resolved(ok, cancelled, task._exception)
+                op.resolved(ok, cancelled, exc)
             self._keyed.resolved(task, self._sched.clock())
             self._sched.finish_if_quiet_locked()
         if job is not None and job.breaker is not None:
