@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
 import uidispatch as ud
-from conftest import ManualTimers
+
+if TYPE_CHECKING:
+    from conftest import ManualTimers
 
 WAIT = 5.0
 
@@ -157,7 +160,8 @@ def test_refusals_are_counted_as_failed_tasks_of_their_operation(
     assert stats.failed == 2
     op = stats.operations["_down"]
     assert (op.submitted, op.failed, op.running) == (2, 2, 0)
-    assert op.last_error is not None and op.last_error.startswith("CircuitOpen: ")
+    assert op.last_error is not None
+    assert op.last_error.startswith("CircuitOpen: ")
 
 
 def test_one_breaker_guards_a_service_across_pools(

@@ -5,11 +5,14 @@ from __future__ import annotations
 import concurrent.futures
 import threading
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
 import uidispatch as ud
-from conftest import ManualTimers
+
+if TYPE_CHECKING:
+    from conftest import ManualTimers
 
 WAIT = 5.0
 

@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from . import _task
-from ._cooldown import Cooldown
 from ._breaker import PROBE, REFUSED, CircuitBreaker
+from ._cooldown import Cooldown
 from ._dispatcher import Dispatcher
+from ._opstats import OperationStats, op_name
 from ._options import (
     check_count,
     check_max_workers,
@@ -24,7 +25,6 @@ from ._options import (
     default_workers,
     workers_from_env,
 )
-from ._opstats import OperationStats, op_name
 from ._priority import Priority
 from ._ratelimit import RateLimiter
 from ._runner import Job, Kind, kind_of
@@ -383,7 +383,8 @@ class Pool(concurrent.futures.Executor):
 
         return render(self._name, self.stats(), self._dispatcher)
 
-    def shutdown(
+    # Returns a bool where Executor's returns None: callers of the base ignore it.
+    def shutdown(  # type: ignore[override]
         self,
         wait: bool = True,
         *,
