@@ -38,6 +38,7 @@ PLUGINS = {
 EXAMPLE_PLUGIN = "tests/example_plugin"
 TEST_DEPS = ["pytest>=8", "hypothesis>=6", "tomli>=2; python_version < '3.11'"]
 POOL_TEST_DEPS = ["loky", "distributed"]
+PLOT_TEST_DEPS = ["matplotlib>=3.7"]  # bench --plot
 TOOLKIT_TEST_DEPS = {"tk": [], "qt": ["pytest-qt>=4.4"], "kivy": []}
 DOCS_DEPS = ["mkdocs>=1.6", "mkdocs-material>=9.5", "mkdocstrings[python]>=0.26"]
 PIP_QUIET = "-q"
@@ -97,7 +98,7 @@ def install_core(session: nox.Session, *extra: str) -> None:
 @nox.session(python=PYTHONS)
 def tests(session: nox.Session) -> None:
     """Core tests on the virtual and asyncio backends, and the example third-party backend."""
-    install_core(session, "-e", EXAMPLE_PLUGIN, *POOL_TEST_DEPS)
+    install_core(session, "-e", EXAMPLE_PLUGIN, *POOL_TEST_DEPS, *PLOT_TEST_DEPS)
     session.run("pytest", "tests", *session.posargs)
 
 
@@ -140,7 +141,7 @@ def typecheck(session: nox.Session) -> None:
     editable = [f"-e{p}" for p in (*PLUGINS.values(), EXAMPLE_PLUGIN)] + [
         f"-e{PLUGINS['qt']}[bench]"
     ]
-    session.install(PIP_QUIET, MYPY, "pytest", "-e", ".", *editable)
+    session.install(PIP_QUIET, MYPY, "pytest", "-e", ".[bench]", *editable)
     sources = ["src", *(f"{p}/src" for p in PLUGINS.values()), f"{EXAMPLE_PLUGIN}/src"]
     session.run("mypy", "--strict", *sources)
 
@@ -157,10 +158,18 @@ def docs(session: nox.Session) -> None:
 
 @nox.session(python=MAIN_PYTHON)
 def bench(session: nox.Session) -> None:
-    """``python -m uidispatch bench`` on every backend (``-- --quick`` for a smoke run)."""
+    """``python -m uidispatch bench`` on every backend (``-- --quick`` for a smoke run).
+
+    ``-- --plot DIR`` also draws the charts; ``-- --json`` prints the report to keep.
+    """
     ensure_xvfb(session)
     session.install(
-        PIP_QUIET, "-e", ".", *(f"-e{p}" for p in PLUGINS.values()), "-e", f"{PLUGINS['qt']}[bench]"
+        PIP_QUIET,
+        "-e",
+        ".[bench]",
+        *(f"-e{p}" for p in PLUGINS.values()),
+        "-e",
+        f"{PLUGINS['qt']}[bench]",
     )
     session.run("python", "-m", "uidispatch", "bench", *session.posargs)
 
