@@ -20,6 +20,7 @@ from ._opstats import OperationStats, op_name
 from ._options import (
     check_count,
     check_max_workers,
+    check_metadata,
     check_seconds,
     check_submit,
     default_workers,
@@ -165,6 +166,7 @@ class Pool(concurrent.futures.Executor):
         self._keyed = SingleFlight()
         self._submitted = self._reused = 0
         self._completed = self._failed = self._cancelled = 0
+        self._live: dict[int, Task[Any]] = {}  # pending and running, by id: oldest first
         _live_pools.add(self)
 
     # ------------------------------------------------------------------ properties
@@ -219,6 +221,8 @@ class Pool(concurrent.futures.Executor):
         on_error: Callable[[BaseException], object] | None = None,
         on_progress: Callable[[Any, str | None], object] | None = None,
         owner: object | None = None,
+        name: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
         rate_limiter: RateLimiter | None = None,
         breaker: CircuitBreaker | None = None,
         attempt_timeout: float | None = None,
@@ -247,6 +251,8 @@ class Pool(concurrent.futures.Executor):
             on_done / on_error / on_progress: main-thread callbacks; see
                 :meth:`Task.on_done`, :meth:`Task.on_error`, :meth:`Task.on_progress`.
             owner: a widget, held weakly: callbacks are skipped once it is gone.
+            name: :attr:`Task.name`; by default the function's qualified name.
+            metadata: :attr:`Task.metadata`, kept as a read-only copy.
             rate_limiter: a :class:`~uidispatch.RateLimiter`: each attempt waits
                 (``PENDING``, in priority order) for one of its calls.
             breaker: a :class:`~uidispatch.CircuitBreaker`: while it is open the task
@@ -261,8 +267,9 @@ class Pool(concurrent.futures.Executor):
 
         Raises:
             TypeError: ``fn`` or a callback is not callable, ``owner`` cannot be weakly
-                referenced, ``key`` is unhashable, or a generator function is given to
-                a pool with ``executor=``.
+                referenced, ``key`` is unhashable, a generator function is given to
+                a pool with ``executor=``, ``name`` is not a string or ``metadata`` not
+                a mapping.
             ValueError: a bad option value, ``ttl`` without ``key``, or ``on_progress``
                 on a pool with ``executor=``.
             RuntimeError: after :meth:`shutdown`.
@@ -272,6 +279,8 @@ class Pool(concurrent.futures.Executor):
         priority, timeout, retries, backoff, retry_types, ttl = check_submit(
             fn, priority, timeout, retries, backoff, retry_on, key, ttl, *callbacks
         )
+        if name is not None or metadata is not None:
+            check_metadata(name, metadata)
         if rate_limiter is not None or breaker is not None or attempt_timeout is not None:
             attempt_timeout = check_services(rate_limiter, breaker, attempt_timeout)
         kind = kind_of(fn)
@@ -290,11 +299,12 @@ class Pool(concurrent.futures.Executor):
                 existing = self._keyed.find(key, self._sched.clock())
         if existing is None:
             task: Task[Any] = Task(
-                name=getattr(fn, "__qualname__", type(fn).__name__),
+                name=getattr(fn, "__qualname__", type(fn).__name__) if name is None else name,
                 priority=priority,
                 key=key,
                 owner=owner,
                 host=self,
+                metadata=metadata,
             )
             _attach(task, on_done, on_error, on_progress)
             admitted = breaker._admit() if breaker is not None else 0
@@ -323,6 +333,7 @@ class Pool(concurrent.futures.Executor):
                     if key is not None:
                         self._keyed.add(key, task, job.stamp)
                     self._submitted += 1
+                    self._live[task.id] = task
                     job.op = op = self._sched.ops.get(op_name(task))
                     op.submitted += 1
                     self._sched.admit_locked(job)
@@ -350,6 +361,16 @@ class Pool(concurrent.futures.Executor):
         with self._lock:
             self._sched.cooldown.resume()
             self._sched.kick_locked()
+
+    def tasks(self) -> list[Task[Any]]:
+        """The tasks pending or running now, oldest first (a snapshot). Any thread."""
+        with self._lock:
+            return list(self._live.values())
+
+    def get(self, task_id: int) -> Task[Any] | None:
+        """The pending or running task with this :attr:`Task.id`, or ``None``. Any thread."""
+        with self._lock:
+            return self._live.get(task_id)
 
     def stats(self) -> PoolStats:
         """Take a snapshot of the counters. Any thread."""
@@ -467,6 +488,7 @@ class Pool(concurrent.futures.Executor):
                 self._cancelled += 1
             else:
                 self._failed += 1
+            self._live.pop(task.id, None)
             op = job.op if job is not None else None
             if op is not None:
                 op.resolved(ok, cancelled, exc)
