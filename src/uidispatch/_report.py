@@ -90,6 +90,8 @@ def _row(op: OperationStats) -> list[str]:
 def _seconds(value: float) -> str:
     if value == 0:
         return "-"
+    if value < 0.001:
+        return f"{value * 1e6:.0f}us"
     if value < 1.0:
         return f"{value * 1000:.1f}ms"
     return f"{value:.2f}s"

@@ -67,7 +67,7 @@ root.destroy()
 """
 
 
-def test_shutdown_on_the_tk_thread_never_hangs_on_a_worker_in_call(_display: str) -> None:
+def test_shutdown_on_the_tk_thread_never_hangs_on_a_worker_in_call() -> None:
     proc = subprocess.run(
         [sys.executable, "-c", textwrap.dedent(_DEADLOCK)],
         capture_output=True,
