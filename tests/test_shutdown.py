@@ -120,7 +120,7 @@ def test_bad_shutdown_timeouts_fail_naming_the_value(call, exc, match) -> None: 
 _VIRTUAL = """
 import threading, uidispatch as ud
 d = ud.get_dispatcher("virtual")
-pool = ud.Pool(max_workers=2, dispatcher=d)
+pool = ud.Pool(max_workers=2)  # never bound to d: no callbacks
 task = pool.submit(d.call, threading.get_ident)  # the worker waits for this main thread
 try:
     pool.shutdown(wait=True)

@@ -22,11 +22,12 @@ from ._errors import (
 )
 from ._main_thread import main_thread
 from ._opstats import OperationStats
-from ._pool import Pool, PoolStats, shutdown, submit
+from ._pool import Pool, PoolStats, submit
 from ._priority import Priority
 from ._protocol import MainThreadDispatcher, TimerHandle
 from ._ratelimit import RateLimiter
 from ._registry import BackendInfo, backends, get_dispatcher, use
+from ._shutdown import shutdown
 from ._subprocess import CommandResult, run_command
 from ._task import Task, TaskState, cancelled, check_cancelled, report_progress
 from ._timing import debounce, throttle

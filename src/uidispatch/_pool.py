@@ -30,7 +30,7 @@ from ._priority import Priority
 from ._ratelimit import RateLimiter
 from ._runner import Job, Kind, kind_of
 from ._scheduler import Scheduler
-from ._services import check_services, circuit_open
+from ._services import check_services, refuse
 from ._shutdown import shutdown_pool
 from ._singleflight import SingleFlight
 from ._task import Task, TaskState
@@ -38,7 +38,7 @@ from ._task import Task, TaskState
 if TYPE_CHECKING:
     from ._subprocess import CommandResult
 
-__all__ = ["Pool", "PoolStats", "shutdown", "submit"]
+__all__ = ["Pool", "PoolStats", "submit"]
 
 T = TypeVar("T")
 logger = logging.getLogger("uidispatch")
@@ -309,7 +309,7 @@ class Pool(concurrent.futures.Executor):
             _attach(task, on_done, on_error, on_progress)
             admitted = breaker._admit() if breaker is not None else 0
             if admitted == REFUSED and breaker is not None:
-                return self._refuse(task, breaker)
+                return refuse(self, task, breaker)
             job = Job(
                 task,
                 fn,
@@ -499,19 +499,6 @@ class Pool(concurrent.futures.Executor):
                 job.admitted, "ok" if ok else "cancelled" if cancelled else "failed"
             )
 
-    def _refuse(self, task: Task[Any], breaker: CircuitBreaker) -> Task[Any]:
-        """Return ``task`` already failed with CircuitOpen: the breaker is open."""
-        job = task._job = Job(
-            task, abs, (), Kind.SYNC, retries=0, backoff=0.0, retry_on=(), timeout=None,
-            ttl=None, stamp=0.0,
-        )  # fmt: skip
-        with self._lock:
-            self._submitted += 1
-            job.op = op = self._sched.ops.get(op_name(task))
-            op.submitted += 1
-        task._resolve(TaskState.FAILED, exc=circuit_open(task._label(), breaker))
-        return task
-
 
 def _attach(
     task: Task[Any],
@@ -541,32 +528,6 @@ def default_pool() -> Pool:
         if _default is None or _default._sched.shutdown:
             _default = Pool(name="uidispatch-default")
         return _default
-
-
-def shutdown(
-    timeout: float | None = None, *, cancel_pending: bool = False, cancel_running: bool = False
-) -> bool:
-    """``shutdown(wait=True, ...)`` of the default pool behind :func:`submit`; for "on close".
-
-    Waits at most ``timeout`` seconds (``None``: until done) for its tasks and threads,
-    as :meth:`Pool.shutdown` does, and returns whether every worker stopped in time
-    (``True`` when no default pool was made). A later :func:`submit` starts a fresh
-    default pool. Any thread but the pool's own.
-
-    Raises:
-        ValueError: ``timeout`` not a number of seconds >= 0.
-        RuntimeError: as :meth:`Pool.shutdown` raises.
-
-    """
-    if timeout is not None:
-        check_seconds("timeout", timeout, zero_ok=True)
-    with _default_lock:
-        pool = _default
-    if pool is None:
-        return True
-    return pool.shutdown(
-        True, cancel_pending=cancel_pending, cancel_running=cancel_running, timeout=timeout
-    )
 
 
 def submit(fn: Callable[..., Any], /, *args: Any, **options: Any) -> Task[Any]:

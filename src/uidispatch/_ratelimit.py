@@ -85,7 +85,10 @@ class RateLimiter:
         Safe under a pool's lock: this never calls back into a pool.
         """
         with self._lock:
-            if not self._waiters and self._free_locked(self._clock()):
+            waiters = self._waiters
+            while waiters and not waiters[0][2].live:  # cancelled while waiting
+                heapq.heappop(waiters)
+            if not waiters and self._free_locked(self._clock()):
                 return self._take_locked()
             waiter = _Waiter(grant)
             heapq.heappush(self._waiters, (priority, next(self._seq), waiter))

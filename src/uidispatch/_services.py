@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._breaker import CircuitBreaker
 from ._errors import CircuitOpen
+from ._opstats import op_name
 from ._options import check_seconds
 from ._ratelimit import RateLimiter
+from ._runner import Job, Kind
+from ._task import Task, TaskState
 
-__all__ = ["check_services", "circuit_open"]
+if TYPE_CHECKING:
+    from ._pool import Pool
+
+__all__ = ["check_services", "refuse"]
 
 
 def check_services(rate_limiter: Any, breaker: Any, attempt_timeout: Any) -> float | None:
@@ -36,3 +42,17 @@ def circuit_open(label: str, breaker: CircuitBreaker) -> CircuitOpen:
         f"{label} was not run: {breaker!r} is {breaker._state} after repeated failures; "
         f"it lets one probe through {breaker.reset_after} s after it opened"
     )
+
+
+def refuse(pool: Pool, task: Task[Any], breaker: CircuitBreaker) -> Task[Any]:
+    """Return ``task`` already failed with CircuitOpen, booked as submitted and failed."""
+    job = task._job = Job(
+        task, abs, (), Kind.SYNC, retries=0, backoff=0.0, retry_on=(), timeout=None,
+        ttl=None, stamp=0.0,
+    )  # fmt: skip
+    with pool._lock:
+        pool._submitted += 1
+        job.op = op = pool._sched.ops.get(op_name(task))
+        op.submitted += 1
+    task._resolve(TaskState.FAILED, exc=circuit_open(task._label(), breaker))
+    return task

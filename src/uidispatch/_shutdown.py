@@ -9,18 +9,47 @@ import time
 from typing import TYPE_CHECKING
 
 from ._dispatcher import Dispatcher
+from ._options import check_seconds
 
 if TYPE_CHECKING:
     from ._pool import Pool
     from ._scheduler import Scheduler
 
-__all__ = ["blocked_call", "shutdown_pool"]
+__all__ = ["blocked_call", "shutdown", "shutdown_pool"]
 
 logger = logging.getLogger("uidispatch")
 
 # How often a shutdown waiting on the main thread looks for a worker stuck in call().
 _LOOK_EVERY = 0.05
 _CALL_CODE = Dispatcher.call.__code__
+
+
+def shutdown(
+    timeout: float | None = None, *, cancel_pending: bool = False, cancel_running: bool = False
+) -> bool:
+    """Shut down the default pool behind :func:`~uidispatch.submit`; for an "on close" handler.
+
+    Waits at most ``timeout`` seconds (``None``: until done) for its tasks and threads,
+    as :meth:`~uidispatch.Pool.shutdown` does, and returns whether every worker stopped in time
+    (``True`` when no default pool was made). A later :func:`~uidispatch.submit` starts a fresh
+    default pool. Any thread but the pool's own.
+
+    Raises:
+        ValueError: ``timeout`` not a number of seconds >= 0.
+        RuntimeError: as :meth:`~uidispatch.Pool.shutdown` raises.
+
+    """
+    if timeout is not None:
+        check_seconds("timeout", timeout, zero_ok=True)
+    from . import _pool
+
+    with _pool._default_lock:
+        pool = _pool._default
+    if pool is None:
+        return True
+    return pool.shutdown(
+        True, cancel_pending=cancel_pending, cancel_running=cancel_running, timeout=timeout
+    )
 
 
 def shutdown_pool(
@@ -51,7 +80,7 @@ def shutdown_pool(
         sched.finish_if_quiet_locked()
     if not wait:
         return True
-    if not _wait_quiet(pool, sched, deadline):
+    if not _wait_quiet(sched, deadline):
         return False
     return _join_threads(sched, deadline)
 
@@ -60,19 +89,16 @@ def _remaining(deadline: float | None) -> float | None:
     return None if deadline is None else max(0.0, deadline - time.monotonic())
 
 
-def _wait_quiet(pool: Pool, sched: Scheduler, deadline: float | None) -> bool:
+def _wait_quiet(sched: Scheduler, deadline: float | None) -> bool:
     """Wait until no job is left; False at the deadline."""
-    d = pool._dispatcher
-    on_main = d is not None and d.is_main_thread()
+    # Sliced, on any thread: a pool that never bound a dispatcher can still have a task
+    # in some dispatcher's call() waiting for this thread.
     warned = False
     with sched.lock:
         while sched.ready or sched.delayed or sched.limited or sched.running:
             remaining = _remaining(deadline)
             if remaining is not None and remaining <= 0:
                 return False
-            if not on_main:
-                sched.quiet.wait(remaining)
-                continue
             sched.quiet.wait(_LOOK_EVERY if remaining is None else min(remaining, _LOOK_EVERY))
             if not (sched.ready or sched.delayed or sched.limited or sched.running):
                 break
