@@ -79,3 +79,75 @@ def test_shutdown_on_the_tk_thread_never_hangs_on_a_worker_in_call() -> None:
     assert lines[0].startswith("raised: pool 'uidispatch-pool': shutdown(wait=True) on the main")
     assert "blocked in Dispatcher.call(), waiting for this main thread" in lines[0]
     assert lines[1:] == ["deadline: False", "served on main: True", "then: True"]
+
+
+_CLOSE_MID_WORK = """
+import threading, tkinter, uidispatch as ud
+from uidispatch.testing import ensure_display
+ensure_display()
+
+root = tkinter.Tk()
+status = tkinter.Label(root, text="")
+status.pack()
+banner = tkinter.Label(root, text="")
+banner.pack()
+pool = ud.Pool(max_workers=4)
+api = ud.RateLimiter(1, 60.0)  # the rest of the calls wait for a minute
+service = ud.CircuitBreaker(max_failures=1, window=60.0, reset_after=60.0)
+service.on_change(lambda s: banner.configure(text=f"service {s}"), owner=banner)
+started = threading.Event()
+
+def crawl():
+    started.set()
+    for i in range(10**9):
+        ud.report_progress(i)
+        ud.check_cancelled()
+
+def down():
+    raise OSError("service down")
+
+crawler = pool.submit(crawl, rate_limiter=api, owner=status,
+                      on_progress=lambda v, _: status.configure(text=str(v)))
+waiting = [pool.submit(abs, -i, rate_limiter=api, owner=status,
+                       on_done=lambda v: status.configure(text=str(v))) for i in range(5)]
+failed = pool.submit(down, breaker=service, on_error=lambda e: None)
+results = {}
+
+def on_close():
+    results["stopped"] = pool.shutdown(cancel_pending=True, cancel_running=True, timeout=5)
+    root.destroy()
+
+root.protocol("WM_DELETE_WINDOW", on_close)
+
+def close_when_busy():
+    if started.is_set() and banner.cget("text") == "service open":
+        on_close()  # what the window manager's close button calls
+    else:
+        root.after(10, close_when_busy)
+
+root.after(10, close_when_busy)
+root.mainloop()
+print("stopped:", results["stopped"])
+print("crawler:", crawler.state.value)
+print("waiting:", sorted({t.state.value for t in waiting}))
+print("breaker:", service.state)
+print(pool.report().splitlines()[0])
+"""
+
+
+def test_closing_the_window_with_limited_running_and_refused_work_exits_cleanly() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(_CLOSE_MID_WORK)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == [
+        "stopped: True",
+        "crawler: cancelled",
+        "waiting: ['cancelled']",
+        "breaker: open",
+        "uidispatch pool 'uidispatch-pool': 3 operation(s)",
+    ]
+    assert "Traceback" not in proc.stderr, proc.stderr
