@@ -286,6 +286,11 @@ class Dispatcher:
                     f"the main thread did not run {fn!r} within timeout={timeout}"
                 ) from None
             return future.result()  # type: ignore[no-any-return]
+        finally:
+            # The raised exception's traceback holds this frame: a frame still naming the
+            # future (which holds the exception) is a cycle keeping fn, its args and the
+            # caller's frames alive until a collection on any thread (a Tk root: abort).
+            del entry, future
 
     def call_later(self, delay: float, fn: Callable[..., object], /, *args: Any) -> _Timer:
         """Run ``fn(*args)`` on the main thread after ``delay`` seconds. Any thread.

@@ -414,6 +414,10 @@ class Pool(concurrent.futures.Executor):
             else:
                 self._failed += 1
             self._keyed.resolved(task, self._sched.clock())
+            if job is not None and job.expires is None:
+                # Task and Job name each other: a cycle that would hold the task's
+                # exception (and the frames in its traceback) for the collector to free.
+                task._job = None
             self._sched.finish_if_quiet_locked()
 
 

@@ -179,6 +179,10 @@ class Task(concurrent.futures.Future[T]):
             raise _WaitTimeout(
                 f"{self!r} did not finish within timeout={timeout} (it keeps running)"
             ) from None
+        finally:
+            # The raised exception's traceback holds this frame, and the task holds the
+            # exception: naming the task here would be a cycle keeping both alive.
+            del self
 
     def exception(self, timeout: float | None = None) -> BaseException | None:
         """Wait for the task; return the exception it failed with, or ``None``. Any thread.
@@ -194,6 +198,7 @@ class Task(concurrent.futures.Future[T]):
         except concurrent.futures.TimeoutError:
             raise _WaitTimeout(f"{self!r} did not finish within timeout={timeout}") from None
         if self._phase is _CANCELLED and exc is not None:
+            del self  # exc's traceback will hold this frame; the task holds exc
             raise exc
         return exc
 
