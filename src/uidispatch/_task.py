@@ -131,6 +131,13 @@ class Task(concurrent.futures.Future[T]):
         self._stop_hooks: list[Callable[[], object]] = []
         self._progress: tuple[Any, str | None] | None = None
         self._job: Any = None  # the pool's record of how to run this task
+        # The dispatcher this task delivers to, weakly: bound once (now when its pool has
+        # an open one), so callbacks of a task whose app ended are dropped, never handed
+        # to a later app or turned into a lookup error per progress report.
+        bound = getattr(host, "_dispatcher", None)
+        self._bound: weakref.ref[Dispatcher] | None = (
+            weakref.ref(bound) if bound is not None and not bound.closed else None
+        )
 
     # ------------------------------------------------------------------ inspection
 
@@ -190,6 +197,10 @@ class Task(concurrent.futures.Future[T]):
             raise _WaitTimeout(
                 f"{self!r} did not finish within timeout={timeout} (it keeps running)"
             ) from None
+        finally:
+            # The raised exception's traceback holds this frame, and the task holds the
+            # exception: naming the task here would be a cycle keeping both alive.
+            del self
 
     def exception(self, timeout: float | None = None) -> BaseException | None:
         """Wait for the task; return the exception it failed with, or ``None``. Any thread.
@@ -205,6 +216,7 @@ class Task(concurrent.futures.Future[T]):
         except concurrent.futures.TimeoutError:
             raise _WaitTimeout(f"{self!r} did not finish within timeout={timeout}") from None
         if self._phase is _CANCELLED and exc is not None:
+            del self  # exc's traceback will hold this frame; the task holds exc
             raise exc
         return exc
 
@@ -420,22 +432,40 @@ class Task(concurrent.futures.Future[T]):
         if owner is not None:
             target = owner()
             if target is None:
+                self._count_dropped()
                 return
         try:
             d = self._dispatcher()
             d.call_soon(cb, *args, priority=self.priority, key=key, owner=target)
         except DispatcherClosed:
-            logger.debug("%r: dispatcher closed, callback %r dropped", self, cb)
+            self._count_dropped()
+            logger.debug("%r: its app is gone, callback %r dropped", self, cb)
         except Exception:
+            self._count_dropped()
             logger.exception("%r: could not deliver callback %r to the main thread", self, cb)
 
+    def _count_dropped(self) -> None:
+        count = getattr(self._host, "_callback_dropped", None)
+        if count is not None:
+            count()
+
     def _dispatcher(self) -> Dispatcher:
+        bound = self._bound
+        if bound is not None:
+            d = bound()
+            if d is None:
+                raise DispatcherClosed(f"{self!r}: its dispatcher is gone")
+            return d
         host = self._host
         if host is not None:
-            return host._get_dispatcher()  # type: ignore[no-any-return]
-        from ._registry import get_dispatcher
+            d = host._get_dispatcher()
+        else:
+            from ._registry import get_dispatcher
 
-        return get_dispatcher()
+            d = get_dispatcher()
+        if not d.closed:
+            self._bound = weakref.ref(d)
+        return d
 
     def __del__(self) -> None:
         # A failure nobody looked at must still reach a human (as asyncio does).
