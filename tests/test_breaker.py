@@ -261,3 +261,31 @@ def test_bad_breaker_uses_fail_at_the_call_site(
     assert repr(br) == (
         "<uidispatch.CircuitBreaker closed max_failures=5 window=60.0 reset_after=30.0>"
     )
+
+
+def test_on_change_registered_before_the_app_exists_finds_it_at_the_first_change(
+    pool: ud.Pool, manual_time: ManualTimers
+) -> None:
+    br = _breaker(manual_time, 1, 60.0, 30.0)
+    seen: list[str] = []
+    br.on_change(seen.append)  # no app yet: looked up when the state changes
+    d = ud.get_dispatcher("virtual")
+    ud.use(d)
+    try:
+        _fail(pool, br)
+        assert d.run_until(lambda: seen, WAIT)
+        assert seen == ["open"]
+    finally:
+        ud.use(None)
+        d.close()
+
+
+def test_a_change_with_no_app_anywhere_is_dropped_quietly(
+    pool: ud.Pool, manual_time: ManualTimers
+) -> None:
+    br = _breaker(manual_time, 1, 60.0, 30.0)
+    seen: list[str] = []
+    br.on_change(seen.append)
+    _fail(pool, br)
+    assert br.state == "open"
+    assert seen == []

@@ -29,13 +29,14 @@ REFUSED, ADMITTED, PROBE = 0, 1, 2
 
 
 class _Listener:
-    __slots__ = ("active", "callback", "dispatcher", "owner")
+    __slots__ = ("active", "callback", "dispatcher", "fixed", "owner")
 
     def __init__(
-        self, callback: Callable[[str], object], dispatcher: Dispatcher, owner: Any
+        self, callback: Callable[[str], object], dispatcher: Dispatcher | None, owner: Any
     ) -> None:
         self.callback = callback
         self.dispatcher = dispatcher
+        self.fixed = dispatcher is not None  # given by the caller: never looked up again
         self.owner = owner
         self.active = True
 
@@ -112,15 +113,15 @@ class CircuitBreaker:
     ) -> _Listener:
         """Call ``callback(state)`` on the main thread each time the state changes.
 
-        ``dispatcher`` defaults to ``uidispatch.get_dispatcher()``, looked up now (call
-        this on the main thread, or pass it). ``owner`` (held weakly) stops the callback
-        once that widget is gone. Returns a handle whose ``cancel()`` stops it. A change
-        after the dispatcher closed is dropped (counted in its stats). Any thread.
+        ``dispatcher`` defaults to ``uidispatch.get_dispatcher()``, looked up now when an
+        app is there (call this on the main thread, or pass it), else at the first change.
+        ``owner`` (held weakly) stops the callback once that widget is gone. Returns a
+        handle whose ``cancel()`` stops it. A change with no app to deliver it to (none
+        found, or its dispatcher closed) is dropped quietly. Any thread.
 
         Raises:
             TypeError: ``callback`` is not callable or ``owner`` cannot be weakly
                 referenced.
-            uidispatch.NoBackendDetected: no ``dispatcher`` and none can be found.
 
         """
         if not callable(callback):
@@ -133,11 +134,9 @@ class CircuitBreaker:
                 raise TypeError(
                     f"owner must support weak references, got {type(owner).__name__} {owner!r}"
                 ) from None
-        if dispatcher is None:
-            from ._registry import get_dispatcher
-
-            dispatcher = get_dispatcher()
         listener = _Listener(callback, dispatcher, ref)
+        if dispatcher is None:
+            listener.dispatcher = _lookup()
         with self._lock:
             self._listeners.append(listener)
         return listener
@@ -235,9 +234,24 @@ class CircuitBreaker:
                     listener.active = False
                     continue
             try:
-                listener.dispatcher.call_soon(_deliver, listener, state, owner=target)
-            except Exception as exc:  # closed: the app is gone, nothing to show
+                d = listener.dispatcher
+                if d is None or (d.closed and not listener.fixed):
+                    d = listener.dispatcher = _lookup(raising=True)
+                assert d is not None
+                d.call_soon(_deliver, listener, state, owner=target)
+            except Exception as exc:  # no app (any more): nothing to show
                 logger.debug("circuit breaker change %s not delivered: %r", state, exc)
+
+
+def _lookup(*, raising: bool = False) -> Dispatcher | None:
+    from ._registry import get_dispatcher
+
+    try:
+        return get_dispatcher()
+    except Exception:
+        if raising:
+            raise
+        return None
 
 
 def _deliver(listener: _Listener, state: str) -> None:
