@@ -118,3 +118,23 @@ def test_await_off_the_ui_thread_does_not_wait_for_the_ui_thread() -> None:
         pool.shutdown(wait=True)
         d.close()
         ui_loop.close()
+
+
+def test_await_on_a_loop_that_does_not_drain_the_dispatcher_resumes_at_once(
+    virtual_dispatcher: ud.Dispatcher,
+) -> None:
+    # Same thread as the dispatcher, but this asyncio loop never runs its drains: the
+    # coroutine must not wait for them (it would wait forever).
+    pool = ud.Pool(max_workers=1, dispatcher=virtual_dispatcher)
+    ran: list[int] = []
+    try:
+
+        async def main() -> int:
+            return await pool.submit(sum, [2, 3], on_done=ran.append)
+
+        assert asyncio.run(main()) == 5
+        assert ran == []  # still queued on the virtual dispatcher
+        assert virtual_dispatcher.run_until(lambda: ran, 5)
+        assert ran == [5]
+    finally:
+        pool.shutdown(wait=True)
