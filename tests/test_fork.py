@@ -123,7 +123,8 @@ def test_a_pool_created_before_the_fork_runs_work_in_the_child(forked: dict[str,
 def test_the_childs_pool_counts_only_its_own_threads(forked: dict[str, Any]) -> None:
     workers, running, queued = forked["child"]["stats"]
     assert forked["parent"]["workers"] == 4
-    assert running == 0 and queued == 0
+    assert running == 0
+    assert queued == 0
     assert 1 <= workers <= 4  # the ones the child started, idle now, not the parent's 4
 
 

@@ -34,8 +34,8 @@ def test_await_resumes_after_on_progress_and_on_done_on_the_asyncio_backend() ->
                 task = pool.submit(
                     _work,
                     3,
-                    on_progress=lambda v, m: seen.append(("progress", v)),
-                    on_done=lambda r: seen.append(("done", r)),
+                    on_progress=lambda v, m, seen=seen: seen.append(("progress", v)),
+                    on_done=lambda r, seen=seen: seen.append(("done", r)),
                 )
                 assert await task == 3
                 if seen[-2:] != [("progress", 2), ("done", 3)]:
@@ -55,7 +55,9 @@ def test_await_resumes_after_on_error_on_the_asyncio_backend() -> None:
         try:
             for _ in range(200):
                 failed: list[str] = []
-                task = pool.submit(int, "x", on_error=lambda e: failed.append(type(e).__name__))
+                task = pool.submit(
+                    int, "x", on_error=lambda e, failed=failed: failed.append(type(e).__name__)
+                )
                 with pytest.raises(ValueError, match="invalid literal"):
                     await task
                 if failed != ["ValueError"]:

@@ -430,8 +430,8 @@ class Task(concurrent.futures.Future[T]):
         """
         self._lock = threading.Lock()
         self._condition = threading.Condition()
-        self._waiters = []
-        self._done_callbacks = []
+        self._waiters: list[Any] = []
+        self._done_callbacks: list[Any] = []
         self._done_cbs, self._error_cbs, self._progress_cbs = [], [], ()
         self._stop_hooks = []
         self._retrieved = True
