@@ -170,7 +170,7 @@ def run_in_thread(job: Job, loop: LoopThread) -> tuple[bool, Any]:
 
 
 def _drive(task: Task[Any], gen: Generator[Any, Any, Any]) -> Any:
-    """Each ``yield`` is progress; the return value is the result; a stop closes it."""
+    """Each ``yield`` is progress (an item with ``on_item=``); the return value is the result."""
     try:
         while True:
             if task._resolved:
@@ -180,7 +180,11 @@ def _drive(task: Task[Any], gen: Generator[Any, Any, Any]) -> Any:
                 value = next(gen)
             except StopIteration as stop:
                 return stop.value
-            task.report_progress(value)
+            stream = task._stream
+            if stream is None:
+                task.report_progress(value)
+            else:
+                stream.emit(value)
     finally:
         gen.close()
 
@@ -203,7 +207,10 @@ async def run_coroutine(job: Job) -> Any:
         agen = job.fn(*job.args)
         try:
             async for value in agen:
-                task.report_progress(value)
+                if task._stream is None:
+                    task.report_progress(value)
+                else:
+                    task._stream.emit(value)
                 if task._resolved:
                     break
         finally:

@@ -1,0 +1,161 @@
+"""Busy state a widget can bind to: whether any task (for a key) is pending or running.
+
+A task counts as busy from ``submit`` until its callbacks have run on the main thread, so
+a spinner bound with ``on_busy`` stops after ``on_done`` filled the table, never before.
+Watchers are told on the main thread, and only of changes: each watcher remembers the
+last value it was given and a post that finds the same state again says nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import weakref
+from collections.abc import Callable, Hashable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._dispatcher import Dispatcher
+
+__all__ = ["BusyHandle", "BusyState"]
+
+_KEY = "uidispatch.busy"
+
+
+class BusyHandle:
+    """What :meth:`Pool.on_busy` returns: :meth:`cancel` stops the callbacks."""
+
+    __slots__ = ("__weakref__", "_callback", "_key", "_last", "_owner", "_state")
+
+    def __init__(
+        self,
+        state: BusyState,
+        callback: Callable[[bool], object],
+        key: Hashable | None,
+        owner: weakref.ref[Any] | None,
+    ) -> None:
+        self._state: BusyState | None = state
+        self._callback = callback
+        self._key = key
+        self._owner = owner
+        self._last: bool | None = None
+
+    @property
+    def active(self) -> bool:
+        """True until :meth:`cancel` (or until the owner is gone)."""
+        return self._state is not None and (self._owner is None or self._owner() is not None)
+
+    def cancel(self) -> None:
+        """Stop calling back; a notification already posted is skipped. Any thread; idempotent."""
+        state, self._state = self._state, None
+        if state is not None:
+            state.unwatch(self)
+
+    def __repr__(self) -> str:
+        what = "any task" if self._key is None else f"key={self._key!r}"
+        return f"<uidispatch.BusyHandle {what} {'active' if self.active else 'cancelled'}>"
+
+    def _update(self) -> None:  # main thread
+        state = self._state
+        if state is None:
+            return
+        if self._owner is not None and self._owner() is None:
+            self.cancel()
+            return
+        busy = state.busy(self._key)
+        if busy is self._last:
+            return
+        self._last = busy
+        self._callback(busy)
+
+
+class BusyState:
+    """A pool's unsettled tasks, counted in all and per key, and the watchers of them."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._all = 0
+        self._keys: dict[Hashable, int] = {}
+        self._watchers: list[BusyHandle] = []
+
+    def busy(self, key: Hashable | None = None) -> bool:
+        """Any task (for ``key``) between submit and its callbacks having run. Any thread."""
+        if key is None:
+            return self._all > 0
+        return self._keys.get(key, 0) > 0
+
+    def enter(self, key: Hashable | None) -> list[BusyHandle]:
+        """A task was submitted; return the watchers to notify (outside the pool's lock)."""
+        with self._lock:
+            self._all += 1
+            changed_all = self._all == 1
+            changed_key = False
+            if key is not None:
+                count = self._keys.get(key, 0) + 1
+                self._keys[key] = count
+                changed_key = count == 1
+            return self._affected(key, changed_all, changed_key)
+
+    def leave(self, key: Hashable | None) -> list[BusyHandle]:
+        """A task settled (its callbacks ran); return the watchers to notify."""
+        with self._lock:
+            self._all -= 1
+            changed_all = self._all == 0
+            changed_key = False
+            if key is not None:
+                count = self._keys[key] - 1
+                if count:
+                    self._keys[key] = count
+                else:
+                    del self._keys[key]
+                    changed_key = True
+            return self._affected(key, changed_all, changed_key)
+
+    def _affected(self, key: Hashable | None, all_: bool, keyed: bool) -> list[BusyHandle]:
+        if not (all_ or keyed) or not self._watchers:
+            return []
+        return [
+            w
+            for w in self._watchers
+            if (all_ and w._key is None) or (keyed and w._key is not None and w._key == key)
+        ]
+
+    def watch(
+        self,
+        dispatcher: Dispatcher,
+        callback: Callable[[bool], object],
+        key: Hashable | None,
+        owner: object | None,
+    ) -> BusyHandle:
+        """Add a watcher; it hears the current state now (inline on the main thread)."""
+        ref = None
+        if owner is not None:
+            try:
+                ref = weakref.ref(owner, lambda _: handle.cancel())
+            except TypeError:
+                raise TypeError(
+                    f"owner must support weak references, got {type(owner).__name__} "
+                    f"{owner!r}; pass the widget itself"
+                ) from None
+        handle = BusyHandle(self, callback, key, ref)
+        with self._lock:
+            self._watchers.append(handle)
+        if dispatcher.is_main_thread():
+            handle._update()
+        else:
+            self.notify(dispatcher, [handle])
+        return handle
+
+    def unwatch(self, handle: BusyHandle) -> None:
+        with self._lock, contextlib.suppress(ValueError):
+            self._watchers.remove(handle)
+
+    def notify(self, dispatcher: Dispatcher | None, handles: list[BusyHandle]) -> None:
+        """Post each handle's update to the main thread (coalesced per handle)."""
+        if dispatcher is None:
+            return
+        for handle in handles:
+            try:
+                dispatcher.call_soon(handle._update, key=(_KEY, id(handle)))
+            except Exception:  # closed: nobody is left to show a spinner to
+                return
