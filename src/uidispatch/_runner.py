@@ -91,6 +91,7 @@ class Job:
         "args",
         "attempt",
         "backoff",
+        "entered",
         "expires",
         "fn",
         "kind",
@@ -130,6 +131,7 @@ class Job:
         self.ttl = ttl
         self.stamp = stamp
         self.attempt = 0
+        self.entered = False  # a coroutine attempt is inside the function now
         self.where = Where.NONE
         self.expires: float | None = None
         self.timeout_handle: TimerHandle | None = None
@@ -200,6 +202,11 @@ async def _in_context(task: Task[Any], awaitable: Any) -> Any:
 async def run_coroutine(job: Job) -> Any:
     """The coroutine run on the pool's loop for a coroutine or async generator function."""
     task = job.task
+    with task._lock:
+        # Cancelled before the loop got to it: never enter (the scheduler books the stop).
+        if task._resolved:
+            raise TaskCancelled(f"{task._label()} stopped before its coroutine started")
+        job.entered = True
     token = _current.set(task)
     try:
         if job.kind is Kind.COROUTINE:
@@ -223,6 +230,11 @@ async def run_coroutine(job: Job) -> Any:
         raise TaskCancelled(f"{task._label()}: its coroutine was cancelled") from None
     finally:
         _current.reset(token)
+        with task._lock:
+            job.entered = False
+        if task._resolved:
+            # Its future was cancelled long ago; only now has the coroutine let go.
+            task._mark_stopped()
 
 
 def _run_coroutine_remote(fn: Callable[..., Any], *args: Any) -> Any:

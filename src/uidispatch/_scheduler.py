@@ -294,7 +294,11 @@ class Scheduler:
             task._resolve(TaskState.CANCELLED, exc=value)
         else:
             task._resolve(TaskState.FAILED, exc=value)
-        task._mark_stopped()  # the attempt is over: wait_stopped() returns
+        with task._lock:
+            # A cancelled coroutine's future is done before the coroutine: it books its own.
+            over = not job.entered
+        if over:
+            task._mark_stopped()  # the attempt is over: wait_stopped() returns
 
     def retry_due(self, job: Job) -> None:  # timer thread
         with self.work:
