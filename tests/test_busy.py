@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import itertools
 import threading
 from collections.abc import Iterator
 
@@ -74,7 +75,7 @@ def test_overlapping_tasks_never_report_the_same_value_twice(
     assert virtual_dispatcher.run_until(lambda: not pool.busy(), WAIT)
     pump(virtual_dispatcher)
     assert seen == [False, True, False]
-    assert all(a != b for a, b in zip(seen, seen[1:], strict=False))
+    assert all(a != b for a, b in itertools.pairwise(seen))
 
 
 def test_on_busy_per_key_ignores_other_keys(
@@ -88,7 +89,8 @@ def test_on_busy_per_key_ignores_other_keys(
     other = pool.submit(gate.wait, WAIT, key="load")
     pump(virtual_dispatcher)
     assert (save, anything) == ([False], [False, True])
-    assert pool.busy("load") and not pool.busy("save")
+    assert pool.busy("load")
+    assert not pool.busy("save")
     saving = pool.submit(gate.wait, WAIT, key="save")
     pump(virtual_dispatcher)
     assert save == [False, True]

@@ -131,7 +131,8 @@ def test_restart_cancels_the_running_task_and_starts_the_new_one(
     rec.release("b")
     settle(virtual_dispatcher, old, new)
     assert done == ["b"]
-    assert len(errors) == 1 and isinstance(errors[0], ud.TaskCancelled)
+    assert len(errors) == 1
+    assert isinstance(errors[0], ud.TaskCancelled)
     assert "end a" not in rec.events
     stats = pool.stats()
     assert (stats.submitted, stats.cancelled, stats.completed) == (2, 1, 1)
@@ -144,7 +145,8 @@ def test_restart_also_cancels_the_tasks_waiting_behind_the_key(
     a = pool.submit(rec.job("a"), key="q", if_running="enqueue")
     b = pool.submit(rec.job("b"), key="q", if_running="enqueue")
     c = pool.submit(rec.job("c"), key="q", if_running="restart")
-    assert a.cancelled() and b.cancelled()
+    assert a.cancelled()
+    assert b.cancelled()
     rec.release("c")
     assert c.result(WAIT) == "c"
     assert "start b" not in rec.events
@@ -177,7 +179,7 @@ def test_enqueue_skips_a_waiting_task_that_was_cancelled(
     pool: ud.Pool, virtual_dispatcher: ud.Dispatcher
 ) -> None:
     rec = Recorder()
-    a, b, c = (pool.submit(rec.job(n), key="k", if_running="enqueue") for n in "abc")
+    _a, b, c = (pool.submit(rec.job(n), key="k", if_running="enqueue") for n in "abc")
     b.cancel()
     rec.release("a")
     rec.release("c")
@@ -205,7 +207,8 @@ def test_keep_latest_keeps_one_waiting_and_cancels_the_replaced(
     a = submit("a")
     assert rec.started["a"].wait(WAIT)
     b, c, d = submit("b"), submit("c"), submit("d")
-    assert b.cancelled() and c.cancelled()
+    assert b.cancelled()
+    assert c.cancelled()
     assert d.state is ud.TaskState.PENDING
     assert pool.stats().queued == 1
     rec.release("a")
@@ -213,7 +216,8 @@ def test_keep_latest_keeps_one_waiting_and_cancels_the_replaced(
     settle(virtual_dispatcher, a, b, c, d)
     assert rec.events == ["start a", "end a", "start d", "end d"]
     assert done == ["a", "d"]
-    assert len(errors) == 2 and all(isinstance(e, ud.TaskCancelled) for e in errors)
+    assert len(errors) == 2
+    assert all(isinstance(e, ud.TaskCancelled) for e in errors)
     stats = pool.stats()
     assert (stats.submitted, stats.completed, stats.cancelled) == (4, 2, 2)
 

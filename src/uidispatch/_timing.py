@@ -451,7 +451,7 @@ class BoundRateLimited(Generic[P]):
 
     @property
     def dropped(self) -> int:
-        """This instance's calls merged away; see :attr:`RateLimited.dropped`."""
+        """Calls of this instance merged away; see :attr:`RateLimited.dropped`."""
         return self._gate._dropped
 
     def cancel(self) -> None:

@@ -25,7 +25,8 @@ def test_a_button_is_disabled_while_its_task_runs(
         button.setEnabled(not busy)
 
     handle = pool.on_busy(show, key="refresh", owner=button)
-    assert seen == [False] and button.isEnabled()
+    assert seen == [False]
+    assert button.isEnabled()
     gate = threading.Event()
     shown: list[str] = []
     pool.submit(gate.wait, WAIT, key="refresh", on_done=lambda _: shown.append("rows"))

@@ -58,7 +58,8 @@ def test_on_item_fills_a_listbox_with_every_item_in_order(
     )
     assert mainloop(root, lambda: done)
     assert box.size() == 2000
-    assert box.get(0) == "row 0" and box.get("end") == "row 1999"
+    assert box.get(0) == "row 0"
+    assert box.get("end") == "row 1999"
     pool.shutdown(wait=True)
 
 
