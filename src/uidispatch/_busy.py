@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ._dispatcher import Dispatcher
+    from ._task import Task
 
-__all__ = ["BusyHandle", "BusyState"]
+__all__ = ["BusyHandle", "BusyState", "PoolBusy"]
 
 _KEY = "uidispatch.busy"
 
@@ -159,3 +160,68 @@ class BusyState:
                 dispatcher.call_soon(handle._update, key=(_KEY, id(handle)))
             except Exception:  # closed: nobody is left to show a spinner to
                 return
+
+
+class PoolBusy:
+    """:class:`~uidispatch.Pool`'s busy-state methods (a mixin: one concept per module)."""
+
+    _busy: BusyState
+    _dispatcher: Dispatcher | None
+
+    def _get_dispatcher(self) -> Dispatcher:
+        raise NotImplementedError
+
+    def busy(self, key: Hashable | None = None) -> bool:
+        """True while any task (with ``key``, if given) is pending or running. Any thread.
+
+        A task counts from :meth:`submit` until its callbacks have run on the main
+        thread, so a widget re-enabled when this turns false sees the results in place.
+        """
+        return self._busy.busy(key)
+
+    def on_busy(
+        self,
+        callback: Callable[[bool], object],
+        key: Hashable | None = None,
+        owner: object | None = None,
+    ) -> BusyHandle:
+        """Call ``callback(busy)`` on the main thread now and whenever :meth:`busy` changes.
+
+        The first call reports the current state (inline when called on the main
+        thread); later calls come on each idle/busy transition, never twice in a row
+        with the same value (a flicker shorter than one UI turn is not reported).
+        ``owner`` (held weakly) ends the watch when it is gone; ``handle.cancel()``
+        ends it explicitly. Any thread. A spinner is one line:
+        ``pool.on_busy(spinner.set_visible, owner=spinner)``.
+
+        Raises:
+            TypeError: ``callback`` is not callable, ``owner`` cannot be weakly
+                referenced or ``key`` is unhashable.
+            NoBackendDetected: no dispatcher can be found for the callbacks.
+
+        """
+        if not callable(callback):
+            raise TypeError(f"callback must be callable, got {callback!r}")
+        if key is not None:
+            try:
+                hash(key)
+            except TypeError:
+                raise TypeError(f"key must be hashable, got {key!r}") from None
+        return self._busy.watch(self._get_dispatcher(), callback, key, owner)
+
+    def _task_settled(self, task: Task[Any], watched: bool) -> None:
+        """Called by a task once its callbacks are posted: it stops counting as busy after."""
+        d = self._dispatcher
+        if watched and d is not None and not d.closed:
+            # Same lane, FIFO: this runs after the task's callbacks.
+            try:
+                d.call_soon(self._settle, task.key, priority=task.priority)
+                return
+            except Exception:  # closed meanwhile: nothing left to wait for
+                pass
+        self._settle(task.key)
+
+    def _settle(self, key: Hashable | None) -> None:
+        changed = self._busy.leave(key)
+        if changed:
+            self._busy.notify(self._dispatcher, changed)

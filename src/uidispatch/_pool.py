@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from . import _task
-from ._busy import BusyHandle, BusyState
+from ._busy import BusyHandle, BusyState, PoolBusy
 from ._cooldown import Cooldown
 from ._dispatcher import Dispatcher
 from ._options import (
@@ -78,7 +78,7 @@ class PoolStats:
     """Submits turned away by ``if_running="drop"`` (the running task was returned)."""
 
 
-class Pool(concurrent.futures.Executor):
+class Pool(PoolBusy, concurrent.futures.Executor):
     """A worker pool whose task callbacks, progress and errors run on the main (UI) thread.
 
     ``max_workers`` defaults to ``(CPU count x 4) + 1`` with a floor of 12 (pool work is
@@ -381,44 +381,6 @@ class Pool(concurrent.futures.Executor):
             self._sched.cooldown.resume()
             self._sched.kick_locked()
 
-    def busy(self, key: Hashable | None = None) -> bool:
-        """True while any task (with ``key``, if given) is pending or running. Any thread.
-
-        A task counts from :meth:`submit` until its callbacks have run on the main
-        thread, so a widget re-enabled when this turns false sees the results in place.
-        """
-        return self._busy.busy(key)
-
-    def on_busy(
-        self,
-        callback: Callable[[bool], object],
-        key: Hashable | None = None,
-        owner: object | None = None,
-    ) -> BusyHandle:
-        """Call ``callback(busy)`` on the main thread now and whenever :meth:`busy` changes.
-
-        The first call reports the current state (inline when called on the main
-        thread); later calls come on each idle/busy transition, never twice in a row
-        with the same value (a flicker shorter than one UI turn is not reported).
-        ``owner`` (held weakly) ends the watch when it is gone; ``handle.cancel()``
-        ends it explicitly. Any thread. A spinner is one line:
-        ``pool.on_busy(spinner.set_visible, owner=spinner)``.
-
-        Raises:
-            TypeError: ``callback`` is not callable, ``owner`` cannot be weakly
-                referenced or ``key`` is unhashable.
-            NoBackendDetected: no dispatcher can be found for the callbacks.
-
-        """
-        if not callable(callback):
-            raise TypeError(f"callback must be callable, got {callback!r}")
-        if key is not None:
-            try:
-                hash(key)
-            except TypeError:
-                raise TypeError(f"key must be hashable, got {key!r}") from None
-        return self._busy.watch(self._get_dispatcher(), callback, key, owner)
-
     def tasks(self) -> list[Task[Any]]:
         """The tasks pending or running now, oldest first (a snapshot). Any thread."""
         with self._lock:
@@ -537,23 +499,6 @@ class Pool(concurrent.futures.Executor):
                 self._sched.enqueue_locked(nxt._job)
             self._sched.held = self._keyed.waiting
             self._sched.finish_if_quiet_locked()
-
-    def _task_settled(self, task: Task[Any], watched: bool) -> None:
-        """Called by a task once its callbacks are posted: it stops counting as busy after."""
-        d = self._dispatcher
-        if watched and d is not None and not d.closed:
-            # Same lane, FIFO: this runs after the task's callbacks.
-            try:
-                d.call_soon(self._settle, task.key, priority=task.priority)
-                return
-            except Exception:  # closed meanwhile: nothing left to wait for
-                pass
-        self._settle(task.key)
-
-    def _settle(self, key: Hashable | None) -> None:
-        changed = self._busy.leave(key)
-        if changed:
-            self._busy.notify(self._dispatcher, changed)
 
 
 def _attach(

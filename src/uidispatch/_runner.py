@@ -202,11 +202,7 @@ async def _in_context(task: Task[Any], awaitable: Any) -> Any:
 async def run_coroutine(job: Job) -> Any:
     """The coroutine run on the pool's loop for a coroutine or async generator function."""
     task = job.task
-    with task._lock:
-        # Cancelled before the loop got to it: never enter (the scheduler books the stop).
-        if task._resolved:
-            raise TaskCancelled(f"{task._label()} stopped before its coroutine started")
-        job.entered = True
+    _enter(job)
     token = _current.set(task)
     try:
         if job.kind is Kind.COROUTINE:
@@ -235,6 +231,15 @@ async def run_coroutine(job: Job) -> Any:
         if task._resolved:
             # Its future was cancelled long ago; only now has the coroutine let go.
             task._mark_stopped()
+
+
+def _enter(job: Job) -> None:
+    task = job.task
+    with task._lock:
+        # Cancelled before the loop got to it: never enter (the scheduler books the stop).
+        if task._resolved:
+            raise TaskCancelled(f"{task._label()} stopped before its coroutine started")
+        job.entered = True
 
 
 def _run_coroutine_remote(fn: Callable[..., Any], *args: Any) -> Any:
