@@ -521,11 +521,14 @@ def throttle(
     ``leading=True`` runs the first call of a burst at once; ``trailing=True`` runs one
     more when the window ends, with the *latest* arguments received during it, and opens
     a new window from it, so runs stay ``interval`` apart under a continuous stream.
-    Calls with no edge to run on are dropped.
+    Calls with no edge to run on are dropped (counted in ``.dropped``, as are calls
+    replaced by later ones). ``.call_now(*args)`` runs at once, bypassing the throttle
+    (a "refresh" button), and opens a new window from that call.
 
     Returns a :class:`RateLimited` (see it for threads, methods, errors, ``cancel()``,
-    ``flush()``, ``pending`` and closing). Without ``dispatcher=`` the default dispatcher
-    is resolved at the first call, not at decoration.
+    ``flush()``, ``call_now()``, ``dropped``, ``pending`` and closing). Without
+    ``dispatcher=`` the default dispatcher is resolved at the first call, not at
+    decoration.
 
     Raises:
         TypeError: ``interval`` is not a number (``@throttle`` without parentheses), a flag
