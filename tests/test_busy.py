@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import weakref
 import itertools
 import threading
 from collections.abc import Iterator
@@ -162,3 +163,25 @@ def test_bad_on_busy_arguments_fail_at_the_call_site(pool: ud.Pool) -> None:
         pool.on_busy(print, key=[1])
     with pytest.raises(TypeError, match=r"owner must support weak references, got int 5"):
         pool.on_busy(print, owner=5)
+
+
+class Spinner:
+    def __init__(self) -> None:
+        self.shown: list[bool] = []
+
+    def set_visible(self, busy: bool) -> None:
+        self.shown.append(busy)
+
+
+def test_a_bound_method_watch_does_not_keep_its_widget_alive(
+    pool: ud.Pool, virtual_dispatcher: ud.Dispatcher
+) -> None:
+    spinner = Spinner()
+    handle = pool.on_busy(spinner.set_visible)  # no owner given: the method's object
+    assert spinner.shown == [False]
+    ref = weakref.ref(spinner)
+    del spinner
+    gc.collect()
+    assert ref() is None
+    assert not handle.active
+    assert pool._busy._watchers == []

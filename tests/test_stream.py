@@ -109,12 +109,13 @@ def test_a_producer_waiting_for_room_stops_when_cancelled(
 
     task = pool.submit(produce, on_item=items.append, max_buffered=2)
     assert reached.wait(WAIT)
+    stream = task._stream
     task.cancel()
     assert task.wait_stopped(WAIT)
     assert len(stopped_by) == 1
     virtual_dispatcher.run_until(lambda: False, 0.05)
     assert items == []  # a cancelled task's undelivered items are stale: discarded
-    assert task._stream.discarded == 2
+    assert stream.discarded == 2
 
 
 def test_a_joining_caller_gets_the_items_too(

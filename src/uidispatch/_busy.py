@@ -9,6 +9,7 @@ last value it was given and a post that finds the same state again says nothing.
 from __future__ import annotations
 
 import contextlib
+import inspect
 import threading
 import weakref
 from collections.abc import Callable, Hashable
@@ -29,28 +30,33 @@ class BusyHandle:
     __slots__ = ("__weakref__", "_callback", "_key", "_last", "_owner", "_state")
 
     def __init__(
-        self,
-        state: BusyState,
-        callback: Callable[[bool], object],
-        key: Hashable | None,
-        owner: weakref.ref[Any] | None,
+        self, state: BusyState, callback: Callable[[bool], object], key: Hashable | None
     ) -> None:
         self._state: BusyState | None = state
-        self._callback = callback
+        # A bound method is held weakly: a watch must not keep its widget (and a Tk root)
+        # alive from the pool, nor close a cycle the collector may free on a worker.
+        self._callback: Callable[[], Callable[[bool], object] | None] | None = _weak_callable(
+            callback, self._gone
+        )
         self._key = key
-        self._owner = owner
+        self._owner: weakref.ref[Any] | None = None
         self._last: bool | None = None
 
     @property
     def active(self) -> bool:
-        """True until :meth:`cancel` (or until the owner is gone)."""
-        return self._state is not None and (self._owner is None or self._owner() is not None)
+        """True until :meth:`cancel`, or until the owner (or a bound method's object) is gone."""
+        owner = self._owner
+        return self._state is not None and (owner is None or owner() is not None)
 
     def cancel(self) -> None:
         """Stop calling back; a notification already posted is skipped. Any thread; idempotent."""
         state, self._state = self._state, None
+        self._callback = self._owner = None  # no handle<->weakref cycle is left behind
         if state is not None:
             state.unwatch(self)
+
+    def _gone(self, _: object) -> None:  # the owner or the callback's object was collected
+        self.cancel()
 
     def __repr__(self) -> str:
         what = "any task" if self._key is None else f"key={self._key!r}"
@@ -63,11 +69,44 @@ class BusyHandle:
         if self._owner is not None and self._owner() is None:
             self.cancel()
             return
+        get = self._callback
+        callback = get() if get is not None else None
+        if callback is None:
+            self.cancel()
+            return
         busy = state.busy(self._key)
         if busy is self._last:
             return
         self._last = busy
-        self._callback(busy)
+        callback(busy)
+
+
+def _weak_callable(
+    callback: Callable[[bool], object], gone: Callable[[Any], object]
+) -> Callable[[], Callable[[bool], object] | None]:
+    """A getter for ``callback`` holding a bound method's object weakly, when it can."""
+    if inspect.ismethod(callback):
+        try:
+            return weakref.WeakMethod(callback, gone)
+        except TypeError:
+            pass
+    else:
+        target = getattr(callback, "__self__", None)
+        name = getattr(callback, "__name__", None)
+        if target is not None and name is not None and not inspect.ismodule(target):
+            # A toolkit's builtin method (PySide's button.setEnabled): by object and name.
+            try:
+                ref = weakref.ref(target, gone)
+            except TypeError:
+                pass  # list.append and the like: nothing to hold weakly
+            else:
+
+                def get() -> Callable[[bool], object] | None:
+                    obj = ref()
+                    return None if obj is None else getattr(obj, name)
+
+                return get
+    return lambda: callback
 
 
 class BusyState:
@@ -129,16 +168,15 @@ class BusyState:
         owner: object | None,
     ) -> BusyHandle:
         """Add a watcher; it hears the current state now (inline on the main thread)."""
-        ref = None
+        handle = BusyHandle(self, callback, key)
         if owner is not None:
             try:
-                ref = weakref.ref(owner, lambda _: handle.cancel())
+                handle._owner = weakref.ref(owner, handle._gone)
             except TypeError:
                 raise TypeError(
                     f"owner must support weak references, got {type(owner).__name__} "
                     f"{owner!r}; pass the widget itself"
                 ) from None
-        handle = BusyHandle(self, callback, key, ref)
         with self._lock:
             self._watchers.append(handle)
         if dispatcher.is_main_thread():
@@ -156,8 +194,13 @@ class BusyState:
         if dispatcher is None:
             return
         for handle in handles:
+            ref = handle._owner
+            owner = ref() if ref is not None else None
+            if ref is not None and owner is None:
+                continue  # gone: its watch ends
             try:
-                dispatcher.call_soon(handle._update, key=(_KEY, id(handle)))
+                # With the owner, the dispatcher skips a destroyed widget (backend.is_alive).
+                dispatcher.call_soon(handle._update, key=(_KEY, id(handle)), owner=owner)
             except Exception:  # closed: nobody is left to show a spinner to
                 return
 

@@ -63,6 +63,7 @@ def emit(item: object) -> None:
         )
     stream = task._stream
     if stream is None:
+        check_cancelled()  # a finished task lets its stream go
         raise RuntimeError(
             f"emit() in {task._label()}, which has no on_item callback: submit it with "
             "on_item= (report_progress() is for a latest-wins progress value)"

@@ -47,6 +47,9 @@ class _GroupHost:
 
     def __init__(self, members: tuple[concurrent.futures.Future[Any], ...]) -> None:
         self.members = members
+        # The members' done callbacks reach the group through this box, emptied when the
+        # group resolves: a Future keeps its callbacks, so no member->group cycle stays.
+        self.box: list[_Group] = []
 
     def _get_dispatcher(self) -> Dispatcher:
         for member in self.members:
@@ -57,6 +60,7 @@ class _GroupHost:
         return get_dispatcher()
 
     def _task_resolved(self, group: Task[Any]) -> None:
+        self.box.clear()
         if group._phase is not TaskState.DONE:
             for member in self.members:
                 member.cancel()
@@ -103,8 +107,12 @@ def gather(
         if cb is not None and not callable(cb):
             raise TypeError(f"{what} must be callable, got {cb!r}")
     members = tuple(tasks)
-    group = _Group(name=f"gather({len(members)})", owner=owner, host=_GroupHost(members))
+    host = _GroupHost(members)
+    group = _Group(name=f"gather({len(members)})", owner=owner, host=host)
     group._members = members
+    host.box.append(group)
+    box = host.box
+    del host
     if on_done is not None:
         group.on_done(on_done)
     if on_error is not None:
@@ -116,6 +124,9 @@ def gather(
     errors: list[BaseException] = []  # the first one fails the group
 
     def member_done(index: int, member: concurrent.futures.Future[Any]) -> None:  # any thread
+        group = box[0] if box else None
+        if group is None:
+            return  # the group already resolved (failed, or cancelled)
         exc: BaseException | None
         if member.cancelled():
             exc = TaskCancelled(f"{group._label()}: member {index} ({member!r}) was cancelled")
@@ -138,6 +149,7 @@ def gather(
 
     if not members:
         group._resolve(TaskState.DONE, result=[])
+        return group
     for index, member in enumerate(members):
         # The Future's own callback (any thread): a Task's on_done would wait for the UI.
         concurrent.futures.Future.add_done_callback(member, functools.partial(member_done, index))

@@ -210,10 +210,11 @@ async def run_coroutine(job: Job) -> Any:
         agen = job.fn(*job.args)
         try:
             async for value in agen:
-                if task._stream is None:
+                stream = task._stream
+                if stream is None:
                     task.report_progress(value)
                 else:
-                    task._stream.emit(value)
+                    stream.emit(value)
                 if task._resolved:
                     break
         finally:

@@ -46,10 +46,14 @@ def add_on_item(
     max_buffered: int | None = None,
 ) -> None:
     """Make ``task`` stream its items to ``callback`` (``owner``: a weak reference or None)."""
-    stream = task._stream
-    if stream is None:
-        stream = task._stream = ItemStream(task, max_buffered)
-    stream.add(callback, owner)
+    with task._lock:
+        if task._resolved:
+            return  # nothing more will be emitted
+        stream = task._stream
+        if stream is None:
+            stream = task._stream = ItemStream(task, max_buffered)
+    if stream.add(callback, owner):
+        task._add_stop_hook(stream._wake)  # a producer waiting for room wakes on cancel
 
 
 class ItemStream:
@@ -64,11 +68,12 @@ class ItemStream:
         self.max_buffered = max_buffered
         self.discarded = 0
         """Items never delivered: their task was cancelled, or the dispatcher closed."""
-        task._add_stop_hook(self._wake)
 
-    def add(self, callback: Callable[[Any], object], owner: weakref.ref[Any] | None) -> None:
+    def add(self, callback: Callable[[Any], object], owner: weakref.ref[Any] | None) -> bool:
+        """Add a callback; True for the first one."""
         with self._cond:
             self._callbacks = (*self._callbacks, (callback, owner))
+            return len(self._callbacks) == 1
 
     def emit(self, item: object) -> None:
         """Buffer ``item`` for the main thread (the producer's thread).

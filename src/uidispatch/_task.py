@@ -424,6 +424,7 @@ class Task(concurrent.futures.Future[T]):
             callbacks = self._done_cbs if exc is None else self._error_cbs
             watched = bool(callbacks or self._progress_cbs) or self._stream is not None
             self._done_cbs, self._error_cbs, self._progress_cbs = [], [], ()
+            self._stream = None  # a batch on its way keeps it; no task<->stream cycle stays
         if exc is not None and not (state is _CANCELLED or isinstance(exc, TaskTimeout)):
             hooks = []  # the function itself failed: nothing left to stop
         for hook in hooks:

@@ -82,3 +82,21 @@ def test_closing_the_window_mid_stream_stops_the_producer_quietly(
     task.cancel()
     assert task.wait_stopped(WAIT)  # the producer was released from its wait for room
     pool.shutdown(wait=True)
+
+
+def test_a_spinner_destroyed_while_busy_is_skipped_not_called(
+    root: tkinter.Tk, tk_dispatcher: ud.Dispatcher, mainloop: Mainloop
+) -> None:
+    pool = ud.Pool(max_workers=1, dispatcher=tk_dispatcher)
+    label = tkinter.Label(root)
+    label.pack()
+    pool.on_busy(lambda busy: label.configure(text="…" if busy else ""), owner=label)
+    gate = threading.Event()
+    task = pool.submit(gate.wait, WAIT)
+    assert mainloop(root, lambda: label.cget("text") == "…")
+    label.destroy()  # the dialog holding the spinner closes while the work runs
+    gate.set()
+    task.result(WAIT)
+    assert mainloop(root, lambda: not pool.busy())
+    root.update()  # a call on the destroyed label would raise TclError into the handler
+    pool.shutdown(wait=True)
