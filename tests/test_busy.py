@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import gc
-import weakref
 import itertools
 import threading
+import weakref
 from collections.abc import Iterator
 
 import pytest
