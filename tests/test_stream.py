@@ -169,3 +169,31 @@ def test_bad_stream_options_fail_at_the_call_site(pool: ud.Pool) -> None:
         pool.submit(print, max_buffered=2)
     with pytest.raises(ValueError, match=r"max_buffered must be an int >= 1 or None, got 0"):
         pool.submit(print, on_item=print, max_buffered=0)
+
+
+def test_a_coroutine_emits_without_blocking_the_shared_loop(
+    pool: ud.Pool, virtual_dispatcher: ud.Dispatcher
+) -> None:
+    items: list[int] = []
+
+    async def produce() -> str:
+        for i in range(20):
+            ud.emit(i)  # beyond max_buffered: a coroutine never waits for room
+        return "ok"
+
+    task = pool.submit(produce, on_item=items.append, max_buffered=2)
+    assert task.result(WAIT) == "ok"
+    assert virtual_dispatcher.run_until(lambda: len(items) == 20, WAIT)
+    assert items == list(range(20))
+
+
+def test_on_item_is_refused_on_a_pool_with_a_foreign_executor(
+    virtual_dispatcher: ud.Dispatcher,
+) -> None:
+    import concurrent.futures
+
+    with concurrent.futures.ThreadPoolExecutor(1) as ex:
+        remote = ud.Pool(dispatcher=virtual_dispatcher, executor=ex)
+        with pytest.raises(ValueError, match=r"on_item= needs progress reports"):
+            remote.submit(print, on_item=print)
+        remote.shutdown()
