@@ -197,3 +197,25 @@ def test_on_item_is_refused_on_a_pool_with_a_foreign_executor(
         with pytest.raises(ValueError, match=r"on_item= needs progress reports"):
             remote.submit(print, on_item=print)
         remote.shutdown()
+
+
+def test_a_producer_waiting_for_room_is_released_when_the_ui_closes(
+    pool: ud.Pool, virtual_dispatcher: ud.Dispatcher
+) -> None:
+    at_bound = threading.Event()
+    items: list[int] = []
+
+    def produce() -> str:
+        for i in range(10):
+            if i == 2:
+                at_bound.set()
+            ud.emit(i)
+        return "done"
+
+    task = pool.submit(produce, on_item=items.append, max_buffered=2)
+    stream = task._stream
+    assert at_bound.wait(WAIT)
+    virtual_dispatcher.close()  # the window closes: the batch on its way is dropped
+    assert task.result(WAIT) == "done"  # the producer was not left waiting forever
+    assert items == []
+    assert stream.discarded == 10

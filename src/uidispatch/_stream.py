@@ -14,16 +14,20 @@ import logging
 import threading
 import weakref
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._errors import DispatcherClosed, TaskCancelled
 from ._task import Task, TaskState
+
+if TYPE_CHECKING:
+    from ._dispatcher import Dispatcher
 
 __all__ = ["ItemStream", "add_on_item", "check_stream"]
 
 logger = logging.getLogger("uidispatch")
 
 _CANCELLED = TaskState.CANCELLED
+_CLOSED_POLL = 0.25  # seconds: how often a producer waiting for room checks the UI is alive
 
 
 def check_stream(on_item: object, max_buffered: object) -> int | None:
@@ -68,6 +72,7 @@ class ItemStream:
         self.max_buffered = max_buffered
         self.discarded = 0
         """Items never delivered: their task was cancelled, or the dispatcher closed."""
+        self._d: Dispatcher | None = None  # where the batches go
 
     def add(self, callback: Callable[[Any], object], owner: weakref.ref[Any] | None) -> bool:
         """Add a callback; True for the first one."""
@@ -87,26 +92,39 @@ class ItemStream:
         with self._cond:
             if task._resolved:
                 raise TaskCancelled(f"{task._label()} should stop: it was {task._phase.value}")
+            self._forget_if_closed_locked()
             bound = self.max_buffered
             # A coroutine shares the pool's loop with the others: it never blocks it.
             if bound is not None and asyncio._get_running_loop() is None:
                 while len(self._buffer) >= bound:
-                    self._cond.wait()
+                    # Timed: a dispatcher closed with its app drops the batch on its way
+                    # without telling anyone, and a producer must not wait for it forever.
+                    self._cond.wait(_CLOSED_POLL)
                     if task._resolved:
                         raise TaskCancelled(
                             f"{task._label()} should stop: it was {task._phase.value}"
                         )
+                    self._forget_if_closed_locked()
             self._buffer.append(item)
             if self._posted:
                 return  # the batch already on its way takes this item too
             self._posted = True
         try:
-            task._dispatcher().call_soon(self._flush, priority=task.priority)
+            d = self._d = task._dispatcher()
+            d.call_soon(self._flush, priority=task.priority)
         except DispatcherClosed:
             self._drop_all("the dispatcher is closed")
         except Exception:
             logger.exception("%r: could not post items to the main thread", task)
             self._drop_all("posting failed")
+
+    def _forget_if_closed_locked(self) -> None:
+        d = self._d
+        if self._posted and d is not None and d.closed:
+            # The batch on its way died with the dispatcher: the UI is gone.
+            self.discarded += len(self._buffer)
+            self._buffer = []
+            self._posted = False
 
     def _drop_all(self, why: str) -> None:
         with self._cond:
