@@ -151,10 +151,16 @@ class ItemStream:
                 # Cancelled work's output is stale (a restarted search): never shown.
                 self.discarded += len(items)
                 return
+        d = self._d
+        alive = d.backend.is_alive if d is not None else None
         for item in items:
             for callback, owner in callbacks:
-                if owner is not None and owner() is None:
-                    continue
+                if owner is not None:
+                    # As the dispatcher does for an owner: a collected or destroyed
+                    # widget (Tk winfo_exists, Qt isValid) is skipped, never called.
+                    target = owner()
+                    if target is None or (alive is not None and not alive(target)):
+                        continue
                 try:
                     callback(item)
                 except Exception as exc:
