@@ -199,8 +199,7 @@ class DispatcherChecks:
         self, dispatcher: ud.Dispatcher, caplog: pytest.LogCaptureFixture
     ) -> None:
         """A pool task still reporting after the app went away: its callbacks are dropped,
-        counted in ``PoolStats.dropped_callbacks``, and nothing is logged.
-        """
+        counted in ``PoolStats.dropped_callbacks``, and nothing is logged."""
         pool = ud.Pool(max_workers=1, dispatcher=dispatcher)
         go = threading.Event()
         seen: list[object] = []
