@@ -60,6 +60,7 @@ SCRIPT = textwrap.dedent(
         first(lambda: ud.submit(sum, [3, 4]).result(10), out, "default")
         first(lambda: running[0].result(10), out, "inherited_running")
         first(lambda: queued.result(10), out, "inherited_queued")
+        out["inherited_stopped"] = running[0].wait_stopped(10)
         first(lambda: parent_d.call_soon(print, "never"), out, "call_soon")
         first(lambda: parent_d.call(print), out, "call")
         first(lambda: parent_d.call_later(1, print), out, "call_later")
@@ -136,6 +137,7 @@ def test_tasks_inherited_from_the_parent_fail_in_the_child_naming_the_fork(
         assert message.startswith("raised RuntimeError: "), message
         assert "when it called os.fork()" in message
         assert "runs there, not in this child" in message
+    assert forked["child"]["inherited_stopped"] is True  # wait_stopped() does not hang
 
 
 def test_a_dispatcher_created_before_the_fork_refuses_posts_naming_the_fork(

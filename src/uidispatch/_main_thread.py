@@ -82,7 +82,10 @@ class _MainThreadFuture(concurrent.futures.Future[R]):
     def result(self, timeout: float | None = None) -> R:
         """See :meth:`concurrent.futures.Future.result`."""
         self._ud_dispatcher = None
-        return super().result(timeout)
+        try:
+            return super().result(timeout)
+        finally:
+            del self  # the raised exception's traceback holds this frame: no cycle via self
 
     def exception(self, timeout: float | None = None) -> BaseException | None:
         """See :meth:`concurrent.futures.Future.exception`."""

@@ -9,7 +9,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
 from . import _fork, _task
 from ._cooldown import Cooldown
@@ -63,6 +63,7 @@ class Scheduler:
         self.threads: list[threading.Thread] = []
         self.delayed_jobs: set[Job] = set()
         self.ready = self.delayed = self.active = self.running = 0
+        self.held = 0  # tasks waiting behind their key's running task (if_running=)
         self.nthreads = self.waiting = 0
         self.shutdown = False
         self.retried = self.max_queued = self.runs = 0
@@ -83,7 +84,7 @@ class Scheduler:
         self.loop = LoopThread(f"{self.name}-loop")
         self.threads = []
         self.delayed_jobs = set()
-        self.ready = self.delayed = self.active = self.running = 0
+        self.ready = self.delayed = self.active = self.running = self.held = 0
         self.nthreads = self.waiting = 0
 
     def owns(self, thread: threading.Thread) -> bool:
@@ -107,12 +108,16 @@ class Scheduler:
                 job.retry_handle.cancel()
         if job.timeout_handle is not None:
             job.timeout_handle.cancel()
+        # Task and Job name each other for the task's life: once it is resolved, what the
+        # function and its arguments hold (a Tk root) must not ride on that cycle. An
+        # attempt still running holds its own references.
+        job.fn, job.args = _released, ()
 
     def join(self) -> None:
         """Wait until no job is left, then for every thread of the pool to exit."""
         me = threading.current_thread()
         with self.lock:
-            while self.ready or self.delayed or self.running:
+            while self.ready or self.delayed or self.running or self.held:
                 self.quiet.wait()
             threads = list(self.threads)
         for thread in threads:
@@ -210,6 +215,9 @@ class Scheduler:
         else:
             ok, value = run_in_thread(job, self.loop)
             self.finish(job, ok, value, time.perf_counter() - t0, slot=True)
+            # A failure's traceback keeps this frame (the failing frames keep their callers):
+            # naming the job, its task or the failure here would be a cycle through the task.
+            del job, task, value
 
     def start_coroutine(self, job: Job, t0: float) -> None:
         try:
@@ -301,14 +309,21 @@ class Scheduler:
             self.finish_if_quiet_locked()
         if tripped:
             self.tripped()
-        if retry or not live:
+        if retry:
             return
-        if ok:
+        if not live:
+            pass
+        elif ok:
             task._resolve(TaskState.DONE, result=value)
         elif cancelled:
             task._resolve(TaskState.CANCELLED, exc=value)
         else:
             task._resolve(TaskState.FAILED, exc=value)
+        with task._lock:
+            # A cancelled coroutine's future is done before the coroutine: it books its own.
+            over = not job.entered
+        if over:
+            task._mark_stopped()  # the attempt is over: wait_stopped() returns
 
     def retry_due(self, job: Job) -> None:  # timer thread
         with self.work:
@@ -358,10 +373,14 @@ class Scheduler:
     def finish_if_quiet_locked(self) -> None:
         if not self.shutdown:
             return
-        if self.ready or self.delayed or self.running:
+        if self.ready or self.delayed or self.running or self.held:
             return
         self.quiet.notify_all()
         self.work.notify_all()
         # Nothing is left to time or to run on the loop: let those threads go too.
         self.timers.close(wait=False)
         self.loop.close(wait=False)
+
+
+def _released(*_: object) -> NoReturn:
+    raise TaskCancelled("the task was resolved before this attempt started")

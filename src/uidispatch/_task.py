@@ -131,6 +131,16 @@ class Task(concurrent.futures.Future[T]):
         self._stop_hooks: list[Callable[[], object]] = []
         self._progress: tuple[Any, str | None] | None = None
         self._job: Any = None  # the pool's record of how to run this task
+        self._stream: Any = None  # an ItemStream once on_item= is given
+        self._stopped = False  # resolved, and no attempt of its work is running any more
+        self._stop_event: threading.Event | None = None
+        # The dispatcher this task delivers to, weakly: bound once (now when its pool has
+        # an open one), so callbacks of a task whose app ended are dropped, never handed
+        # to a later app or turned into a lookup error per progress report.
+        bound = getattr(host, "_dispatcher", None)
+        self._bound: weakref.ref[Dispatcher] | None = (
+            weakref.ref(bound) if bound is not None and not bound.closed else None
+        )
 
     # ------------------------------------------------------------------ inspection
 
@@ -190,6 +200,10 @@ class Task(concurrent.futures.Future[T]):
             raise _WaitTimeout(
                 f"{self!r} did not finish within timeout={timeout} (it keeps running)"
             ) from None
+        finally:
+            # The raised exception's traceback holds this frame, and the task holds the
+            # exception: naming the task here would be a cycle keeping both alive.
+            del self
 
     def exception(self, timeout: float | None = None) -> BaseException | None:
         """Wait for the task; return the exception it failed with, or ``None``. Any thread.
@@ -205,6 +219,7 @@ class Task(concurrent.futures.Future[T]):
         except concurrent.futures.TimeoutError:
             raise _WaitTimeout(f"{self!r} did not finish within timeout={timeout}") from None
         if self._phase is _CANCELLED and exc is not None:
+            del self  # exc's traceback will hold this frame; the task holds exc
             raise exc
         return exc
 
@@ -260,6 +275,33 @@ class Task(concurrent.futures.Future[T]):
         else:
             concurrent.futures.Future.add_done_callback(self, finished)
         return (yield from waiter)
+
+    def wait_stopped(self, timeout: float | None = None) -> bool:
+        """Wait until the task finished *and* its work stopped running; True if it did.
+
+        :meth:`result`, ``await task`` and ``on_error`` return as soon as a running task
+        is cancelled or times out, while its thread runs on to its next
+        :func:`check_cancelled` or ``yield`` (and its ``finally`` blocks). Call this
+        before touching what the work touches (delete the file it writes, reuse its
+        connection). A task that never started has stopped once it finished. Returns
+        ``False`` when ``timeout`` seconds passed first. Any thread but the task's own;
+        in asyncio, ``await loop.run_in_executor(None, task.wait_stopped)``.
+        """
+        with self._lock:
+            if self._stopped:
+                return True
+            if self._stop_event is None:
+                self._stop_event = threading.Event()
+            event = self._stop_event
+        return event.wait(timeout)
+
+    def _mark_stopped(self) -> None:
+        """The work is not running (any more); wake :meth:`wait_stopped`."""
+        with self._lock:
+            self._stopped = True
+            event = self._stop_event
+        if event is not None:
+            event.set()
 
     # ------------------------------------------------------------------ control
 
@@ -400,11 +442,14 @@ class Task(concurrent.futures.Future[T]):
                 return False
             self._resolved = True
             self.finished_at = time.monotonic()
+            running = self._phase is _RUNNING
             self._phase = state
             hooks = self._stop_hooks if exc is not None else []
             self._stop_hooks = []
             callbacks = self._done_cbs if exc is None else self._error_cbs
+            watched = bool(callbacks or self._progress_cbs) or self._stream is not None
             self._done_cbs, self._error_cbs, self._progress_cbs = [], [], ()
+            self._stream = None  # a batch on its way keeps it; no task<->stream cycle stays
         if exc is not None and not (state is _CANCELLED or isinstance(exc, TaskTimeout)):
             hooks = []  # the function itself failed: nothing left to stop
         for hook in hooks:
@@ -417,8 +462,12 @@ class Task(concurrent.futures.Future[T]):
             concurrent.futures.Future.set_result(self, result)
         else:
             concurrent.futures.Future.set_exception(self, exc)
+        if not running:
+            self._mark_stopped()
         if callbacks:
             self._deliver(callbacks, result if exc is None else exc)
+        if host is not None:
+            host._task_settled(self, watched)
         return True
 
     def _fail_after_fork(self, exc: BaseException) -> None:
@@ -434,8 +483,11 @@ class Task(concurrent.futures.Future[T]):
         self._done_callbacks: list[Any] = []
         self._done_cbs, self._error_cbs, self._progress_cbs = [], [], ()
         self._stop_hooks = []
+        self._stream = None
+        self._stop_event = None  # the parent's threads wait on it, not this one
         self._retrieved = True
         self._resolve(_FAILED, exc=exc)
+        self._mark_stopped()  # its work runs in the parent: nothing of it runs here
 
     def _deliver(self, callbacks: list[tuple[Callable[[Any], object], Any]], value: Any) -> None:
         for cb, owner in callbacks:
@@ -449,22 +501,40 @@ class Task(concurrent.futures.Future[T]):
         if owner is not None:
             target = owner()
             if target is None:
+                self._count_dropped()
                 return
         try:
             d = self._dispatcher()
             d.call_soon(cb, *args, priority=self.priority, key=key, owner=target)
         except DispatcherClosed:
-            logger.debug("%r: dispatcher closed, callback %r dropped", self, cb)
+            self._count_dropped()
+            logger.debug("%r: its app is gone, callback %r dropped", self, cb)
         except Exception:
+            self._count_dropped()
             logger.exception("%r: could not deliver callback %r to the main thread", self, cb)
 
+    def _count_dropped(self) -> None:
+        count = getattr(self._host, "_callback_dropped", None)
+        if count is not None:
+            count()
+
     def _dispatcher(self) -> Dispatcher:
+        bound = self._bound
+        if bound is not None:
+            d = bound()
+            if d is None:
+                raise DispatcherClosed(f"{self!r}: its dispatcher is gone")
+            return d
         host = self._host
         if host is not None:
-            return host._get_dispatcher()  # type: ignore[no-any-return]
-        from ._registry import get_dispatcher
+            d = host._get_dispatcher()
+        else:
+            from ._registry import get_dispatcher
 
-        return get_dispatcher()
+            d = get_dispatcher()
+        if not d.closed:
+            self._bound = weakref.ref(d)
+        return d
 
     def __del__(self) -> None:
         # A failure nobody looked at must still reach a human (as asyncio does).
