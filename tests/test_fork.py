@@ -2,7 +2,8 @@
 
 The fork happens in a script run as a child process: this test process has threads of
 its own, and a hang must fail by the timeout. The script forks while its pool has busy
-workers, queued tasks and a running background loop, then reports what the grandchild saw.
+workers, queued tasks and a running background loop, and while another thread holds the
+pool's and the registry's locks, then reports what the grandchild saw.
 """
 
 from __future__ import annotations
@@ -50,6 +51,19 @@ SCRIPT = textwrap.dedent(
     parent_d = ud.get_dispatcher("asyncio", app=loop)
     parent_workers = pool.stats().workers
 
+    # Another thread holds the pool's and the registry's locks across the fork: in the
+    # child they are held forever unless the fork hook replaced them.
+    from uidispatch import _registry
+    holding, release_locks = threading.Event(), threading.Event()
+
+    def hold():
+        with pool._sched.lock, _registry._lock:
+            holding.set()
+            release_locks.wait(60)
+
+    threading.Thread(target=hold, daemon=True).start()
+    assert holding.wait(10)
+
     r, w = os.pipe()
     pid = os.fork()
     if pid == 0:
@@ -76,6 +90,7 @@ SCRIPT = textwrap.dedent(
         out["stats"] = [stats.workers, stats.running, stats.queued]
         os.write(w, json.dumps(out).encode())
         os._exit(0)
+    release_locks.set()
     os.close(w)
     _, status = os.waitpid(pid, 0)
     data = b""
