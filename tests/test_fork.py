@@ -51,13 +51,14 @@ SCRIPT = textwrap.dedent(
     parent_d = ud.get_dispatcher("asyncio", app=loop)
     parent_workers = pool.stats().workers
 
-    # Another thread holds the pool's and the registry's locks across the fork: in the
-    # child they are held forever unless the fork hook replaced them.
+    # Another thread holds the pool's, the registry's and the dispatcher queue's locks
+    # across the fork: in the child they are held forever, so the hook must replace them
+    # or not need them.
     from uidispatch import _registry
     holding, release_locks = threading.Event(), threading.Event()
 
     def hold():
-        with pool._sched.lock, _registry._lock:
+        with pool._sched.lock, _registry._lock, parent_d._q._lock:
             holding.set()
             release_locks.wait(60)
 
