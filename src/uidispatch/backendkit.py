@@ -345,7 +345,7 @@ class AttachedTracker:
 
 
 class RunningFlag:
-    """ "The app's loop is running", set by the backend's own loop hook. Any thread.
+    """The flag "the app's loop is running", set by the backend's own loop hook. Any thread.
 
     Detection without frame tricks: the backend's loop entry point (``run_app()``, an
     app ``on_mount``) runs inside ``with flag.running():``; ``detect()`` reads

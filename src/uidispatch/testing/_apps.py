@@ -129,11 +129,29 @@ def _kivy(request: pytest.FixtureRequest) -> Iterator[ud.Dispatcher]:
         yield d
 
 
+@contextlib.contextmanager
+def _pygame(request: pytest.FixtureRequest) -> Iterator[ud.Dispatcher]:
+    # SDL reads these at init: no window system, no sound card, no banner on stdout.
+    os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+    os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+    os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+    import pygame
+
+    pygame.init()
+    try:
+        pygame.display.set_mode((64, 64))
+        with default_app("pygame") as d:
+            yield d
+    finally:
+        pygame.quit()
+
+
 BUILTIN_APPS: dict[str, TestApp] = {
     "virtual": _virtual,
     "asyncio": _asyncio,
     "tk": _tk,
     "qt": _qt,
     "kivy": _kivy,
+    "pygame": _pygame,
 }
 """Test setup for the backends uidispatch maintains, keyed by backend name."""
