@@ -146,6 +146,42 @@ def _pygame(request: pytest.FixtureRequest) -> Iterator[ud.Dispatcher]:
         pygame.quit()
 
 
+@contextlib.contextmanager
+def _textual(request: pytest.FixtureRequest) -> Iterator[ud.Dispatcher]:
+    import asyncio
+
+    from textual.app import App
+
+    # A headless app run by run_test() in one task of a loop of our own, left running between
+    # the test's turns: every turn of that loop (run_loop, process_events) runs the app.
+    loop = asyncio.new_event_loop()
+    app: Any = App()
+    started = loop.create_future()
+    stop = asyncio.Event()
+
+    async def hold() -> None:
+        async with app.run_test(headless=True):
+            started.set_result(None)
+            await stop.wait()
+
+    holder = loop.create_task(hold())
+    try:
+        loop.run_until_complete(asyncio.wait([started, holder], return_when="FIRST_COMPLETED"))
+        if holder.done():
+            holder.result()  # the app failed to start: raise why
+        d = ud.get_dispatcher("textual", app=app)
+        try:
+            yield d
+        finally:
+            d.close()
+    finally:
+        try:
+            stop.set()
+            loop.run_until_complete(holder)
+        finally:
+            loop.close()
+
+
 BUILTIN_APPS: dict[str, TestApp] = {
     "virtual": _virtual,
     "asyncio": _asyncio,
@@ -153,5 +189,6 @@ BUILTIN_APPS: dict[str, TestApp] = {
     "qt": _qt,
     "kivy": _kivy,
     "pygame": _pygame,
+    "textual": _textual,
 }
 """Test setup for the backends uidispatch maintains, keyed by backend name."""
