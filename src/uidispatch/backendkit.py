@@ -297,7 +297,8 @@ class TimerHeap:
         self._disarm()
         delay = min(max(due - self.clock(), 0.0), self._max_step)
         if self._resolution:
-            delay = math.ceil(delay / self._resolution) * self._resolution
+            # Up to the toolkit's unit, but 0.2 / 0.001 is 200.00000000000003: not 201 units.
+            delay = math.ceil(delay / self._resolution - 1e-9) * self._resolution
         self._armed_for = due
         self._armed = self._schedule(delay, self._fire)
 
