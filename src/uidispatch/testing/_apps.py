@@ -182,6 +182,25 @@ def _textual(request: pytest.FixtureRequest) -> Iterator[ud.Dispatcher]:
             loop.close()
 
 
+@contextlib.contextmanager
+def _gtk(request: pytest.FixtureRequest) -> Iterator[ud.Dispatcher]:
+    ensure_display()
+    import gi  # type: ignore[import-untyped,import-not-found,unused-ignore]
+
+    gi.require_version("Gtk", "3.0")
+    from gi.repository import Gtk  # type: ignore[import-untyped,import-not-found,unused-ignore]
+
+    window: Any = Gtk.Window(title="uidispatch test")
+    try:
+        d = ud.get_dispatcher("gtk", app=window)  # closes with the window
+        try:
+            yield d
+        finally:
+            d.close()
+    finally:
+        window.destroy()
+
+
 BUILTIN_APPS: dict[str, TestApp] = {
     "virtual": _virtual,
     "asyncio": _asyncio,
@@ -190,5 +209,6 @@ BUILTIN_APPS: dict[str, TestApp] = {
     "kivy": _kivy,
     "pygame": _pygame,
     "textual": _textual,
+    "gtk": _gtk,
 }
 """Test setup for the backends uidispatch maintains, keyed by backend name."""
