@@ -69,3 +69,28 @@ def test_doctor_json_carries_the_plugin_lines(capsys: pytest.CaptureFixture[str]
     assert main(["doctor", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["plugin_lines"][:2] == ["facts: toolkit 1.2.3", "facts: DRIVER=dummy"]
+
+
+TOOLKITS = {
+    "tk": "uidispatch-tk",
+    "qt": "uidispatch-qt",
+    "kivy": "uidispatch-kivy",
+    "gtk": "uidispatch-gtk",
+    "textual": "uidispatch-textual",
+    "pygame": "uidispatch-pygame",
+}
+
+
+def test_doctor_lists_every_installed_toolkit_backend(capsys: pytest.CaptureFixture[str]) -> None:
+    installed = {}
+    for name, dist in TOOLKITS.items():
+        try:
+            installed[name] = importlib.metadata.version(dist)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    if not installed:
+        pytest.skip("no toolkit plugin is installed in this environment")
+    main(["doctor"])
+    table = capsys.readouterr().out.split("Installed backends:\n", 1)[1].split("\n\n", 1)[0]
+    for name, version in installed.items():
+        assert f"  {name:<10} {TOOLKITS[name]} {version}" in table, table
