@@ -73,11 +73,11 @@ LoopRunner = Callable[[MainThreadDispatcher, Callable[[], object], float], None]
 
 Called on the backend's main thread with a backend the spec's ``create`` built. It
 enters the loop an app enters (``root.mainloop()``, ``app.exec()``, ``App.run()``, the
-app's frame loop, ``loop.run_until_complete``), checks ``until()`` on that loop at least
-every 10 ms (a toolkit timer of its own, never the backend's ``post``), and leaves the
-loop and returns once ``until()`` is true or ``timeout`` seconds passed. The conformance
-suite runs its checks through it, so a backend whose posts run only from
-``process_events()`` fails there.
+app's frame loop, ``loop.run_until_complete``), checks ``until()`` from that loop every
+few milliseconds or every frame (a toolkit timer of its own, never the backend's
+``post``), and leaves the loop and returns once ``until()`` is true or ``timeout``
+seconds passed. The conformance suite runs its checks through it, so a backend whose
+posts run only from ``process_events()`` fails there.
 """
 
 
