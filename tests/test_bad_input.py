@@ -330,9 +330,9 @@ REGISTRY_CASES: list[Case] = [
     ),
     (
         "get_dispatcher-unknown",
-        lambda _: ud.get_dispatcher("gtk"),
+        lambda _: ud.get_dispatcher("fltk"),
         ud.BackendNotFound,
-        r"no backend 'gtk'; installed: .*asyncio.*virtual",
+        r"no backend 'fltk'; installed: .*asyncio.*virtual",
     ),
     (
         "get_dispatcher-app",
@@ -346,7 +346,7 @@ REGISTRY_CASES: list[Case] = [
         TypeError,
         r"backend must be a backend name, a Dispatcher or None, got 3",
     ),
-    ("use-unknown", lambda _: ud.use("gtk"), ud.BackendNotFound, r"no backend 'gtk'"),
+    ("use-unknown", lambda _: ud.use("fltk"), ud.BackendNotFound, r"no backend 'fltk'"),
 ]
 
 
@@ -361,7 +361,7 @@ def test_registry_entry_points_reject_bad_input(
         call(None)
 
 
-@pytest.mark.parametrize("value", ["gtk", "Virtual", " wx "])
+@pytest.mark.parametrize("value", ["fltk", "Virtual", " wx "])
 def test_bad_backend_env_var_is_named_with_its_value(
     monkeypatch: pytest.MonkeyPatch, value: str
 ) -> None:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import os
 import threading
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ._dispatcher import Dispatcher
 from ._errors import BackendNotFound, NoBackendDetected
 from ._plugins import Registry, get_registry
-from .hookspecs import BackendSpec, Detection
+from .hookspecs import BackendSpec, Detection, LoopRunner
 
 __all__ = ["BackendInfo", "Detected", "backends", "detect", "get_dispatcher", "use"]
 
@@ -38,6 +38,8 @@ class BackendInfo:
     """One line about the backend."""
     builtin: bool = False
     """True for the ``asyncio`` and ``virtual`` backends that ship with the core."""
+    run_loop: LoopRunner | None = field(default=None, repr=False, compare=False)
+    """How an app runs the toolkit's loop (``BackendSpec.run_loop``), or ``None``."""
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,7 @@ def backends() -> dict[str, BackendInfo]:
             requires=tuple(spec.requires),
             description=spec.description,
             builtin=plugin == "uidispatch.builtin",
+            run_loop=spec.run_loop,
         )
     for name, why in sorted(registry.failures.items()):
         out.setdefault(name, BackendInfo(name=name, loaded=False, error=why))
@@ -85,7 +88,7 @@ def _spec(registry: Registry, name: str, source: str = "name") -> BackendSpec:
 
 
 def detect() -> Detected:
-    """Score every backend and pick one, in the order DESIGN.md gives.
+    """Score every backend and pick one, in the documented auto-detection order.
 
     Explicit names and ``UIDISPATCH_BACKEND`` are handled by :func:`get_dispatcher`; this
     picks among running apps > created apps > imported toolkits > a running asyncio loop.

@@ -206,6 +206,18 @@ def _current_app() -> object | None:
         return None
 
 
+def _run_loop(backend: object, until: Callable[[], object], timeout: float) -> None:
+    """``loop.run_until_complete`` of a coroutine that returns once ``until()`` holds."""
+    loop: asyncio.AbstractEventLoop = backend.loop  # type: ignore[attr-defined]
+
+    async def main() -> None:
+        deadline = loop.time() + timeout
+        while not until() and loop.time() < deadline:
+            await asyncio.sleep(0.005)
+
+    loop.run_until_complete(main())
+
+
 def _create(app: object | None) -> AsyncioBackend:
     if app is not None and not isinstance(app, asyncio.AbstractEventLoop):
         raise TypeError(f"app must be an asyncio event loop for the asyncio backend, got {app!r}")
@@ -218,5 +230,6 @@ SPEC = BackendSpec(
     detect=_detect,
     current_app=_current_app,
     requires=("asyncio",),
+    run_loop=_run_loop,
     description="a running asyncio event loop (headless apps, services)",
 )
