@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._context import _current, cancelled, check_cancelled, report_progress
 from ._errors import DispatcherClosed, TaskCancelled, TaskTimeout
+from ._options import CALLBACK_WAY_OUT, check_callback
 from ._priority import Priority
 
 if TYPE_CHECKING:
@@ -451,8 +452,7 @@ def _weak(owner: object) -> Any:
 
 
 def _check_callable(what: str, cb: object) -> None:
-    if not callable(cb):
-        raise TypeError(f"{what} must be callable, got {cb!r}")
+    check_callback(what, cb, CALLBACK_WAY_OUT)
 
 
 def _run_hook(hook: Callable[[], object]) -> None:

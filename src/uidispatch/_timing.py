@@ -8,7 +8,6 @@ marshalled there first with ``call_soon``, and the function always runs on the m
 from __future__ import annotations
 
 import functools
-import math
 import threading
 import time
 import weakref
@@ -18,6 +17,7 @@ from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, overload
 from ._dispatcher import Dispatcher
 from ._errors import DispatcherClosed
 from ._main_thread import LazyDispatcher
+from ._options import callable_kind, check_seconds
 
 __all__ = ["BoundRateLimited", "RateLimited", "debounce", "throttle"]
 
@@ -246,6 +246,13 @@ class RateLimited(Generic[P]):
     ) -> None:
         if not callable(fn):
             raise TypeError(f"{kind} can only decorate a callable, got {fn!r}")
+        found = callable_kind(fn)
+        if found is not None:
+            raise TypeError(
+                f"{kind} can only decorate a plain function, got {found} {fn!r}: its body "
+                f"would never run; decorate a plain function that starts the work "
+                f"(ud.submit(fn) for a worker, asyncio.ensure_future(fn()) on an asyncio loop)"
+            )
         functools.update_wrapper(self, fn)
         self._fn = fn
         self._name: str = getattr(fn, "__qualname__", None) or repr(fn)
@@ -332,6 +339,9 @@ class RateLimited(Generic[P]):
                 old = gates.get(key)
                 if old is not None and old._ref is ref:
                     del gates[key]
+                    # Its timer still holds the gate until it fires (maybe days away): the
+                    # pending arguments go now, so they do not outlive the instance.
+                    old._pending = None
 
         with lock:
             gate = gates.get(key)
@@ -410,9 +420,7 @@ def _seconds(name: str, value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         hint = "; give it a number, as in @throttle(0.1)" if callable(value) else ""
         raise TypeError(f"{name} must be a number of seconds, got {value!r}{hint}")
-    if not 0 <= value < math.inf:  # also rejects NaN
-        raise ValueError(f"{name} must be a finite number of seconds >= 0, got {value!r}")
-    return float(value)
+    return check_seconds(name, value, zero_ok=True)
 
 
 def _flag(name: str, value: object) -> bool:
