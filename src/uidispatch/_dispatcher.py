@@ -81,18 +81,29 @@ class DispatchStats:
 class _Timer:
     """A ``call_later`` handle whose ``cancel()`` works from any thread."""
 
-    __slots__ = ("_dispatcher", "_inner", "cancelled", "fired")
+    __slots__ = ("__weakref__", "_dispatcher", "_inner", "args", "cancelled", "fired", "fn")
 
-    def __init__(self, dispatcher: Dispatcher) -> None:
+    def __init__(
+        self, dispatcher: Dispatcher, fn: Callable[..., object], args: tuple[Any, ...]
+    ) -> None:
         # Weak: the backend holds this handle's callback until it fires.
         self._dispatcher = weakref.ref(dispatcher)
         self._inner: TimerHandle | None = None
         self.cancelled = False
         self.fired = False
+        # The call, held here only: cancel() and close() drop it at once, whatever the
+        # backend does with its own timer (a month-long timer must not pin its arguments).
+        self.fn: Callable[..., object] | None = fn
+        self.args = args
+
+    def release(self) -> None:
+        """Forget the call (it ran, was cancelled, or its dispatcher closed). Any thread."""
+        self.fn, self.args = None, ()
 
     def cancel(self) -> None:
         """Stop the call if it has not run yet; idempotent; any thread."""
         self.cancelled = True
+        self.release()
         inner = self._inner
         d = self._dispatcher()
         if inner is None or self.fired or d is None or d.closed:
@@ -127,6 +138,7 @@ class Dispatcher:
         # Called as fn(self) once, when close() starts: the registry forgets us then, so a
         # closed dispatcher is not kept alive until the next lookup.
         self._on_close: list[Callable[[Dispatcher], object]] = []
+        self._timers: weakref.WeakSet[_Timer] = weakref.WeakSet()  # pending call_later
         # No reference cycle through the queue or the backend: a cycle holding a Tk root
         # that the collector frees on a worker thread aborts the process (BASELINES.md).
         ref = weakref.ref(self)
@@ -327,24 +339,28 @@ class Dispatcher:
         check_callback("fn", fn)
         if self.closed:
             raise DispatcherClosed(f"call_later({fn!r}) on a closed dispatcher")
-        timer = _Timer(self)
+        timer = _Timer(self, fn, args)
+        self._timers.add(timer)
         ref = weakref.ref(self)  # the backend holds these closures: no cycle through it
 
         def fire() -> None:
             d = ref()
-            if d is None or timer.cancelled or d.closed:
+            call, call_args = timer.fn, timer.args
+            timer.release()
+            if d is None or call is None or d.closed:
                 return
+            d._timers.discard(timer)
             timer.fired = True
             try:
-                fn(*args)
+                call(*call_args)
             except (KeyboardInterrupt, SystemExit):
                 raise
             except BaseException as exc:
-                d.report_error(exc, fn)
+                d.report_error(exc, call)
 
         def arm(remaining: float) -> None:
             d = ref()
-            if d is not None and not timer.cancelled and not d.closed:
+            if d is not None and timer.fn is not None and not d.closed:
                 timer._inner = d._backend.call_later(max(0.0, remaining), fire)
 
         if self._backend.is_main_thread():
@@ -480,6 +496,8 @@ class Dispatcher:
         if not isinstance(run_pending, bool):
             raise TypeError(f"run_pending must be True or False, got {run_pending!r}")
         self._q.close(run_pending)
+        for timer in list(self._timers):
+            timer.release()  # callbacks and arguments go now, whatever the backend keeps
         with self._lock:
             listeners, self._on_close = self._on_close, []
         for listener in listeners:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 from . import _task
 from ._cooldown import Cooldown
 from ._dispatcher import Dispatcher
+from ._errors import DispatcherClosed
 from ._options import (
     check_count,
     check_max_workers,
@@ -140,6 +141,8 @@ class Pool(concurrent.futures.Executor):
         )
         self._dispatcher_fixed = isinstance(dispatcher, Dispatcher)
         self._backend_name = dispatcher if isinstance(dispatcher, str) else None
+        if isinstance(dispatcher, Dispatcher):
+            _forget_when_closed(self, dispatcher)
         self._executor = executor
         self._name = name
         self._sched = sched = Scheduler(
@@ -387,9 +390,12 @@ class Pool(concurrent.futures.Executor):
         d = self._dispatcher
         if d is not None and (self._dispatcher_fixed or not d.closed):
             return d
+        if self._dispatcher_fixed:
+            raise DispatcherClosed(f"{self!r}: its dispatcher= was closed")
         from ._registry import get_dispatcher
 
         d = self._dispatcher = get_dispatcher(self._backend_name)
+        _forget_when_closed(self, d)
         return d
 
     def _try_dispatcher(self) -> None:
@@ -415,6 +421,23 @@ class Pool(concurrent.futures.Executor):
                 self._failed += 1
             self._keyed.resolved(task, self._sched.clock())
             self._sched.finish_if_quiet_locked()
+        if job is not None:
+            job.release()
+
+
+def _forget_when_closed(pool: Pool, d: Dispatcher) -> None:
+    """Drop the pool's reference to ``d`` when it closes.
+
+    A pool, and every task that keeps its pool, must not keep a closed dispatcher alive.
+    """
+    ref = weakref.ref(pool)
+
+    def forget(closing: Dispatcher) -> None:
+        p = ref()
+        if p is not None and p._dispatcher is closing:
+            p._dispatcher = None
+
+    d._on_close.append(forget)
 
 
 def _attach(

@@ -32,6 +32,13 @@ _Pending = tuple[tuple[Any, ...], dict[str, Any]]
 _EPSILON = 1e-6
 
 
+def _no_dispatcher() -> None:
+    return None
+
+
+_NO_DISPATCHER: Any = _no_dispatcher  # called like a dead weakref: None
+
+
 def _clock(d: Dispatcher) -> Callable[[], float]:
     # The clock the backend's timers run on: the virtual backend's own, else monotonic.
     now: Callable[[], float] = getattr(d.backend, "now", time.monotonic)
@@ -58,7 +65,9 @@ class _Gate:
     def __init__(self, limiter: RateLimited[Any], ref: weakref.ref[Any] | None) -> None:
         self._limiter = limiter
         self._ref = ref  # the instance, weakly: a throttle never keeps a widget alive
-        self._d: Dispatcher | None = None  # whose timers this state holds
+        # Whose timers this state holds, weakly (as the next one): a module-level throttle
+        # must not keep a closed dispatcher alive.
+        self._d: weakref.ref[Dispatcher] = _NO_DISPATCHER
         self._timer: Any = None
         self._pending: _Pending | None = None
         self._last_call = 0.0
@@ -67,7 +76,7 @@ class _Gate:
         # worker never pairs one dispatcher with another's clock. Calls come at input-event
         # rates: this keeps a call to about a microsecond.
         self._fast: tuple[Any, Callable[[], float], Callable[[], bool]] = (
-            None,
+            _NO_DISPATCHER,
             time.monotonic,
             bool,
         )
@@ -77,8 +86,8 @@ class _Gate:
     def call(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         d = self._limiter._lazy.get()
         fast = self._fast
-        if fast[0] is not d:
-            fast = self._fast = (d, _clock(d), d.backend.is_main_thread)
+        if fast[0]() is not d:
+            fast = self._fast = (weakref.ref(d), _clock(d), d.backend.is_main_thread)
         if d.closed:
             raise DispatcherClosed(f"{self._limiter._name}() called on a closed dispatcher")
         # Read the clock in the caller's thread: a worker's call counts from when it was made.
@@ -108,7 +117,7 @@ class _Gate:
 
     @property
     def pending(self) -> bool:
-        d = self._d
+        d = self._d()
         return self._pending is not None and d is not None and not d.closed
 
     # -------------------------------------------------------------- main thread
@@ -116,10 +125,10 @@ class _Gate:
     def _on_call(
         self, d: Dispatcher, args: tuple[Any, ...], kwargs: dict[str, Any], t: float
     ) -> None:
-        if self._d is not d:
+        if self._d() is not d:
             # First call, or the old dispatcher closed and took its timers with it.
             self._reset()
-            self._d = d
+            self._d = weakref.ref(d)
         lim = self._limiter
         self._last_call = t
         if self._timer is None:  # idle: this call starts a burst
@@ -149,7 +158,7 @@ class _Gate:
 
     def _fire(self, d: Dispatcher) -> None:
         self._timer = None
-        if self._d is not d or d.closed:
+        if self._d() is not d or d.closed:
             return
         if self._ref is not None and self._ref() is None:
             self._pending = None  # the instance is gone: nothing to call it on
@@ -167,11 +176,11 @@ class _Gate:
         self._invoke(d, *pending)
 
     def _cancel_main(self, d: Dispatcher) -> None:
-        if self._d is d:
+        if self._d() is d:
             self._reset()
 
     def _flush_main(self, d: Dispatcher) -> None:
-        if self._d is not d or self._pending is None:
+        if self._d() is not d or self._pending is None:
             return
         pending, self._pending = self._pending, None
         timer, self._timer = self._timer, None
