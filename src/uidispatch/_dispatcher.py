@@ -78,32 +78,43 @@ class DispatchStats:
     """The slowest callbacks seen (1 ms or more): ``(name, milliseconds)``, slowest first."""
 
 
+class _Call:
+    """A timer's pending call, dropped at once by ``cancel()`` and ``close()``. Any thread.
+
+    Held by the backend's timer (through ``fire``), the handle and, weakly, the
+    dispatcher; it refers to none of them, so no cycle can keep ``fn`` and ``args``
+    for the collector, and a month-long timer never pins its arguments past ``close()``.
+    """
+
+    __slots__ = ("__weakref__", "args", "fn")
+
+    def __init__(self, fn: Callable[..., object] | None, args: tuple[Any, ...]) -> None:
+        self.fn = fn
+        self.args = args
+
+    def take(self) -> tuple[Callable[..., object] | None, tuple[Any, ...]]:
+        fn, args = self.fn, self.args
+        self.fn, self.args = None, ()
+        return fn, args
+
+
 class _Timer:
     """A ``call_later`` handle whose ``cancel()`` works from any thread."""
 
-    __slots__ = ("__weakref__", "_dispatcher", "_inner", "args", "cancelled", "fired", "fn")
+    __slots__ = ("__weakref__", "_call", "_dispatcher", "_inner", "cancelled", "fired")
 
-    def __init__(
-        self, dispatcher: Dispatcher, fn: Callable[..., object], args: tuple[Any, ...]
-    ) -> None:
+    def __init__(self, dispatcher: Dispatcher, call: _Call) -> None:
         # Weak: the backend holds this handle's callback until it fires.
         self._dispatcher = weakref.ref(dispatcher)
         self._inner: TimerHandle | None = None
+        self._call = call
         self.cancelled = False
         self.fired = False
-        # The call, held here only: cancel() and close() drop it at once, whatever the
-        # backend does with its own timer (a month-long timer must not pin its arguments).
-        self.fn: Callable[..., object] | None = fn
-        self.args = args
-
-    def release(self) -> None:
-        """Forget the call (it ran, was cancelled, or its dispatcher closed). Any thread."""
-        self.fn, self.args = None, ()
 
     def cancel(self) -> None:
         """Stop the call if it has not run yet; idempotent; any thread."""
         self.cancelled = True
-        self.release()
+        self._call.take()  # the callback and its arguments go now
         inner = self._inner
         d = self._dispatcher()
         if inner is None or self.fired or d is None or d.closed:
@@ -138,7 +149,7 @@ class Dispatcher:
         # Called as fn(self) once, when close() starts: the registry forgets us then, so a
         # closed dispatcher is not kept alive until the next lookup.
         self._on_close: list[Callable[[Dispatcher], object]] = []
-        self._timers: weakref.WeakSet[_Timer] = weakref.WeakSet()  # pending call_later
+        self._calls: weakref.WeakSet[_Call] = weakref.WeakSet()  # pending call_later
         # No reference cycle through the queue or the backend: a cycle holding a Tk root
         # that the collector frees on a worker thread aborts the process (BASELINES.md).
         ref = weakref.ref(self)
@@ -318,6 +329,11 @@ class Dispatcher:
                     f"the main thread did not run {fn!r} within timeout={timeout}"
                 ) from None
             return future.result()  # type: ignore[no-any-return]
+        finally:
+            # The raised exception's traceback holds this frame: a frame still naming the
+            # future (which holds the exception) is a cycle keeping fn, its args and the
+            # caller's frames alive until a collection on any thread (a Tk root: abort).
+            del entry, future
 
     def call_later(self, delay: float, fn: Callable[..., object], /, *args: Any) -> _Timer:
         """Run ``fn(*args)`` on the main thread after ``delay`` seconds. Any thread.
@@ -339,28 +355,33 @@ class Dispatcher:
         check_callback("fn", fn)
         if self.closed:
             raise DispatcherClosed(f"call_later({fn!r}) on a closed dispatcher")
-        timer = _Timer(self, fn, args)
-        self._timers.add(timer)
+        call = _Call(fn, args)
+        self._calls.add(call)
+        timer = _Timer(self, call)
         ref = weakref.ref(self)  # the backend holds these closures: no cycle through it
+        # Weak too: the handle holds the backend's timer, which holds fire. A cycle there
+        # would keep fn and args (a Tk root) for the collector once a backend that keeps
+        # cancelled timers' callbacks drops the timer. A handle nobody holds cannot cancel.
+        handle = weakref.ref(timer)
 
         def fire() -> None:
             d = ref()
-            call, call_args = timer.fn, timer.args
-            timer.release()
-            if d is None or call is None or d.closed:
+            target, target_args = call.take()
+            if d is None or d.closed or target is None:
                 return
-            d._timers.discard(timer)
-            timer.fired = True
+            held = handle()
+            if held is not None:
+                held.fired = True
             try:
-                call(*call_args)
+                target(*target_args)
             except (KeyboardInterrupt, SystemExit):
                 raise
             except BaseException as exc:
-                d.report_error(exc, call)
+                d.report_error(exc, target)
 
         def arm(remaining: float) -> None:
             d = ref()
-            if d is not None and timer.fn is not None and not d.closed:
+            if d is not None and call.fn is not None and not d.closed:
                 timer._inner = d._backend.call_later(max(0.0, remaining), fire)
 
         if self._backend.is_main_thread():
@@ -496,8 +517,8 @@ class Dispatcher:
         if not isinstance(run_pending, bool):
             raise TypeError(f"run_pending must be True or False, got {run_pending!r}")
         self._q.close(run_pending)
-        for timer in list(self._timers):
-            timer.release()  # callbacks and arguments go now, whatever the backend keeps
+        for call in list(self._calls):
+            call.take()  # callbacks and arguments go now, whatever the backend keeps
         with self._lock:
             listeners, self._on_close = self._on_close, []
         for listener in listeners:
