@@ -107,8 +107,13 @@ class Pool(concurrent.futures.Executor):
     ``Pool`` is a :class:`concurrent.futures.Executor`: ``map``, the context manager and
     ``loop.run_in_executor(pool, fn)`` work. All methods may be called from any thread.
 
+    Durations (``idle_timeout``, ``aging``, ``error_window``) above 1e9 seconds mean
+    "practically never" and are clamped to it; NaN, infinite or non-positive ones are
+    refused.
+
     Raises:
-        ValueError: a bad ``max_workers`` or ``UIDISPATCH_WORKERS`` (named, with the value).
+        ValueError: a bad ``max_workers`` or ``UIDISPATCH_WORKERS``, or a duration that is
+            NaN, infinite or not positive (named, with the value).
         TypeError: ``dispatcher`` or ``executor`` of the wrong type.
 
     """
@@ -251,8 +256,13 @@ class Pool(concurrent.futures.Executor):
             name: :attr:`Task.name`; by default the function's qualified name.
             metadata: :attr:`Task.metadata`, kept as a read-only copy.
 
+        ``timeout``, ``backoff`` and ``ttl`` above 1e9 seconds mean "practically never"
+        and are clamped to it: the pool's timer thread waits in steps it can hold.
+
         Raises:
-            TypeError: ``fn`` or a callback is not callable, ``owner`` cannot be weakly
+            TypeError: ``fn`` or a callback is not callable, a callback is a coroutine,
+                generator or async generator function (it would never run; ``fn`` may
+                be one), ``owner`` cannot be weakly
                 referenced, ``key`` is unhashable, a generator function is given to
                 a pool with ``executor=``, ``name`` is not a string or ``metadata`` not
                 a mapping.

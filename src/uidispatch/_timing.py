@@ -481,9 +481,14 @@ def throttle(
     ``flush()``, ``pending`` and closing). Without ``dispatcher=`` the default dispatcher
     is resolved at the first call, not at decoration.
 
+    A huge ``interval`` (``1e10``, ``10**400``) is clamped to 1e9 seconds: "practically
+    never". The decorated function must be a plain function: a coroutine, generator or
+    async generator function is refused at decoration (its body would never run).
+
     Raises:
         TypeError: ``interval`` is not a number (``@throttle`` without parentheses), a flag
-            is not a bool, or ``dispatcher`` is not a :class:`Dispatcher`.
+            is not a bool, ``dispatcher`` is not a :class:`Dispatcher`, or (at decoration)
+            the function is a coroutine, generator or async generator function.
         ValueError: ``interval`` is negative or not finite, or both ``leading`` and
             ``trailing`` are False (the function would never run).
 
@@ -521,9 +526,14 @@ def debounce(
     ``flush()``, ``pending`` and closing). Without ``dispatcher=`` the default dispatcher
     is resolved at the first call, not at decoration.
 
+    Huge ``wait`` / ``max_wait`` values are clamped to 1e9 seconds, and a coroutine,
+    generator or async generator function is refused at decoration, as for
+    :func:`throttle`.
+
     Raises:
         TypeError: ``wait`` or ``max_wait`` is not a number (``@debounce`` without
-            parentheses), or ``dispatcher`` is not a :class:`Dispatcher`.
+            parentheses), ``dispatcher`` is not a :class:`Dispatcher`, or (at decoration)
+            the function is a coroutine, generator or async generator function.
         ValueError: ``wait`` or ``max_wait`` is negative or not finite, or ``max_wait``
             is less than ``wait``.
 
