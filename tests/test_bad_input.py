@@ -1000,6 +1000,9 @@ CALLABLE_ENTRY_POINTS: list[tuple[str, Callable[[Dispatcher, ud.Pool, Any], obje
         "error_handler",
         "plain function",
     ),
+    ("pool.on_busy", lambda d, p, fn: p.on_busy(fn), "callback", "ud.submit"),
+    ("gather-on_done", lambda d, p, fn: ud.gather(p.submit(noop), on_done=fn), "on_done", "submit"),
+    ("submit-on_item", lambda d, p, fn: p.submit(gen_fn, on_item=fn), "on_item", "ud.submit"),
     (
         "run_command-on_output",
         lambda d, p, fn: ud.run_command(["true"], pool=p, on_output=fn),

@@ -227,9 +227,9 @@ class _Gate:
         self._invoke(d, *pending)
 
     def _now_main(self, d: Dispatcher, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
-        if self._d is not d:
+        if self._d() is not d:
             self._reset()
-            self._d = d
+            self._d = weakref.ref(d)
         self._reset()  # the pending call is superseded by this one
         if self._limiter._window:
             # A new window opens at this call: the next ones are throttled from here.
