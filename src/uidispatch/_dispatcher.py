@@ -517,7 +517,13 @@ class Dispatcher:
         if not isinstance(run_pending, bool):
             raise TypeError(f"run_pending must be True or False, got {run_pending!r}")
         self._q.close(run_pending)
-        for call in list(self._calls):
+        while True:
+            try:  # a call_later racing this close() on the main thread may grow the set
+                calls = list(self._calls)
+                break
+            except RuntimeError:
+                continue
+        for call in calls:
             call.take()  # callbacks and arguments go now, whatever the backend keeps
         with self._lock:
             listeners, self._on_close = self._on_close, []
