@@ -165,3 +165,15 @@ def test_the_subprocess_reader_survives_a_huge_kill_after(
         assert pool.submit(_sleep_then, "next", 0.0).result(10) == "next"
     finally:
         pool.shutdown(wait=False, cancel_pending=True)
+
+
+def test_waiting_on_a_task_with_a_huge_timeout_returns_its_result(
+    virtual_dispatcher: ud.Dispatcher, thread_deaths: list[str]
+) -> None:
+    pool = ud.Pool(max_workers=1, dispatcher=virtual_dispatcher)
+    try:
+        task = pool.submit(_sleep_then, "done", 0.05)
+        assert task.exception(timeout=1e10) is None
+        assert task.result(timeout=HUGE_INT) == "done"  # not OverflowError
+    finally:
+        pool.shutdown(wait=True)
