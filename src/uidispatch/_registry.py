@@ -176,9 +176,23 @@ def _bind(spec: BackendSpec, app: object | None) -> Dispatcher:
         found = _find(name, app)
         if found is None:
             _bound[name].append((_ref(app), created))
+            created._on_close.append(_forget)
             return created
     created.close()  # lost the race: the UI thread releases its resources soon
     return found
+
+
+def _forget(d: Dispatcher) -> None:
+    """Drop every reference the registry holds to ``d``, which is closing. Any thread."""
+    global _default, _last
+    with _lock:
+        entries = _bound.get(d.backend.name)
+        if entries:
+            entries[:] = [(r, bound) for r, bound in entries if bound is not d]
+        if _default is d:
+            _default = None
+        if _last is d:
+            _last = None
 
 
 def get_dispatcher(name: str | None = None, app: object | None = None) -> Dispatcher:
@@ -271,6 +285,8 @@ def use(backend: str | Dispatcher | None) -> Dispatcher | None:
     if isinstance(backend, Dispatcher):
         with _lock:
             _default, _default_name = backend, None
+            if _forget not in backend._on_close:
+                backend._on_close.append(_forget)
         return backend
     if backend is None:
         with _lock:
