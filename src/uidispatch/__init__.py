@@ -8,6 +8,8 @@ from __future__ import annotations
 import contextlib
 
 from ._breaker import CircuitBreaker
+from ._busy import BusyHandle
+from ._context import emit
 from ._dispatcher import Dispatcher, DispatchStats
 from ._errors import (
     BackendNotFound,
@@ -20,6 +22,7 @@ from ._errors import (
     TaskTimeout,
     UIDispatchError,
 )
+from ._gather import gather
 from ._main_thread import main_thread
 from ._opstats import OperationStats
 from ._pool import Pool, PoolStats, submit
@@ -38,6 +41,7 @@ __version__ = "0.1.0"
 __all__ = [
     "BackendInfo",
     "BackendNotFound",
+    "BusyHandle",
     "CircuitBreaker",
     "CircuitOpen",
     "CommandResult",
@@ -65,6 +69,8 @@ __all__ = [
     "cancelled",
     "check_cancelled",
     "debounce",
+    "emit",
+    "gather",
     "get_dispatcher",
     "main_thread",
     "report_progress",

@@ -11,12 +11,13 @@ import time
 from collections.abc import Callable
 from typing import Any, NoReturn
 
-from . import _task
+from . import _fork, _task
 from ._context import StopFlag
 from ._cooldown import Cooldown
 from ._errors import TaskCancelled, TaskTimeout
 from ._loopthread import LoopThread
 from ._opstats import OperationBook
+from ._options import thread_wait_max
 from ._ratelimit import Token
 from ._runner import Job, Kind, Where, backoff_delay, remote_call, run_coroutine, run_in_thread
 from ._task import TaskState
@@ -69,12 +70,33 @@ class Scheduler:
         self.limited_jobs: set[Job] = set()  # waiting for a RateLimiter's call
         self.started_jobs: set[Job] = set()  # started once, task not resolved yet
         self.ready = self.delayed = self.limited = self.active = self.running = 0
+        self.held = 0  # tasks waiting behind their key's running task (if_running=)
         self.nthreads = self.waiting = 0
         self.shutdown = False
         self.retried = self.max_queued = self.runs = 0
         self.run_total = self.run_max = 0.0
         self.ops = OperationBook()
         self.trip = False  # the cooldown just tripped: log it once the lock is let go
+
+    def after_fork_in_child(self) -> None:
+        """Forked child: new locks; no threads (they stayed in the parent); no jobs.
+
+        The parent's jobs run in the parent; the pool fails their tasks here. Threads
+        start again on demand, so the child's own work runs.
+        """
+        self.lock = threading.Lock()
+        self.work = threading.Condition(self.lock)
+        self.quiet = threading.Condition(self.lock)
+        self.queue = WorkQueue(self.queue.aging, lambda job: job.where is _QUEUED)
+        _fork.left_behind.append((self.timers, self.loop))
+        self.timers = TimerThread(f"{self.name}-timers", self.idle_timeout)
+        self.loop = LoopThread(f"{self.name}-loop")
+        self.threads = []
+        self.delayed_jobs = set()
+        self.limited_jobs = set()
+        self.started_jobs = set()
+        self.ready = self.delayed = self.active = self.running = self.held = self.limited = 0
+        self.nthreads = self.waiting = 0
 
     def owns(self, thread: threading.Thread) -> bool:
         """True for the pool's own threads (workers, timer, loop)."""
@@ -118,7 +140,7 @@ class Scheduler:
         """Wait until no job is left, then for every thread of the pool to exit."""
         me = threading.current_thread()
         with self.lock:
-            while self.ready or self.delayed or self.limited or self.running:
+            while self.ready or self.delayed or self.limited or self.running or self.held:
                 self.quiet.wait()
             threads = list(self.threads)
         for thread in threads:
@@ -217,7 +239,7 @@ class Scheduler:
                             return
                         self.waiting += 1
                         try:
-                            woken = cv.wait(self.idle_timeout)
+                            woken = cv.wait(min(self.idle_timeout, thread_wait_max()))
                         finally:
                             self.waiting -= 1
                         job = self.take_locked()
@@ -358,6 +380,7 @@ class Scheduler:
         """
         task = job.task
         action = None
+        retrying = stale = False
         with self.work:
             if slot:
                 self.active -= 1
@@ -380,13 +403,23 @@ class Scheduler:
                         job.attempt_handle = None
                 if not task._resolved:
                     action = self.conclude_locked(job, ok, value)
+                    retrying = action is None
+            else:
+                stale = True
             if kick:
                 self.kick_locked()
             tripped, self.trip = self.trip, False
             self.finish_if_quiet_locked()
         if tripped:
             self.tripped()
+        if retrying or (stale and not task._resolved):
+            return  # a retry runs, or this attempt's deadline already decided its outcome
         self.act(job, action, value)
+        with task._lock:
+            # A cancelled coroutine's future is done before the coroutine: it books its own.
+            over = not job.entered
+        if over:
+            task._mark_stopped()  # the attempt is over: wait_stopped() returns
 
     def conclude_locked(
         self, job: Job, ok: bool, value: Any, *, attempt_timeout: bool = False
@@ -490,7 +523,7 @@ class Scheduler:
     def finish_if_quiet_locked(self) -> None:
         if not self.shutdown:
             return
-        if self.ready or self.delayed or self.limited or self.running:
+        if self.ready or self.delayed or self.limited or self.running or self.held:
             return
         self.quiet.notify_all()
         self.work.notify_all()

@@ -69,10 +69,14 @@ def shutdown_pool(
         sched.shutdown = True
         sched.cooldown.resume()
         jobs = sched.withdraw_all_locked() if cancel_pending else []
+        held = pool._keyed.withdraw_waiting() if cancel_pending else []
+        sched.held = pool._keyed.waiting
         running = [job.task for job in sched.started_jobs] if cancel_running else []
         sched.work.notify_all()
     for job in jobs:
         job.task.cancel()
+    for task in held:
+        task.cancel()
     for task in running:
         task.cancel()
     with sched.lock:
@@ -95,12 +99,12 @@ def _wait_quiet(sched: Scheduler, deadline: float | None) -> bool:
     # in some dispatcher's call() waiting for this thread.
     warned = False
     with sched.lock:
-        while sched.ready or sched.delayed or sched.limited or sched.running:
+        while sched.ready or sched.delayed or sched.limited or sched.running or sched.held:
             remaining = _remaining(deadline)
             if remaining is not None and remaining <= 0:
                 return False
             sched.quiet.wait(_LOOK_EVERY if remaining is None else min(remaining, _LOOK_EVERY))
-            if not (sched.ready or sched.delayed or sched.limited or sched.running):
+            if not (sched.ready or sched.delayed or sched.limited or sched.running or sched.held):
                 break
             blocked = blocked_call(sched)
             if blocked is None:
