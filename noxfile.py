@@ -7,7 +7,12 @@ lint, typecheck, docs, the core tests and the toolkit tests. One session:
 
 Toolkit wheels, checked with ``pip download --no-deps --only-binary :all:
 --python-version X``: Kivy 2.3.1 ships cp310-cp313 wheels, PySide6-Essentials abi3 wheels
-cover 3.10+, and tkinter comes with CPython; so every toolkit runs on 3.10-3.13.
+cover 3.10+, and tkinter comes with CPython; so every toolkit runs on 3.10-3.13. The Qt
+backend runs once per binding, each session installing only its own (``qt-pyqt6-3.13``:
+``uidispatch-qt[pyqt6]``, ``QT_API=pyqt6``): PySide6 on 3.10-3.13 (its 6.12.0 pin is for
+< 3.12), PyQt6 and PyQt5 on 3.10 and 3.13; ``qt-mixed`` installs two at once and checks
+the choice between them. PySide2's last wheel (5.15.2.1) stops at cp310 and pytest-qt 4.5
+dropped it, so it has no session.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ nox.options.default_venv_backend = "venv"
 # keeps PySide6 (~100 MB) and Kivy (~23 MB) from being downloaded and unpacked again.
 nox.options.reuse_existing_virtualenvs = True
 nox.options.error_on_missing_interpreters = False
-nox.options.sessions = ["lint", "typecheck", "tests", "tk", "qt", "kivy", "docs"]
+nox.options.sessions = ["lint", "typecheck", "tests", "tk", "qt-pyside6", "kivy", "docs"]
 
 ROOT = Path(__file__).parent
 PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
@@ -39,6 +44,8 @@ EXAMPLE_PLUGIN = "tests/example_plugin"
 TEST_DEPS = ["pytest>=8", "hypothesis>=6"]
 POOL_TEST_DEPS = ["loky", "distributed"]
 TOOLKIT_TEST_DEPS = {"tk": [], "qt": ["pytest-qt>=4.4"], "kivy": []}
+# Qt binding -> the Pythons its session runs on (oldest and newest, PySide6 all four).
+QT_BINDINGS = {"pyside6": PYTHONS, "pyqt6": ["3.10", "3.13"], "pyqt5": ["3.10", "3.13"]}
 DOCS_DEPS = ["mkdocs>=1.6", "mkdocs-material>=9.5", "mkdocstrings[python]>=0.26"]
 PIP_QUIET = "-q"
 # Pinned so that a new release's rules cannot fail CI on unchanged code; bump on purpose.
@@ -104,8 +111,15 @@ def tests(session: nox.Session) -> None:
 def _toolkit(session: nox.Session, name: str) -> None:
     ensure_xvfb(session)
     install_core(session, "-e", PLUGINS[name], *TOOLKIT_TEST_DEPS[name])
-    env = {"QT_QPA_PLATFORM": "offscreen"} if name == "qt" else {}
-    session.run("pytest", f"{PLUGINS[name]}/tests", *session.posargs, env=env)
+    session.run("pytest", f"{PLUGINS[name]}/tests", *session.posargs)
+
+
+def _qt(session: nox.Session, *bindings: str, tests: str = "tests") -> None:
+    """Install uidispatch-qt with only these bindings (extras) and run its tests offscreen."""
+    install_core(session, "-e", f"{PLUGINS['qt']}[{','.join(bindings)}]", *TOOLKIT_TEST_DEPS["qt"])
+    # QT_API for qasync and our backend, PYTEST_QT_API for pytest-qt: one Qt per process.
+    env = {"QT_QPA_PLATFORM": "offscreen", "QT_API": bindings[0], "PYTEST_QT_API": bindings[0]}
+    session.run("pytest", f"{PLUGINS['qt']}/{tests}", *session.posargs, env=env)
 
 
 @nox.session(python=PYTHONS)
@@ -114,10 +128,28 @@ def tk(session: nox.Session) -> None:
     _toolkit(session, "tk")
 
 
-@nox.session(python=PYTHONS)
-def qt(session: nox.Session) -> None:
+@nox.session(name="qt-pyside6", python=QT_BINDINGS["pyside6"])
+def qt_pyside6(session: nox.Session) -> None:
     """The Qt backend on PySide6 (offscreen) with pytest-qt and qasync."""
-    _toolkit(session, "qt")
+    _qt(session, "pyside6")
+
+
+@nox.session(name="qt-pyqt6", python=QT_BINDINGS["pyqt6"])
+def qt_pyqt6(session: nox.Session) -> None:
+    """The Qt backend on PyQt6 alone (no PySide6 installed), offscreen, with qasync."""
+    _qt(session, "pyqt6")
+
+
+@nox.session(name="qt-pyqt5", python=QT_BINDINGS["pyqt5"])
+def qt_pyqt5(session: nox.Session) -> None:
+    """The Qt backend on PyQt5 alone (no PySide6 installed), offscreen, with qasync."""
+    _qt(session, "pyqt5")
+
+
+@nox.session(name="qt-mixed", python=["3.13"])
+def qt_mixed(session: nox.Session) -> None:
+    """PySide6 and PyQt6 side by side: the app's binding wins, QT_API next, qasync agrees."""
+    _qt(session, "pyside6", "pyqt6", tests="tests/test_plugin.py")
 
 
 @nox.session(python=PYTHONS)
@@ -138,7 +170,7 @@ def lint(session: nox.Session) -> None:
 def typecheck(session: nox.Session) -> None:
     """mypy --strict on src/, every plugin's src/ and the example plugin."""
     editable = [f"-e{p}" for p in (*PLUGINS.values(), EXAMPLE_PLUGIN)] + [
-        f"-e{PLUGINS['qt']}[bench]"
+        f"-e{PLUGINS['qt']}[bench,pyside6]"  # mypy reads Qt through PySide6's stubs
     ]
     session.install(PIP_QUIET, MYPY, "pytest", "-e", ".", *editable)
     sources = ["src", *(f"{p}/src" for p in PLUGINS.values()), f"{EXAMPLE_PLUGIN}/src"]
@@ -160,7 +192,12 @@ def bench(session: nox.Session) -> None:
     """``python -m uidispatch bench`` on every backend (``-- --quick`` for a smoke run)."""
     ensure_xvfb(session)
     session.install(
-        PIP_QUIET, "-e", ".", *(f"-e{p}" for p in PLUGINS.values()), "-e", f"{PLUGINS['qt']}[bench]"
+        PIP_QUIET,
+        "-e",
+        ".",
+        *(f"-e{p}" for p in PLUGINS.values()),
+        "-e",
+        f"{PLUGINS['qt']}[bench,pyside6]",
     )
     session.run("python", "-m", "uidispatch", "bench", *session.posargs)
 
@@ -177,7 +214,9 @@ def demo(session: nox.Session) -> None:
 @nox.session(python=MAIN_PYTHON)
 def doctor(session: nox.Session) -> None:
     """Install everything and run ``uidispatch doctor``."""
-    session.install(PIP_QUIET, "-e", ".", *(f"-e{p}" for p in PLUGINS.values()))
+    session.install(
+        PIP_QUIET, "-e", ".", *(f"-e{p}" for p in PLUGINS.values()), f"-e{PLUGINS['qt']}[pyside6]"
+    )
     session.run("python", "-m", "uidispatch", "doctor")
 
 
@@ -190,7 +229,9 @@ CI_SESSIONS = [
     "typecheck",
     "docs",
     *(f"tests-{v}" for v in PYTHONS),
-    *(f"{toolkit}-{v}" for toolkit in PLUGINS for v in PYTHONS),
+    *(f"{toolkit}-{v}" for toolkit in PLUGINS if toolkit != "qt" for v in PYTHONS),
+    *(f"qt-{binding}-{v}" for binding, versions in QT_BINDINGS.items() for v in versions),
+    "qt-mixed-3.13",
 ]
 
 

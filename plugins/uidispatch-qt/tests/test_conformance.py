@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import shiboken6
-from PySide6 import QtCore
+from uidispatch_qt._binding import QtCore, delete
 
 import uidispatch as ud
 from uidispatch.testing.conformance import BackendConformance
@@ -17,7 +16,7 @@ class TestQtConformance(BackendConformance):
     def dead_owner(self, dispatcher: ud.Dispatcher) -> object:
         obj = QtCore.QObject()
         self._keep = obj  # the wrapper lives on; its C++ object does not
-        shiboken6.delete(obj)
+        delete(obj)
         return obj
 
     def close_app(self, dispatcher: ud.Dispatcher) -> bool:
