@@ -202,13 +202,42 @@ def bench(session: nox.Session) -> None:
     session.run("python", "-m", "uidispatch", "bench", *session.posargs)
 
 
+DEMO_BACKENDS = ("tk", "qt", "kivy", "asyncio")
+
+
 @nox.session(python=MAIN_PYTHON)
 def demo(session: nox.Session) -> None:
-    """The Tk demo; without a display, a scripted self-test under Xvfb instead."""
+    """The demo on Tk, Qt and Kivy (and asyncio, the terminal one): its tests and self-tests.
+
+    ``nox -s demo`` opens the Tk window where a display is set; ``-- --selftest 20`` (what
+    CI runs) drives each toolkit's demo by script instead: Tk and Kivy under Xvfb, Qt
+    offscreen; ``-- --backend qt`` picks one toolkit.
+    """
     ensure_xvfb(session)
-    session.install(PIP_QUIET, "-e", ".", "-e", PLUGINS["tk"])
-    args = session.posargs or ([] if os.environ.get("DISPLAY") else ["--selftest", "8"])
-    session.run("python", "-m", "uidispatch", "demo", *args)
+    session.install(
+        PIP_QUIET,
+        "-e",
+        ".",
+        "-e",
+        PLUGINS["tk"],
+        "-e",
+        f"{PLUGINS['qt']}[pyside6]",
+        "-e",
+        PLUGINS["kivy"],
+        *TEST_DEPS,
+    )
+    if not session.posargs and os.environ.get("DISPLAY"):
+        session.run("python", "-m", "uidispatch", "demo")
+        return
+    args = list(session.posargs) or ["--selftest", "20"]
+    if "--selftest" in args:
+        # The demo's own tests: README's first command with and without Xvfb, screenshots.
+        session.run("pytest", "tests/test_demo.py", "-q")
+    if "--backend" in args:
+        session.run("python", "-m", "uidispatch", "demo", *args)
+        return
+    for backend in DEMO_BACKENDS:
+        session.run("python", "-m", "uidispatch", "demo", "--backend", backend, *args)
 
 
 @nox.session(python=MAIN_PYTHON)
@@ -241,5 +270,5 @@ def ci(session: nox.Session) -> None:
     for name in CI_SESSIONS:
         session.notify(name)
     # Never the interactive demo, even where a display is set.
-    session.notify("demo", posargs=["--selftest", "8"])
+    session.notify("demo", posargs=["--selftest", "20"])
     session.notify("bench", posargs=["--quick"])
