@@ -389,8 +389,28 @@ def run_bench_cli(
     quick: bool,
     repeat: int | None,
     timeout: float | None,
+    plot: str | None = None,
+    from_json: str | None = None,
 ) -> int:
-    """``uidispatch bench``: exit status 0 when every backend's own variant ran, else 1."""
+    """``uidispatch bench``: exit status 0 when every backend's own variant ran, else 1.
+
+    ``plot``: a directory to write SVG charts into; ``from_json``: a report saved with
+    ``--json`` to show (and plot) instead of running anything.
+    """
+    if from_json is not None:
+        try:
+            with open(from_json, encoding="utf-8") as f:
+                saved = json.load(f)
+        except (OSError, ValueError) as exc:
+            print(f"bench: cannot read --from {from_json!r}: {exc}", file=err)
+            return 2
+        if not isinstance(saved, dict) or not isinstance(saved.get("backends"), list):
+            print(f"bench: --from {from_json!r} is not a report saved with --json", file=err)
+            return 2
+        return _finish(saved, out, err, as_json=as_json, plot=plot)
+    if plot is not None and not _importable("matplotlib"):
+        print("bench: --plot needs matplotlib: pip install 'uidispatch[bench]'", file=err)
+        return 2
     if repeat is None:
         repeat = 1 if quick else 3
     if timeout is None:
@@ -422,9 +442,26 @@ def run_bench_cli(
         progress=progress,
         skipped=skipped,
     )
+    return _finish(report, out, err, as_json=as_json, plot=plot)
+
+
+def _finish(
+    report: dict[str, Any], out: TextIO, err: TextIO, *, as_json: bool, plot: str | None
+) -> int:
     if as_json:
         json.dump(report, out, indent=2)
         out.write("\n")
     else:
         out.write(format_report(report))
+    if plot is not None:
+        from pathlib import Path
+
+        from ._bench_plot import plot_report
+
+        try:
+            for line in plot_report(report, Path(plot)):
+                print(f"bench: {line}", file=err)
+        except (RuntimeError, OSError) as exc:
+            print(f"bench: --plot: {exc}", file=err)
+            return 2
     return 1 if any(_failed(b) for b in report["backends"]) else 0

@@ -13,8 +13,10 @@ import itertools
 import logging
 import sys
 import threading
+import time
+import types
 import weakref
-from collections.abc import Callable, Generator, Hashable
+from collections.abc import Callable, Generator, Hashable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._context import _current, cancelled, check_cancelled, report_progress
@@ -97,12 +99,21 @@ class Task(concurrent.futures.Future[T]):
         key: Hashable | None = None,
         owner: object | None = None,
         host: Any = None,
+        metadata: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__()
         self.id: int = next(_ids)
         """A process-wide unique, increasing number."""
         self.name = name
-        """The submitted function's qualified name (for ``repr`` and logs)."""
+        """``submit``'s ``name=``, by default the function's qualified name (logs, stats)."""
+        self.metadata: Mapping[str, Any] = types.MappingProxyType(dict(metadata or {}))
+        """``submit``'s ``metadata=``: a read-only copy, for the app's own bookkeeping."""
+        self.created_at: float = time.monotonic()
+        """When the task was created (``time.monotonic()``)."""
+        self.started_at: float | None = None
+        """When its first attempt started (``time.monotonic()``), ``None`` until then."""
+        self.finished_at: float | None = None
+        """When it resolved (``time.monotonic()``), ``None`` until then."""
         self.priority = priority
         """The priority the task was submitted with; callbacks run in that lane too."""
         self.key = key
@@ -336,6 +347,8 @@ class Task(concurrent.futures.Future[T]):
             if self._resolved:
                 return False
             self._phase = _RUNNING
+            if self.started_at is None:
+                self.started_at = time.monotonic()
             return True
 
     def _requeue(self) -> None:
@@ -373,6 +386,7 @@ class Task(concurrent.futures.Future[T]):
             if self._resolved:
                 return False
             self._resolved = True
+            self.finished_at = time.monotonic()
             self._phase = state
             hooks = self._stop_hooks if exc is not None else []
             self._stop_hooks = []
