@@ -10,9 +10,9 @@ Toolkit wheels, checked with ``pip download --no-deps --only-binary :all:
 cover 3.10+, and tkinter comes with CPython; so every toolkit runs on 3.10-3.13. The Qt
 backend runs once per binding, each session installing only its own (``qt-pyqt6-3.13``:
 ``uidispatch-qt[pyqt6]``, ``QT_API=pyqt6``): PySide6 on 3.10-3.13 (its 6.12.0 pin is for
-< 3.12), PyQt6 and PyQt5 on 3.10 and 3.13; ``qt-mixed`` installs two at once and checks
-the choice between them. PySide2's last wheel (5.15.2.1) stops at cp310 and pytest-qt 4.5
-dropped it, so it has no session.
+< 3.12), PyQt6 and PyQt5 on 3.10 and 3.13, PySide2 on 3.10 (its last wheel, 5.15.2.1, stops at
+cp310; pytest-qt 4.4 is the last to drive it); ``qt-mixed`` installs two at once and
+checks the choice between them.
 """
 
 from __future__ import annotations
@@ -46,7 +46,14 @@ POOL_TEST_DEPS = ["loky", "distributed"]
 PLOT_TEST_DEPS = ["matplotlib>=3.7"]  # bench --plot
 TOOLKIT_TEST_DEPS = {"tk": [], "qt": ["pytest-qt>=4.4"], "kivy": []}
 # Qt binding -> the Pythons its session runs on (oldest and newest, PySide6 all four).
-QT_BINDINGS = {"pyside6": PYTHONS, "pyqt6": ["3.10", "3.13"], "pyqt5": ["3.10", "3.13"]}
+# PySide2's last wheel (5.15.2.1, cp35-cp310 abi3) stops at 3.10; pytest-qt 4.5 dropped it.
+QT_BINDINGS = {
+    "pyside6": PYTHONS,
+    "pyqt6": ["3.10", "3.13"],
+    "pyqt5": ["3.10", "3.13"],
+    "pyside2": ["3.10"],
+}
+QT_TEST_DEPS = {"pyside2": ["pytest-qt>=4.4,<4.5"]}
 DOCS_DEPS = ["mkdocs>=1.6", "mkdocs-material>=9.5", "mkdocstrings[python]>=0.26"]
 PIP_QUIET = "-q"
 # Pinned so that a new release's rules cannot fail CI on unchanged code; bump on purpose.
@@ -117,7 +124,8 @@ def _toolkit(session: nox.Session, name: str) -> None:
 
 def _qt(session: nox.Session, *bindings: str, tests: str = "tests") -> None:
     """Install uidispatch-qt with only these bindings (extras) and run its tests offscreen."""
-    install_core(session, "-e", f"{PLUGINS['qt']}[{','.join(bindings)}]", *TOOLKIT_TEST_DEPS["qt"])
+    deps = QT_TEST_DEPS.get(bindings[0], TOOLKIT_TEST_DEPS["qt"])
+    install_core(session, "-e", f"{PLUGINS['qt']}[{','.join(bindings)}]", *deps)
     # QT_API for qasync and our backend, PYTEST_QT_API for pytest-qt: one Qt per process.
     env = {"QT_QPA_PLATFORM": "offscreen", "QT_API": bindings[0], "PYTEST_QT_API": bindings[0]}
     session.run("pytest", f"{PLUGINS['qt']}/{tests}", *session.posargs, env=env)
@@ -145,6 +153,12 @@ def qt_pyqt6(session: nox.Session) -> None:
 def qt_pyqt5(session: nox.Session) -> None:
     """The Qt backend on PyQt5 alone (no PySide6 installed), offscreen, with qasync."""
     _qt(session, "pyqt5")
+
+
+@nox.session(name="qt-pyside2", python=QT_BINDINGS["pyside2"])
+def qt_pyside2(session: nox.Session) -> None:
+    """The Qt backend on PySide2 alone (Qt 5, CPython 3.10 only), offscreen, with qasync."""
+    _qt(session, "pyside2")
 
 
 @nox.session(name="qt-mixed", python=["3.13"])

@@ -42,7 +42,9 @@ def test_metadata_is_a_read_only_copy(pool: ud.Pool) -> None:
 def test_bad_name_and_metadata_fail_at_the_call_site(pool: ud.Pool) -> None:
     with pytest.raises(TypeError, match=r"name must be a str or None, got 3"):
         pool.submit(fetch_rows, name=3)  # type: ignore[arg-type]
-    with pytest.raises(TypeError, match=r"metadata must be a mapping \(a dict\) or None, got \[1\]"):
+    with pytest.raises(
+        TypeError, match=r"metadata must be a mapping \(a dict\) or None, got \[1\]"
+    ):
         pool.submit(fetch_rows, metadata=[1])  # type: ignore[arg-type]
     assert pool.stats().submitted == 0
 

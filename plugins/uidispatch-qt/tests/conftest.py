@@ -14,7 +14,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # session asks for with QT_API (the nox sessions set it), so qapp, qasync and the backend
 # all drive one Qt. Read here because conftest loads before pytest-qt configures.
 _api = os.environ.get("QT_API", "").strip().lower()
-if _api in ("pyside6", "pyqt6", "pyqt5"):
+if _api in ("pyside6", "pyqt6", "pyqt5", "pyside2"):
     os.environ.setdefault("PYTEST_QT_API", _api)
 
 from collections.abc import Iterator  # noqa: E402

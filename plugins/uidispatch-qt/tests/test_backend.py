@@ -13,7 +13,7 @@ import pytest
 from conftest import WAIT, QtWidgets
 from pytestqt.qtbot import QtBot
 from uidispatch_qt._backend import QtBackend
-from uidispatch_qt._binding import QtCore, delete, is_valid
+from uidispatch_qt._binding import QtCore, delete, exec_, is_valid
 
 
 def _pump(backend: QtBackend, predicate: Any, what: str) -> None:
@@ -189,10 +189,10 @@ def test_on_app_closed_runs_once_when_the_application_quits(backend: QtBackend, 
     calls: list[str] = []
     backend.on_app_closed(lambda: calls.append("closed"))
     QtCore.QTimer.singleShot(0, qapp.quit)
-    qapp.exec()  # returns at once; exec() emits aboutToQuit on its way out
+    exec_(qapp)  # returns at once; exec() emits aboutToQuit on its way out
     assert calls == ["closed"]
     QtCore.QTimer.singleShot(0, qapp.quit)
-    qapp.exec()
+    exec_(qapp)
     assert calls == ["closed"]
 
 

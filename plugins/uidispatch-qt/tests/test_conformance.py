@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from uidispatch_qt._binding import QtCore, delete
+from uidispatch_qt._binding import QtCore, delete, exec_
 
 import uidispatch as ud
 from uidispatch.testing.conformance import BackendConformance
@@ -22,5 +22,5 @@ class TestQtConformance(BackendConformance):
     def close_app(self, dispatcher: ud.Dispatcher) -> bool:
         app: Any = QtCore.QCoreApplication.instance()
         QtCore.QTimer.singleShot(0, app.quit)
-        app.exec()  # exec() emits aboutToQuit as it returns: the app's loop is over
+        exec_(app)  # exec() emits aboutToQuit as it returns: the app's loop is over
         return True

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from conftest import WAIT, QtWidgets
 from pytestqt.qtbot import QtBot
-from uidispatch_qt._binding import QtCore, delete, is_valid
+from uidispatch_qt._binding import QtCore, delete, exec_, is_valid
 
 import uidispatch as ud
 
@@ -205,7 +205,7 @@ def test_app_quit_mid_flood_releases_waiters_with_dispatcher_closed_and_counts_p
 
     QtCore.QTimer.singleShot(0, lambda: [_start(flood), _start(waiter)])
     QtCore.QTimer.singleShot(int(WAIT * 1000), qapp.quit)  # a guard, never the way out
-    qapp.exec()
+    exec_(qapp)
     assert d.closed
     deadline = time.monotonic() + WAIT
     while len(outcome) < 2 and time.monotonic() < deadline:

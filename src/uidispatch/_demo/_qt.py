@@ -287,7 +287,7 @@ def run_qt(selftest: float | None, screenshot: str | None) -> int:
 
             test = SelfTest(view.model, selftest, screenshot, on_finished=view.window.close)
             test.start()
-        app.exec()
+        (getattr(app, "exec", None) or app.exec_)()  # PySide2 names it exec_
         view.model.close()
         return test.interrupted() if test is not None else 0
     finally:

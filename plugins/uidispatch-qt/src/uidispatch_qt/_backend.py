@@ -44,7 +44,7 @@ import weakref
 from collections import deque
 from collections.abc import Callable
 
-from ._binding import QtCore, address, is_valid
+from ._binding import QtCore, address, exec_, is_valid
 
 __all__ = ["QtBackend", "QtTimer"]
 
@@ -294,7 +294,7 @@ class QtBackend:
         outer, self._wait_loop = self._wait_loop, loop
         try:
             timer.start(max(1, math.ceil(timeout * 1000)))
-            loop.exec()
+            exec_(loop)
         finally:
             self._wait_loop = outer
             timer.stop()

@@ -67,7 +67,9 @@ class _QtLoop:
         else:
             self._loop = loop = self.QtCore.QEventLoop()
             timer = self.every(timeout, on_timeout)
-            loop.exec()
+            from ._binding import exec_
+
+            exec_(loop)
             timer.stop()
         return stopped[0]
 

@@ -24,6 +24,7 @@ __all__ = [
     "Slot",
     "address",
     "delete",
+    "exec_",
     "is_valid",
     "qt_module",
     "versions",
@@ -99,6 +100,12 @@ def is_valid(obj: object) -> bool:
 def address(obj: object) -> int:
     """The address of the C++ object behind a Qt wrapper (identity across wrappers)."""
     return _address(obj)
+
+
+def exec_(obj: Any) -> int:
+    """``obj.exec()`` (an application, event loop or dialog); PySide2 names it ``exec_``."""
+    run = getattr(obj, "exec", None) or obj.exec_
+    return int(run() or 0)
 
 
 def delete(obj: object) -> None:
