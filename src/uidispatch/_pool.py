@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 from . import _task
 from ._cooldown import Cooldown
 from ._dispatcher import Dispatcher
+from ._errors import DispatcherClosed, NoBackendDetected
 from ._options import (
     check_count,
     check_max_workers,
@@ -72,6 +73,11 @@ class PoolStats:
     """True while the error cooldown holds new starts back (see :meth:`Pool.resume`)."""
     reused: int = 0
     """Submits answered by an existing task: same ``key`` pending or running, or within ``ttl``."""
+    dropped_callbacks: int = 0
+    """Task callbacks (``on_done``, ``on_error``, ``on_progress``) never handed to the main
+    thread because the task's app was gone (its dispatcher closed, no other app found) or
+    the callback's owner was collected. Dropped quietly: an app that closes its window
+    while tasks still report is no error."""
 
 
 class Pool(concurrent.futures.Executor):
@@ -155,7 +161,7 @@ class Pool(concurrent.futures.Executor):
         )
         self._lock = sched.lock
         self._keyed = SingleFlight()
-        self._submitted = self._reused = 0
+        self._submitted = self._reused = self._dropped_callbacks = 0
         self._completed = self._failed = self._cancelled = 0
         self._live: dict[int, Task[Any]] = {}  # pending and running, by id: oldest first
         _live_pools.add(self)
@@ -357,6 +363,7 @@ class Pool(concurrent.futures.Executor):
                 workers=sched.nthreads,
                 paused=sched.paused(),
                 reused=self._reused,
+                dropped_callbacks=self._dropped_callbacks,
             )
 
     def shutdown(
@@ -410,8 +417,20 @@ class Pool(concurrent.futures.Executor):
             return d
         from ._registry import get_dispatcher
 
-        d = self._dispatcher = get_dispatcher(self._backend_name)
+        try:
+            d = self._dispatcher = get_dispatcher(self._backend_name)
+        except NoBackendDetected:
+            if d is None:
+                raise  # never had an app: the caller learns why
+            # The app this pool delivered to ended and none replaced it: its tasks'
+            # callbacks are dropped like those posted to the closed dispatcher.
+            raise DispatcherClosed(f"{d!r} closed with its app and no other app is running")
         return d
+
+    def _callback_dropped(self) -> None:
+        """Count a task callback that could not be delivered. Any thread."""
+        with self._lock:
+            self._dropped_callbacks += 1
 
     def _try_dispatcher(self) -> None:
         # Bind while on the caller's (usually the main) thread, where detection sees the
@@ -436,6 +455,10 @@ class Pool(concurrent.futures.Executor):
                 self._failed += 1
             self._live.pop(task.id, None)
             self._keyed.resolved(task, self._sched.clock())
+            if job is not None and job.expires is None:
+                # Task and Job name each other: a cycle that would hold the task's
+                # exception (and the frames in its traceback) for the collector to free.
+                task._job = None
             self._sched.finish_if_quiet_locked()
 
 

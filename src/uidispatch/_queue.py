@@ -384,6 +384,9 @@ class MainQueue:
             if elapsed > self.max_drain:
                 self.max_drain = elapsed
             self._draining = False
+            # A callback's exception kept by a waiter holds this frame (its traceback's
+            # frames hold their callers): naming the entry here would close a cycle.
+            entry = fn = None
             if repost:
                 self._repost()
 
@@ -455,7 +458,10 @@ class MainQueue:
         try:
             result = entry.fn(*entry.args)
         except BaseException as exc:
+            # exc's traceback holds this frame: it must not name the future holding exc.
+            del entry
             future.set_exception(exc)
+            del future
             if isinstance(exc, (KeyboardInterrupt, SystemExit)):
                 self.executed += 1
                 raise
