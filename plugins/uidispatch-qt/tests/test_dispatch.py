@@ -204,8 +204,17 @@ def test_app_quit_mid_flood_releases_waiters_with_dispatcher_closed_and_counts_p
             outcome["waiter"] = exc
 
     QtCore.QTimer.singleShot(0, lambda: [_start(flood), _start(waiter)])
-    QtCore.QTimer.singleShot(int(WAIT * 1000), qapp.quit)  # a guard, never the way out
-    exec_(qapp)
+    # A guard, never the way out, stopped once exec() returns: left running, it quit a
+    # later test's event loop. Under Qt 5 a quit() outside exec() makes every later
+    # QEventLoop.exec() return at once, so no timer fired again in that process.
+    guard = QtCore.QTimer()
+    guard.setSingleShot(True)
+    guard.timeout.connect(qapp.quit)
+    guard.start(int(WAIT * 1000))
+    try:
+        exec_(qapp)
+    finally:
+        guard.stop()
     assert d.closed
     deadline = time.monotonic() + WAIT
     while len(outcome) < 2 and time.monotonic() < deadline:

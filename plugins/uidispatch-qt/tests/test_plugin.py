@@ -204,11 +204,7 @@ def test_without_any_binding_create_names_the_extras_to_install() -> None:
 def test_detect_scores_a_running_event_loop_above_an_existing_app(qapp: Any, qtbot: QtBot) -> None:
     assert uidispatch_qt.detect() == Detection.APP
     seen: list[int] = []
-    # A timer object the test holds: PySide2's singleShot(0, callable) never fired here.
-    timer = QtCore.QTimer()
-    timer.setSingleShot(True)
-    timer.timeout.connect(lambda: seen.append(uidispatch_qt.detect()))
-    timer.start(0)
+    QtCore.QTimer.singleShot(0, lambda: seen.append(uidispatch_qt.detect()))
     qtbot.waitUntil(lambda: bool(seen), timeout=int(WAIT * 1000))
     assert seen == [Detection.RUNNING]
     assert uidispatch_qt.current_app() is qapp
