@@ -183,13 +183,15 @@ def lint(session: nox.Session) -> None:
 
 @nox.session(python=MAIN_PYTHON)
 def typecheck(session: nox.Session) -> None:
-    """mypy --strict on src/, every plugin's src/ and the example plugin."""
+    """mypy --strict on src/, every plugin's src/, the example plugin and the docs' recipes."""
     editable = [f"-e{p}" for p in (*PLUGINS.values(), EXAMPLE_PLUGIN)] + [
         f"-e{PLUGINS['qt']}[bench,pyside6]"  # mypy reads Qt through PySide6's stubs
     ]
     session.install(PIP_QUIET, MYPY, "pytest", "-e", ".[bench]", *editable)
     sources = ["src", *(f"{p}/src" for p in PLUGINS.values()), f"{EXAMPLE_PLUGIN}/src"]
     session.run("mypy", "--strict", *sources)
+    # The docs' recipes are complete modules: they must type-check against the API too.
+    session.run("pytest", "-q", "tests/test_docs_recipes.py")
 
 
 @nox.session(python=MAIN_PYTHON)

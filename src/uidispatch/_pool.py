@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from . import _task
+from ._busy import BusyHandle, BusyState, PoolBusy
 from ._cooldown import Cooldown
 from ._dispatcher import Dispatcher
 from ._errors import DispatcherClosed, NoBackendDetected
@@ -28,7 +29,8 @@ from ._options import (
 from ._priority import Priority
 from ._runner import Job, Kind, kind_of
 from ._scheduler import Scheduler
-from ._singleflight import SingleFlight
+from ._singleflight import Admit, SingleFlight, check_if_running
+from ._stream import add_on_item, check_stream
 from ._task import Task, TaskState
 
 if TYPE_CHECKING:
@@ -78,9 +80,11 @@ class PoolStats:
     thread because the task's app was gone (its dispatcher closed, no other app found) or
     the callback's owner was collected. Dropped quietly: an app that closes its window
     while tasks still report is no error."""
+    dropped: int = 0
+    """Submits turned away by ``if_running="drop"`` (the running task was returned)."""
 
 
-class Pool(concurrent.futures.Executor):
+class Pool(PoolBusy, concurrent.futures.Executor):
     """A worker pool whose task callbacks, progress and errors run on the main (UI) thread.
 
     ``max_workers`` defaults to ``(CPU count x 4) + 1`` with a floor of 12 (pool work is
@@ -164,6 +168,8 @@ class Pool(concurrent.futures.Executor):
         self._submitted = self._reused = self._dropped_callbacks = 0
         self._completed = self._failed = self._cancelled = 0
         self._live: dict[int, Task[Any]] = {}  # pending and running, by id: oldest first
+        self._busy = BusyState()
+        self._dropped = 0
         _live_pools.add(self)
 
     # ------------------------------------------------------------------ properties
@@ -218,8 +224,11 @@ class Pool(concurrent.futures.Executor):
         on_error: Callable[[BaseException], object] | None = None,
         on_progress: Callable[[Any, str | None], object] | None = None,
         owner: object | None = None,
+        if_running: str = "join",
         name: str | None = None,
         metadata: Mapping[str, Any] | None = None,
+        on_item: Callable[[Any], object] | None = None,
+        max_buffered: int | None = None,
     ) -> Task[Any]:
         """Run ``fn(*args)`` on the pool; return its :class:`~uidispatch.Task` at once. Any thread.
 
@@ -238,23 +247,40 @@ class Pool(concurrent.futures.Executor):
                 cancellation and timeout, waiting ``backoff * 2 ** (n - 1)`` seconds
                 (capped at 60, with jitter) before attempt ``n + 1``.
             retry_on: retry only these exception classes.
-            key: single-flight: while a task with this key is pending or running, that
-                task is returned (with this call's callbacks added).
-            ttl: with ``key``: a task that succeeded is returned for this many seconds
-                after it finished instead of running again.
+            key: per-key concurrency: what happens while a task with this key is
+                pending or running is ``if_running``'s choice.
+            ttl: with ``key`` and ``if_running="join"``: a task that succeeded is
+                returned for this many seconds after it finished instead of running
+                again.
             on_done / on_error / on_progress: main-thread callbacks; see
                 :meth:`Task.on_done`, :meth:`Task.on_error`, :meth:`Task.on_progress`.
             owner: a widget, held weakly: callbacks are skipped once it is gone.
+            if_running: with ``key``, while a task with that key is under way:
+                ``"join"`` returns it with this call's callbacks added (single
+                flight); ``"drop"`` returns it without them and counts
+                ``stats().dropped``; ``"restart"`` cancels it and starts this one;
+                ``"enqueue"`` starts this one after the earlier ones, in order;
+                ``"keep_latest"`` keeps one task waiting, replacing (cancelling) the
+                one waiting before.
             name: :attr:`Task.name`; by default the function's qualified name.
             metadata: :attr:`Task.metadata`, kept as a read-only copy.
+            on_item: ``on_item(item)`` on the main thread for every item the task
+                emits (:func:`~uidispatch.emit`), in order, in batches of one post per
+                UI turn; a generator function's yields become items instead of
+                progress. A cancelled task's undelivered items are discarded.
+            max_buffered: with ``on_item``: the most items waiting for the main
+                thread; a producer thread that gets ahead waits (and stops there
+                with :class:`~uidispatch.TaskCancelled` when cancelled).
 
         Raises:
             TypeError: ``fn`` or a callback is not callable, ``owner`` cannot be weakly
                 referenced, ``key`` is unhashable, a generator function is given to
                 a pool with ``executor=``, ``name`` is not a string or ``metadata`` not
                 a mapping.
-            ValueError: a bad option value, ``ttl`` without ``key``, or ``on_progress``
-                on a pool with ``executor=``.
+            ValueError: a bad option value, ``ttl`` without ``key``, an ``if_running``
+                other than ``"join"`` without ``key`` or with ``ttl``, ``max_buffered``
+                without ``on_item``, or ``on_progress`` / ``on_item`` on a pool with
+                ``executor=``.
             RuntimeError: after :meth:`shutdown`.
 
         """
@@ -262,22 +288,30 @@ class Pool(concurrent.futures.Executor):
         priority, timeout, retries, backoff, retry_types, ttl = check_submit(
             fn, priority, timeout, retries, backoff, retry_on, key, ttl, *callbacks
         )
+        if if_running != "join":
+            if_running = check_if_running(if_running, key, ttl)
         if name is not None or metadata is not None:
             check_metadata(name, metadata)
+        if on_item is not None or max_buffered is not None:
+            max_buffered = check_stream(on_item, max_buffered)
         kind = kind_of(fn)
         if self._executor is not None:
             if kind in (Kind.GENERATOR, Kind.ASYNCGEN):
                 raise TypeError(self._no_progress_message(f"a {kind.value} ({fn!r})"))
-            if on_progress is not None:
-                raise ValueError(self._no_progress_message("on_progress="))
-        if on_done is not None or on_error is not None or on_progress is not None:
+            if on_progress is not None or on_item is not None:
+                what = "on_progress=" if on_progress is not None else "on_item="
+                raise ValueError(self._no_progress_message(what))
+        if on_done is not None or on_error is not None or on_progress is not None or on_item:
             self._try_dispatcher()
         existing = None
         if self._sched.shutdown:
             raise RuntimeError(f"cannot submit to {self!r}: it was shut down")
-        if key is not None:
+        if key is not None and (if_running == "join" or if_running == "drop"):
             with self._lock:
-                existing = self._keyed.find(key, self._sched.clock())
+                if if_running == "join":
+                    existing = self._keyed.find(key, self._sched.clock())
+                else:
+                    existing = self._keyed.running(key)
         if existing is None:
             task: Task[Any] = Task(
                 name=getattr(fn, "__qualname__", type(fn).__name__) if name is None else name,
@@ -288,6 +322,8 @@ class Pool(concurrent.futures.Executor):
                 metadata=metadata,
             )
             _attach(task, on_done, on_error, on_progress)
+            if on_item is not None:
+                add_on_item(task, on_item, task._owner, max_buffered)
             job = Job(
                 task,
                 fn,
@@ -301,23 +337,40 @@ class Pool(concurrent.futures.Executor):
                 stamp=self._sched.clock(),
             )
             task._job = job
+            admit = Admit.START
+            doomed: list[Task[Any]] = []
+            changed: list[BusyHandle] = []
             with self._lock:
                 if self._sched.shutdown:
                     raise RuntimeError(f"cannot submit to {self!r}: it was shut down")
-                existing = self._keyed.find(key, self._sched.clock()) if key is not None else None
+                if key is not None:
+                    admit, existing, doomed = self._keyed.admit(key, if_running, task, job.stamp)
                 if existing is None:
-                    if key is not None:
-                        self._keyed.add(key, task, job.stamp)
                     self._submitted += 1
                     self._live[task.id] = task
-                    self._sched.enqueue_locked(job)
-                    return task
-        # Single flight: the caller gets the task already under way, with its callbacks.
+                    changed = self._busy.enter(key)
+                    if admit is Admit.START:
+                        self._sched.enqueue_locked(job)
+                    else:
+                        self._sched.held = self._keyed.waiting
+            if existing is None:
+                if changed:
+                    self._busy.notify(self._dispatcher, changed)
+                for old in doomed:  # restart / keep_latest: outside the lock, as they resolve
+                    old.cancel()
+                return task
         if owner is not None:
             _task._weak(owner)  # same TypeError as a new task would raise
+        if if_running == "drop":  # "already running": this caller's callbacks are not added
+            with self._lock:
+                self._dropped += 1
+            return existing
+        # Single flight: the caller gets the task already under way, with its callbacks.
         with self._lock:
             self._reused += 1
         _attach(existing, on_done, on_error, on_progress, owner=owner)
+        if on_item is not None:
+            add_on_item(existing, on_item, existing._owner if owner is None else _task._weak(owner))
         return existing
 
     def run_command(self, argv: Sequence[str], /, **options: Any) -> Task[CommandResult]:
@@ -348,7 +401,7 @@ class Pool(concurrent.futures.Executor):
         """Take a snapshot of the counters. Any thread."""
         sched = self._sched
         with self._lock:
-            queued = sched.ready + sched.delayed
+            queued = sched.ready + sched.delayed + sched.held
             return PoolStats(
                 submitted=self._submitted,
                 queued=queued,
@@ -364,6 +417,7 @@ class Pool(concurrent.futures.Executor):
                 paused=sched.paused(),
                 reused=self._reused,
                 dropped_callbacks=self._dropped_callbacks,
+                dropped=self._dropped,
             )
 
     def shutdown(
@@ -391,9 +445,13 @@ class Pool(concurrent.futures.Executor):
             sched.shutdown = True
             sched.cooldown.resume()
             jobs = sched.withdraw_all_locked() if cancel_pending or cancel_futures else []
+            held = self._keyed.withdraw_waiting() if cancel_pending or cancel_futures else []
+            sched.held = self._keyed.waiting
             sched.work.notify_all()
         for job in jobs:
             job.task.cancel()
+        for task in held:
+            task.cancel()
         with self._lock:
             sched.kick_locked()
             sched.finish_if_quiet_locked()
@@ -454,7 +512,11 @@ class Pool(concurrent.futures.Executor):
             else:
                 self._failed += 1
             self._live.pop(task.id, None)
-            self._keyed.resolved(task, self._sched.clock())
+            nxt = self._keyed.resolved(task, self._sched.clock()) if task.key is not None else None
+            if nxt is not None:  # the next task waiting behind this key starts now
+                nxt._job.stamp = self._sched.clock()
+                self._sched.enqueue_locked(nxt._job)
+            self._sched.held = self._keyed.waiting
             if job is not None and job.expires is None:
                 # Task and Job name each other: a cycle that would hold the task's
                 # exception (and the frames in its traceback) for the collector to free.
@@ -512,8 +574,12 @@ def _at_exit() -> None:
             with sched.lock:
                 sched.shutdown = True
                 jobs = sched.withdraw_all_locked()
+                held = pool._keyed.withdraw_waiting()
+                sched.held = 0
                 sched.work.notify_all()
             for job in jobs:
                 job.task.cancel()
+            for task in held:
+                task.cancel()
         except Exception:  # pragma: no cover - best effort at exit
             pass

@@ -63,6 +63,7 @@ class Scheduler:
         self.threads: list[threading.Thread] = []
         self.delayed_jobs: set[Job] = set()
         self.ready = self.delayed = self.active = self.running = 0
+        self.held = 0  # tasks waiting behind their key's running task (if_running=)
         self.nthreads = self.waiting = 0
         self.shutdown = False
         self.retried = self.max_queued = self.runs = 0
@@ -98,7 +99,7 @@ class Scheduler:
         """Wait until no job is left, then for every thread of the pool to exit."""
         me = threading.current_thread()
         with self.lock:
-            while self.ready or self.delayed or self.running:
+            while self.ready or self.delayed or self.running or self.held:
                 self.quiet.wait()
             threads = list(self.threads)
         for thread in threads:
@@ -290,14 +291,21 @@ class Scheduler:
             self.finish_if_quiet_locked()
         if tripped:
             self.tripped()
-        if retry or not live:
+        if retry:
             return
-        if ok:
+        if not live:
+            pass
+        elif ok:
             task._resolve(TaskState.DONE, result=value)
         elif cancelled:
             task._resolve(TaskState.CANCELLED, exc=value)
         else:
             task._resolve(TaskState.FAILED, exc=value)
+        with task._lock:
+            # A cancelled coroutine's future is done before the coroutine: it books its own.
+            over = not job.entered
+        if over:
+            task._mark_stopped()  # the attempt is over: wait_stopped() returns
 
     def retry_due(self, job: Job) -> None:  # timer thread
         with self.work:
@@ -347,7 +355,7 @@ class Scheduler:
     def finish_if_quiet_locked(self) -> None:
         if not self.shutdown:
             return
-        if self.ready or self.delayed or self.running:
+        if self.ready or self.delayed or self.running or self.held:
             return
         self.quiet.notify_all()
         self.work.notify_all()

@@ -131,6 +131,9 @@ class Task(concurrent.futures.Future[T]):
         self._stop_hooks: list[Callable[[], object]] = []
         self._progress: tuple[Any, str | None] | None = None
         self._job: Any = None  # the pool's record of how to run this task
+        self._stream: Any = None  # an ItemStream once on_item= is given
+        self._stopped = False  # resolved, and no attempt of its work is running any more
+        self._stop_event: threading.Event | None = None
         # The dispatcher this task delivers to, weakly: bound once (now when its pool has
         # an open one), so callbacks of a task whose app ended are dropped, never handed
         # to a later app or turned into a lookup error per progress report.
@@ -272,6 +275,33 @@ class Task(concurrent.futures.Future[T]):
             concurrent.futures.Future.add_done_callback(self, finished)
         return (yield from waiter)
 
+    def wait_stopped(self, timeout: float | None = None) -> bool:
+        """Wait until the task finished *and* its work stopped running; True if it did.
+
+        :meth:`result`, ``await task`` and ``on_error`` return as soon as a running task
+        is cancelled or times out, while its thread runs on to its next
+        :func:`check_cancelled` or ``yield`` (and its ``finally`` blocks). Call this
+        before touching what the work touches (delete the file it writes, reuse its
+        connection). A task that never started has stopped once it finished. Returns
+        ``False`` when ``timeout`` seconds passed first. Any thread but the task's own;
+        in asyncio, ``await loop.run_in_executor(None, task.wait_stopped)``.
+        """
+        with self._lock:
+            if self._stopped:
+                return True
+            if self._stop_event is None:
+                self._stop_event = threading.Event()
+            event = self._stop_event
+        return event.wait(timeout)
+
+    def _mark_stopped(self) -> None:
+        """The work is not running (any more); wake :meth:`wait_stopped`."""
+        with self._lock:
+            self._stopped = True
+            event = self._stop_event
+        if event is not None:
+            event.set()
+
     # ------------------------------------------------------------------ control
 
     def cancel(self) -> bool:
@@ -411,11 +441,14 @@ class Task(concurrent.futures.Future[T]):
                 return False
             self._resolved = True
             self.finished_at = time.monotonic()
+            running = self._phase is _RUNNING
             self._phase = state
             hooks = self._stop_hooks if exc is not None else []
             self._stop_hooks = []
             callbacks = self._done_cbs if exc is None else self._error_cbs
+            watched = bool(callbacks or self._progress_cbs) or self._stream is not None
             self._done_cbs, self._error_cbs, self._progress_cbs = [], [], ()
+            self._stream = None  # a batch on its way keeps it; no task<->stream cycle stays
         if exc is not None and not (state is _CANCELLED or isinstance(exc, TaskTimeout)):
             hooks = []  # the function itself failed: nothing left to stop
         for hook in hooks:
@@ -428,8 +461,12 @@ class Task(concurrent.futures.Future[T]):
             concurrent.futures.Future.set_result(self, result)
         else:
             concurrent.futures.Future.set_exception(self, exc)
+        if not running:
+            self._mark_stopped()
         if callbacks:
             self._deliver(callbacks, result if exc is None else exc)
+        if host is not None:
+            host._task_settled(self, watched)
         return True
 
     def _deliver(self, callbacks: list[tuple[Callable[[Any], object], Any]], value: Any) -> None:

@@ -53,7 +53,17 @@ class _Gate:
     is re-armed lazily when it fires early rather than on every call.
     """
 
-    __slots__ = ("_anchor", "_d", "_fast", "_last_call", "_limiter", "_pending", "_ref", "_timer")
+    __slots__ = (
+        "_anchor",
+        "_d",
+        "_dropped",
+        "_fast",
+        "_last_call",
+        "_limiter",
+        "_pending",
+        "_ref",
+        "_timer",
+    )
 
     def __init__(self, limiter: RateLimited[Any], ref: weakref.ref[Any] | None) -> None:
         # A proxy: the limiter holds its gates, and a cycle through them would hold the
@@ -66,6 +76,7 @@ class _Gate:
         self._pending: _Pending | None = None
         self._last_call = 0.0
         self._anchor = 0.0
+        self._dropped = 0  # calls merged away (main thread writes)
         # (dispatcher, its clock, its is_main_thread), swapped as one tuple so a racing
         # worker never pairs one dispatcher with another's clock. Calls come at input-event
         # rates: this keeps a call to about a microsecond.
@@ -90,6 +101,15 @@ class _Gate:
             self._on_call(d, args, kwargs, t)
         else:
             d.call_soon(self._on_call, d, args, kwargs, t)
+
+    def call_now(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        d = self._limiter._lazy.get()
+        if d.closed:
+            raise DispatcherClosed(f"{self._limiter._name}.call_now() on a closed dispatcher")
+        if d.is_main_thread():
+            self._now_main(d, args, kwargs)
+        else:
+            d.call_soon(self._now_main, d, args, kwargs)
 
     def cancel(self) -> None:
         d = self._limiter._lazy.peek()
@@ -138,7 +158,11 @@ class _Gate:
                 self._pending = (args, kwargs)
                 self._arm(d, self._due())
         elif lim._trailing:
-            self._pending = (args, kwargs)  # latest arguments win
+            if self._pending is not None:
+                self._drop()  # latest arguments win
+            self._pending = (args, kwargs)
+        else:
+            self._drop()  # inside the window, with no trailing edge to run on
 
     def _due(self) -> float:
         lim = self._limiter
@@ -160,6 +184,8 @@ class _Gate:
             self._pending = None
             return
         if self._ref is not None and self._ref() is None:
+            if self._pending is not None:
+                self._drop()
             self._pending = None  # the instance is gone: nothing to call it on
             return
         now = _clock(d)()
@@ -191,7 +217,24 @@ class _Gate:
             self._arm(d, self._anchor + self._limiter._wait)
         self._invoke(d, *pending)
 
+    def _now_main(self, d: Dispatcher, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        if self._d is not d:
+            self._reset()
+            self._d = d
+        self._reset()  # the pending call is superseded by this one
+        if self._limiter._window:
+            # A new window opens at this call: the next ones are throttled from here.
+            self._anchor = self._last_call = _clock(d)()
+            self._arm(d, self._anchor + self._limiter._wait)
+        self._invoke(d, args, kwargs)
+
+    def _drop(self) -> None:
+        self._dropped += 1
+        self._limiter._dropped += 1
+
     def _reset(self) -> None:
+        if self._pending is not None:
+            self._drop()
         self._pending = None
         timer, self._timer = self._timer, None
         if timer is not None:
@@ -277,6 +320,7 @@ class RateLimited(Generic[P]):
         self._gates: dict[int, _Gate] = {}
         self._gates_lock = threading.RLock()  # re-entrant: a weakref callback may run under it
         self._owner: type | None = None
+        self._dropped = 0
 
     def __set_name__(self, owner: type, name: str) -> None:
         self._owner = owner
@@ -309,6 +353,33 @@ class RateLimited(Generic[P]):
         if instance is None:
             return self
         return BoundRateLimited(self, instance, self._gate_for(instance))
+
+    def call_now(self, *args: P.args, **kwargs: P.kwargs) -> None:
+        """Run the wrapped function now, bypassing the limit (a "refresh" button). Any thread.
+
+        On the main thread it runs before returning; from a worker it is marshalled there.
+        A pending call is dropped (counted in :attr:`dropped`: this call supersedes it)
+        and a throttle starts a new window from this call.
+
+        Raises:
+            DispatcherClosed: the given dispatcher is closed.
+            NoBackendDetected: no dispatcher given and none can be found.
+
+        """
+        owner = self._owner
+        if owner is not None and args and isinstance(args[0], owner):
+            self._gate_for(args[0]).call_now(args[1:], kwargs)
+        else:
+            self._gate.call_now(args, kwargs)
+
+    @property
+    def dropped(self) -> int:
+        """Calls merged away: replaced by a later one, outside any edge, or cancelled.
+
+        For a method, the total over all instances (each bound method has its own).
+        Read from any thread (a snapshot); counted on the main thread.
+        """
+        return self._dropped
 
     def cancel(self) -> None:
         """Drop the pending call and stop the timer; the next call starts afresh. Any thread.
@@ -391,6 +462,15 @@ class BoundRateLimited(Generic[P]):
         """Request a call for this instance. Any thread; see :class:`RateLimited`."""
         self._gate.call(args, kwargs)
 
+    def call_now(self, *args: P.args, **kwargs: P.kwargs) -> None:
+        """Run now for this instance, bypassing the limit; see :meth:`RateLimited.call_now`."""
+        self._gate.call_now(args, kwargs)
+
+    @property
+    def dropped(self) -> int:
+        """Calls of this instance merged away; see :attr:`RateLimited.dropped`."""
+        return self._gate._dropped
+
     def cancel(self) -> None:
         """Drop this instance's pending call; see :meth:`RateLimited.cancel`."""
         self._gate.cancel()
@@ -458,11 +538,14 @@ def throttle(
     ``leading=True`` runs the first call of a burst at once; ``trailing=True`` runs one
     more when the window ends, with the *latest* arguments received during it, and opens
     a new window from it, so runs stay ``interval`` apart under a continuous stream.
-    Calls with no edge to run on are dropped.
+    Calls with no edge to run on are dropped (counted in ``.dropped``, as are calls
+    replaced by later ones). ``.call_now(*args)`` runs at once, bypassing the throttle
+    (a "refresh" button), and opens a new window from that call.
 
     Returns a :class:`RateLimited` (see it for threads, methods, errors, ``cancel()``,
-    ``flush()``, ``pending`` and closing). Without ``dispatcher=`` the default dispatcher
-    is resolved at the first call, not at decoration.
+    ``flush()``, ``call_now()``, ``dropped``, ``pending`` and closing). Without
+    ``dispatcher=`` the default dispatcher is resolved at the first call, not at
+    decoration.
 
     Raises:
         TypeError: ``interval`` is not a number (``@throttle`` without parentheses), a flag
