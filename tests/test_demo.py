@@ -49,7 +49,9 @@ def test_selftest_exercises_every_panel_and_exits_0() -> None:
         "ok   two tasks finished",
         "ok   cancelled task resolved as cancelled",
         "ok   long task shows progress",
-        "ok   search debounced: 3 keystrokes, 1 search",
+        "ok   search debounced: 4 keystrokes, 2 searches",
+        'ok   newer search cancelled the running one (if_running="restart")',
+        "ok   busy spinner: pool.on_busy reported idle, then busy",
         "ok   plain flood: 100,000 calls ran",
         "ok   keyed flood coalesced, last value 99,999",
         "ok   0.5 s block reported as a stall with its duration",
@@ -87,7 +89,9 @@ EVERY_PANEL = (
     "ok   two tasks finished",
     "ok   cancelled task resolved as cancelled",
     "ok   long task shows progress",
-    "ok   search debounced: 3 keystrokes, 1 search",
+    "ok   search debounced: 4 keystrokes, 2 searches",
+    'ok   newer search cancelled the running one (if_running="restart")',
+    "ok   busy spinner: pool.on_busy reported idle, then busy",
     "ok   plain flood: 100,000 calls ran",
     "ok   keyed flood coalesced, last value 99,999",
     "ok   0.5 s block reported as a stall with its duration",
@@ -169,7 +173,9 @@ def test_without_a_display_or_xvfb_the_demo_runs_its_self_test_in_the_terminal(
     assert "uidispatch demo self-test on asyncio" in out
     for line in (
         "ok   two tasks finished",
-        "ok   search debounced: 3 keystrokes, 1 search",
+        "ok   search debounced: 4 keystrokes, 2 searches",
+        'ok   newer search cancelled the running one (if_running="restart")',
+        "ok   busy spinner: pool.on_busy reported idle, then busy",
         "ok   plain flood: 100,000 calls ran",
         "ok   0.5 s block reported as a stall with its duration",
     ):

@@ -134,12 +134,12 @@ class KivyView(DemoView):
         return head
 
     def _tasks(self, parent: Any) -> None:
-        self._title(parent, "Background tasks: ud.Pool, report_progress, cancel")
+        self._title(parent, "Background tasks: ud.Pool, report_progress, cancel, on_busy")
         line = self._line()
         line.add_widget(self._button("Start 4 tasks", self.model.start_tasks, width=130))
-        line.add_widget(
-            self._label("workers sleep in steps; the UI only ever sees values", color=MUTED)
-        )
+        line.add_widget(self._label("workers sleep in steps; the UI sees values", color=MUTED))
+        self.busy_label = self._label("pool: idle", color=MUTED, size_hint_x=None, width=170)
+        line.add_widget(self.busy_label)
         parent.add_widget(line)
         # Room for the model's six rows, filled from the top.
         self.task_box = self.k.uix.gridlayout.GridLayout(
@@ -153,7 +153,7 @@ class KivyView(DemoView):
         parent.add_widget(self.task_box)
 
     def _search(self, parent: Any) -> None:
-        self._title(parent, "Search: ud.debounce(0.3) -> a slow search on the pool")
+        self._title(parent, "Search: ud.debounce(0.3), then if_running='restart' on the pool")
         self.entry = self.k.uix.textinput.TextInput(
             multiline=False, size_hint=(None, None), width=300, height=32
         )
@@ -246,6 +246,9 @@ class KivyView(DemoView):
     def search_changed(self, status: str, results: tuple[str, ...]) -> None:
         self.search_status.text = status
         self.results.text = "\n".join(results[:8])
+
+    def busy_changed(self, text: str) -> None:
+        self.busy_label.text = f"pool: {text}"
 
     def flood_changed(self, kind: str, text: str) -> None:
         self.flood_labels[kind].text = text

@@ -3,9 +3,9 @@
 :class:`DemoModel` owns the pool, the debounced search, the floods, the animation clock,
 the live stats and the stall watchdog. It runs on the main thread and tells its
 :class:`DemoView` what changed; its timers are ``dispatcher.call_later`` (the toolkit's
-own timers), so the same model runs under Tk, Qt, Kivy and a bare asyncio loop. A new
-panel (a busy spinner fed by ``pool.on_busy``, a health report from ``pool.report()``)
-is one method here and one widget per view.
+own timers), so the same model runs under Tk, Qt, Kivy and a bare asyncio loop. A panel
+is one method here and one widget per view: the busy spinner is ``pool.on_busy`` and the
+search is ``if_running="restart"`` on one key.
 """
 
 from __future__ import annotations
@@ -30,6 +30,8 @@ STALL_INTERVAL = 0.05
 FRAME = 0.015  # the animation's timer period, seconds
 STATS_PERIOD = 0.2
 MAX_ROWS = 6
+SPINNER = "|/-\\"
+SPIN_PERIOD = 0.1
 
 
 def plural(n: int, word: str, many: str | None = None) -> str:
@@ -74,6 +76,9 @@ class DemoView:
     def search_changed(self, status: str, results: tuple[str, ...]) -> None:
         """The search status line or results changed."""
 
+    def busy_changed(self, text: str) -> None:
+        """The pool's busy spinner: ``"| 3 tasks running"`` (turning), or ``"idle"``."""
+
     def flood_changed(self, kind: str, text: str) -> None:
         """A flood's line changed (``kind``: ``"plain"`` or ``"keyed"``)."""
 
@@ -114,6 +119,11 @@ class DemoModel:
         self.searches = 0
         self.search_task: Any = None
         self.search_results: tuple[str, ...] = ()
+        self.search_restarts = 0
+        self.busy = False
+        self.busy_changes: list[bool] = []
+        self._spin = 0
+        self._spun_at = 0.0
         self.flood_ran = 0
         self.keyed_ran = 0
         self.keyed_last = -1
@@ -132,9 +142,12 @@ class DemoModel:
         self.watch = dispatcher.watch_stalls(
             0.2, on_stall=self._stall_from_monitor, interval=STALL_INTERVAL
         )
+        self._busy_watch: Any = None
 
     def start(self) -> None:
-        """Start the animation and the stats refresh (once the view exists)."""
+        """Start the animation, the spinner and the stats refresh (once the view exists)."""
+        # The spinner: now, then on each idle <-> busy change, on this thread.
+        self._busy_watch = self.pool.on_busy(self._busy_changed)
         self.d.call_later(FRAME, self._animate)
         self.d.call_later(STATS_PERIOD, self._refresh_stats)
 
@@ -195,14 +208,24 @@ class DemoModel:
 
     def _run_search(self) -> None:
         query = self.query
-        if self.search_task is not None:
-            self.search_task.cancel()  # a newer query makes the running one moot
         self.searches += 1
         self.view.search_changed(f"searching {query!r}...", self.search_results)
         t0 = time.perf_counter()
+        # One key, "restart": a newer query cancels the search still running.
         self.search_task = self.pool.submit(
-            slow_search, query, on_done=functools.partial(self._search_done, query, t0)
+            slow_search,
+            query,
+            key="search",
+            if_running="restart",
+            on_done=functools.partial(self._search_done, query, t0),
+            on_error=self._search_failed,
         )
+
+    def _search_failed(self, exc: BaseException) -> None:
+        if isinstance(exc, ud.TaskCancelled):
+            self.search_restarts += 1  # replaced by a newer query
+        else:
+            self.view.search_changed(f"search failed: {exc}", ())
 
     def _search_done(self, query: str, t0: float, matches: tuple[str, ...]) -> None:
         self.search_results = matches
@@ -212,6 +235,20 @@ class DemoModel:
             f"{plural(self.searches, 'search', 'searches')}"
         )
         self.view.search_changed(status, matches)
+
+    # ------------------------------------------------------------------ busy
+
+    def _busy_changed(self, busy: bool) -> None:
+        self.busy = busy
+        self.busy_changes.append(busy)
+        self._show_busy()
+
+    def _show_busy(self) -> None:
+        if not self.busy:
+            self.view.busy_changed("idle")
+            return
+        running = self.pool.stats().running
+        self.view.busy_changed(f"{SPINNER[self._spin]} {plural(running, 'task')} running")
 
     # ------------------------------------------------------------------ flood
 
@@ -283,6 +320,10 @@ class DemoModel:
             x = min(1.0, max(0.0, x))
         self.ball = x
         self.view.ball_moved(x)
+        if self.busy and now - self._spun_at >= SPIN_PERIOD:
+            self._spun_at = now
+            self._spin = (self._spin + 1) % len(SPINNER)
+            self._show_busy()
         self.d.call_later(FRAME, self._animate)
 
     def stats_rows(self) -> list[tuple[str, str]]:
@@ -347,6 +388,8 @@ class DemoModel:
             return
         self.closed = True
         self.watch.stop()
+        if self._busy_watch is not None:
+            self._busy_watch.cancel()
         for row in self.rows:
             if row.task is not None:
                 row.task.cancel()

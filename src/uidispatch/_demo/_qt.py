@@ -81,13 +81,16 @@ class QtView(DemoView):
 
     def _tasks(self) -> Any:
         w = self.qt
-        box = w.QGroupBox("Background tasks: ud.Pool, report_progress, cancel")
+        box = w.QGroupBox("Background tasks: ud.Pool, report_progress, cancel, on_busy")
         col = w.QVBoxLayout(box)
         line = w.QHBoxLayout()
         start = w.QPushButton("Start 4 tasks")
         start.clicked.connect(lambda *_: self.model.start_tasks())
         line.addWidget(start)
-        line.addWidget(self._label("workers sleep in steps; the UI only ever sees values"))
+        line.addWidget(self._label("workers sleep in steps; the UI sees values"))
+        self.busy_label = self._label("pool: idle", 20)
+        self.busy_label.setStyleSheet("color: #6b7280;")
+        line.addWidget(self.busy_label)
         line.addStretch(1)
         col.addLayout(line)
         self.task_box = w.QVBoxLayout()
@@ -123,7 +126,7 @@ class QtView(DemoView):
 
     def _search(self) -> Any:
         w = self.qt
-        box = w.QGroupBox("Search: ud.debounce(0.3) -> a slow search on the pool")
+        box = w.QGroupBox("Search: ud.debounce(0.3), then if_running='restart' on the pool")
         col = w.QVBoxLayout(box)
         self.entry = w.QLineEdit()
         self.entry.setFixedWidth(self.entry.fontMetrics().horizontalAdvance("0" * 34))
@@ -220,6 +223,9 @@ class QtView(DemoView):
         self.search_status.setText(status)
         self.results.clear()
         self.results.addItems(list(results[:200]))
+
+    def busy_changed(self, text: str) -> None:
+        self.busy_label.setText(f"pool: {text}")
 
     def flood_changed(self, kind: str, text: str) -> None:
         self.flood_labels[kind].setText(text)

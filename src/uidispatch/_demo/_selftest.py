@@ -18,6 +18,7 @@ from ._model import FLOOD_CALLS, DemoModel
 __all__ = ["QUERY", "SelfTest"]
 
 QUERY = "imp"
+MORE = "o"  # typed once the first search runs: the second search restarts it
 
 
 class SelfTest:
@@ -49,7 +50,9 @@ class SelfTest:
             ("two tasks finished", self._finished),
             ("cancelled task resolved as cancelled", self._cancelled),
             ("long task shows progress", self._running),
-            ("search debounced: 3 keystrokes, 1 search", self._debounced),
+            ("search debounced: 4 keystrokes, 2 searches", self._debounced),
+            ('newer search cancelled the running one (if_running="restart")', self._restarted),
+            ("busy spinner: pool.on_busy reported idle, then busy", self._busy),
             (f"plain flood: {FLOOD_CALLS:,} calls ran", self._flooded),
             (f"keyed flood coalesced, last value {FLOOD_CALLS - 1:,}", self._coalesced),
             ("0.5 s block reported as a stall with its duration", self._stall),
@@ -67,6 +70,7 @@ class SelfTest:
         later(0.2, self.model.start_tasks)
         for i in range(len(QUERY)):
             later(0.4 + 0.06 * i, self._type, QUERY[: i + 1])
+        later(0.5, self._when, lambda: self.model.searches >= 1, self._type_more)
         later(0.9, self._cancel_third)
         later(1.2, self._flood_then_more)
         later(0.3, self._poll)
@@ -75,6 +79,9 @@ class SelfTest:
         self.stage = "typing"
         self.model.view.set_query(text)
         self.model.on_query(text)
+
+    def _type_more(self) -> None:
+        self._type(QUERY + MORE)
 
     def _cancel_third(self) -> None:
         if len(self.model.rows) >= 3:
@@ -120,12 +127,19 @@ class SelfTest:
 
     def _debounced(self) -> bool:
         m = self.model
+        query = QUERY + MORE
         return (
-            m.keystrokes == len(QUERY)
-            and m.searches == 1
+            m.keystrokes == len(query)
+            and m.searches == 2
             and bool(m.search_results)
-            and all(QUERY in w.lower() for w in m.search_results)
+            and all(query in w.lower() for w in m.search_results)
         )
+
+    def _restarted(self) -> bool:
+        return self.model.search_restarts >= 1
+
+    def _busy(self) -> bool:
+        return self.model.busy_changes[:2] == [False, True]
 
     def _flooded(self) -> bool:
         return self.model.flood_ran == FLOOD_CALLS

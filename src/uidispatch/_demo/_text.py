@@ -26,6 +26,7 @@ class TextView(DemoView):
     def __init__(self, out: TextIO = sys.stdout) -> None:
         self.out = out
         self.t0 = time.monotonic()
+        self._busy = False
 
     def _say(self, text: str) -> None:
         self.out.write(f"  [{time.monotonic() - self.t0:5.2f} s] {text}\n")
@@ -41,6 +42,12 @@ class TextView(DemoView):
 
     def search_changed(self, status: str, results: tuple[str, ...]) -> None:
         self._say(f"search: {status}")
+
+    def busy_changed(self, text: str) -> None:
+        busy = text != "idle"
+        if busy != self._busy:  # transitions only, not every turn of the spinner
+            self._busy = busy
+            self._say("pool: busy" if busy else "pool: idle")
 
     def flood_changed(self, kind: str, text: str) -> None:
         if " ran" in text and "..." not in text:

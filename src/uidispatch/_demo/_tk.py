@@ -103,14 +103,16 @@ class TkView(DemoView):
         self._build_stalls(right)
 
     def _build_tasks(self, parent: ttk.Frame) -> None:
-        box = ttk.LabelFrame(parent, text=" Background tasks: ud.Pool, report_progress, cancel ")
+        box = ttk.LabelFrame(
+            parent, text=" Background tasks: ud.Pool, report_progress, cancel, on_busy "
+        )
         box.grid(row=0, column=0, sticky="ew")
         buttons = ttk.Frame(box)
         buttons.grid(row=0, column=0, sticky="w", pady=(2, 4))
         ttk.Button(buttons, text="Start 4 tasks", command=self.model.start_tasks).pack(side="left")
-        ttk.Label(buttons, text="  workers sleep in steps; the UI only ever sees values").pack(
-            side="left"
-        )
+        ttk.Label(buttons, text="  workers sleep in steps; the UI sees values").pack(side="left")
+        self.busy_label = ttk.Label(buttons, text="idle", width=18, style="Muted.TLabel")
+        self.busy_label.pack(side="left", padx=(8, 0))
         self.task_box = ttk.Frame(box)
         self.task_box.grid(row=1, column=0, sticky="ew")
         # Reserve a task row's width now: rows wider than the panel's first content made
@@ -125,7 +127,9 @@ class TkView(DemoView):
         self.no_tasks.grid(row=0, column=0)
 
     def _build_search(self, parent: ttk.Frame) -> None:
-        box = ttk.LabelFrame(parent, text=" Search: ud.debounce(0.3) -> a slow search on the pool ")
+        box = ttk.LabelFrame(
+            parent, text=" Search: ud.debounce(0.3), then if_running='restart' on the pool "
+        )
         box.grid(row=1, column=0, sticky="ew", pady=(8, 0))
         self.entry = ttk.Entry(box, width=34)
         self.entry.grid(row=0, column=0, sticky="w", padx=4, pady=4)
@@ -212,6 +216,9 @@ class TkView(DemoView):
         self.results.delete(0, "end")
         for word in results[:200]:
             self.results.insert("end", word)
+
+    def busy_changed(self, text: str) -> None:
+        self.busy_label["text"] = f"pool: {text}"
 
     def flood_changed(self, kind: str, text: str) -> None:
         self.flood_labels[kind]["text"] = text
