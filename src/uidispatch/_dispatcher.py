@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._errors import DispatcherClosed
+from ._fork import FORKED, track_dispatcher
 from ._priority import Priority
 from ._protocol import MainThreadDispatcher, TimerHandle
 from ._queue import _CLOSED, _OPEN, OVERFLOW_POLICIES, YIELD_EVERY, MainQueue, _Waiting
@@ -141,6 +142,7 @@ class Dispatcher:
                 d.close()
 
         backend.on_app_closed(app_closed)
+        track_dispatcher(self)
 
     # ------------------------------------------------------------------ properties
 
@@ -219,7 +221,7 @@ class Dispatcher:
         if not callable(fn):
             raise TypeError(f"fn must be callable, got {fn!r}")
         if q.state:
-            raise DispatcherClosed(f"call_soon({fn!r}) on a closed dispatcher")
+            raise DispatcherClosed(f"call_soon({fn!r}) on a closed dispatcher{self._why}")
         if key is None and owner is None and q.max_pending is None:
             # The hot path, inlined: an append and a flag read, no lock.
             lane.append((fn, args, None))
@@ -265,11 +267,11 @@ class Dispatcher:
             timeout = _check_delay("timeout", timeout)
         if self._backend.is_main_thread():
             if self.closed:
-                raise DispatcherClosed(f"call({fn!r}) on a closed dispatcher")
+                raise DispatcherClosed(f"call({fn!r}) on a closed dispatcher{self._why}")
             return fn(*args)
         q = self._q
         if q.state:
-            raise DispatcherClosed(f"call({fn!r}) on a closed dispatcher")
+            raise DispatcherClosed(f"call({fn!r}) on a closed dispatcher{self._why}")
         entry = _Waiting(fn, args)
         future = entry.future
         # No registry of waiters: every waiter's entry is queued, and close() fails it there.
@@ -309,7 +311,7 @@ class Dispatcher:
         if not callable(fn):
             raise TypeError(f"fn must be callable, got {fn!r}")
         if self.closed:
-            raise DispatcherClosed(f"call_later({fn!r}) on a closed dispatcher")
+            raise DispatcherClosed(f"call_later({fn!r}) on a closed dispatcher{self._why}")
         timer = _Timer(self)
         ref = weakref.ref(self)  # the backend holds these closures: no cycle through it
         # Weak too: the handle holds the backend's timer, which holds fire. A cycle there
@@ -481,6 +483,19 @@ class Dispatcher:
             except Exception:
                 logger.exception("closing backend %r failed", self._backend.name)
 
+    _why = ""  # appended to "closed dispatcher" errors: why it closed, when not plain close()
+
+    def _forked(self) -> None:
+        """In a forked child: closed, without touching the parent's loop or any lock.
+
+        Another thread of the parent may have held the queue's lock at the fork (held
+        forever here), and closing the backend would act on the parent's toolkit.
+        """
+        self._why = FORKED
+        self._lock = threading.Lock()
+        self._closed_backend = True
+        self._q.state = _CLOSED
+
     # ------------------------------------------------------------------ diagnostics
 
     def watch_stalls(
@@ -541,7 +556,7 @@ class Dispatcher:
         worker never holds one that never completes.
         """
         if self._q.state:
-            raise DispatcherClosed(f"{_name(fn)}() called on a closed dispatcher")
+            raise DispatcherClosed(f"{_name(fn)}() called on a closed dispatcher{self._why}")
         entry = _Waiting(fn, args)
         entry.future = future
         self._q.push_waiting(entry)  # a close() that raced us fails the entry: never lost

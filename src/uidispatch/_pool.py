@@ -17,6 +17,7 @@ from ._busy import BusyHandle, BusyState, PoolBusy
 from ._cooldown import Cooldown
 from ._dispatcher import Dispatcher
 from ._errors import DispatcherClosed, NoBackendDetected
+from ._fork import fork_error
 from ._options import (
     check_count,
     check_max_workers,
@@ -498,6 +499,19 @@ class Pool(PoolBusy, concurrent.futures.Executor):
             with contextlib.suppress(Exception):
                 self._get_dispatcher()
 
+    def _after_fork_in_child(self) -> None:
+        """Forked child: fresh locks and threads; the parent's tasks fail here, not run twice."""
+        sched = self._sched
+        sched.after_fork_in_child()
+        self._lock = sched.lock
+        inherited = list(self._live.values())
+        self._live.clear()
+        self._keyed = SingleFlight()
+        self._busy = BusyState()  # the parent's tasks and watchers: none of them live here
+        for task in inherited:
+            task._host = None  # its books are the parent's: nothing to settle here
+            task._fail_after_fork(fork_error(task))
+
     def _task_resolved(self, task: Task[Any]) -> None:
         """Called by a task as it resolves, before its waiters wake."""
         job: Job | None = task._job
@@ -561,6 +575,14 @@ def submit(fn: Callable[..., Any], /, *args: Any, **options: Any) -> Task[Any]:
     delivers callbacks through ``uidispatch.get_dispatcher()``.
     """
     return default_pool().submit(fn, *args, **options)
+
+
+def _after_fork_in_child() -> None:
+    """Make every pool usable in a forked child; see ``_fork``."""
+    global _default_lock
+    _default_lock = threading.Lock()
+    for pool in list(_live_pools):
+        pool._after_fork_in_child()
 
 
 @atexit.register

@@ -282,3 +282,11 @@ def reset() -> None:
     with _lock:
         _bound.clear()
         _default = _default_name = _last = None
+
+
+def _after_fork_in_child() -> None:
+    """Forget the parent's bindings (its dispatchers are closed here) and its lock state."""
+    global _lock, _default, _last
+    _lock = threading.RLock()
+    _bound.clear()
+    _default = _last = None  # a use(name) default stays: it names a backend, not a loop

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from typing import Any, NoReturn
 
-from . import _task
+from . import _fork, _task
 from ._cooldown import Cooldown
 from ._errors import TaskCancelled, TaskTimeout
 from ._loopthread import LoopThread
@@ -68,6 +68,24 @@ class Scheduler:
         self.shutdown = False
         self.retried = self.max_queued = self.runs = 0
         self.run_total = self.run_max = 0.0
+
+    def after_fork_in_child(self) -> None:
+        """Forked child: new locks; no threads (they stayed in the parent); no jobs.
+
+        The parent's jobs run in the parent; the pool fails their tasks here. Threads
+        start again on demand, so the child's own work runs.
+        """
+        self.lock = threading.Lock()
+        self.work = threading.Condition(self.lock)
+        self.quiet = threading.Condition(self.lock)
+        self.queue = WorkQueue(self.queue.aging, lambda job: job.where is _QUEUED)
+        _fork.left_behind.append((self.timers, self.loop))
+        self.timers = TimerThread(f"{self.name}-timers", self.idle_timeout)
+        self.loop = LoopThread(f"{self.name}-loop")
+        self.threads = []
+        self.delayed_jobs = set()
+        self.ready = self.delayed = self.active = self.running = self.held = 0
+        self.nthreads = self.waiting = 0
 
     def owns(self, thread: threading.Thread) -> bool:
         """True for the pool's own threads (workers, timer, loop)."""

@@ -262,11 +262,12 @@ class Task(concurrent.futures.Future[T]):
         waiter.add_done_callback(abandoned)
         host = self._host
         d = getattr(host, "_dispatcher", None) if host is not None else None
-        if d is not None and not d.closed and d.is_main_thread():
-            # This loop runs on the UI thread (the asyncio backend, qasync): resume only
-            # after the callbacks added so far ran, by queueing the resumption behind them
-            # in the task's lane. Resuming straight from the worker raced them under
-            # qasync (issue 14: 1 run in 20 resumed before on_done).
+        if d is not None and not d.closed and _drives(d, loop):
+            # This loop drains the task's dispatcher (the asyncio backend on this loop,
+            # qasync): resume only after the callbacks added so far ran, by queueing the
+            # resumption behind them in the task's lane. Resuming straight from the
+            # worker raced them under qasync (issue 14: 1 run in 20 resumed before
+            # on_done). Any other loop resumes straight away: it may never see a drain.
             resume = _Resume(loop, settle)
             self._add(self._done_cbs, resume, None, "await", _DONE)
             self._add(self._error_cbs, resume, None, "await", _FAILED)
@@ -469,6 +470,25 @@ class Task(concurrent.futures.Future[T]):
             host._task_settled(self, watched)
         return True
 
+    def _fail_after_fork(self, exc: BaseException) -> None:
+        """In a forked child: fail this task inherited from the parent (see ``_fork``).
+
+        Its locks may be held forever by threads that did not come along, its waiters are
+        the parent's, and its callbacks belong to the parent's UI: all are dropped, and a
+        failure nobody here asked for is not logged.
+        """
+        self._lock = threading.Lock()
+        self._condition = threading.Condition()
+        self._waiters: list[Any] = []
+        self._done_callbacks: list[Any] = []
+        self._done_cbs, self._error_cbs, self._progress_cbs = [], [], ()
+        self._stop_hooks = []
+        self._stream = None
+        self._stop_event = None  # the parent's threads wait on it, not this one
+        self._retrieved = True
+        self._resolve(_FAILED, exc=exc)
+        self._mark_stopped()  # its work runs in the parent: nothing of it runs here
+
     def _deliver(self, callbacks: list[tuple[Callable[[Any], object], Any]], value: Any) -> None:
         for cb, owner in callbacks:
             self._post(cb, value, owner=owner)
@@ -529,6 +549,19 @@ class Task(concurrent.futures.Future[T]):
                     )
         except Exception:  # pragma: no cover - interpreter teardown
             pass
+
+
+def _drives(d: Dispatcher, loop: Any) -> bool:
+    """True when running ``loop`` is what runs ``d``'s drains (so queueing on ``d`` is safe)."""
+    backend = d.backend
+    if getattr(backend, "loop", None) is loop:  # the asyncio backend bound to this loop
+        return True
+    # qasync's loop is the Qt event loop itself: the Qt backend's drains run while it runs.
+    return (
+        backend.name == "qt"
+        and type(loop).__module__.partition(".")[0] == "qasync"
+        and d.is_main_thread()
+    )
 
 
 class _Resume:
