@@ -333,7 +333,7 @@ def package(session: nox.Session) -> None:
     distributions = ["uidispatch", *(Path(p).name for p in PLUGINS.values())]
     session.run(python, "-c", PACKAGE_CHECK, str(ROOT), *distributions, env=env, external=True)
     session.run(python, "-m", "uidispatch", "doctor", env=env, external=True)
-    session.run(python, "-m", "uidispatch", "demo", "--selftest", "8", env=env, external=True)
+    session.run(python, "-m", "uidispatch", "demo", "--selftest", "30", env=env, external=True)
     for project, tests in PACKAGE_SMOKE.items():
         session.run(
             python, "-m", "pytest", "-q", "-p", "no:cacheprovider",
