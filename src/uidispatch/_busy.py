@@ -15,6 +15,8 @@ import weakref
 from collections.abc import Callable, Hashable
 from typing import TYPE_CHECKING, Any
 
+from ._options import CALLBACK_WAY_OUT, check_callback
+
 if TYPE_CHECKING:
     from ._dispatcher import Dispatcher
     from ._task import Task
@@ -243,8 +245,7 @@ class PoolBusy:
             NoBackendDetected: no dispatcher can be found for the callbacks.
 
         """
-        if not callable(callback):
-            raise TypeError(f"callback must be callable, got {callback!r}")
+        check_callback("callback", callback, CALLBACK_WAY_OUT)
         if key is not None:
             try:
                 hash(key)

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ._errors import TaskCancelled
+from ._options import CALLBACK_WAY_OUT, check_callback
 from ._task import Task, TaskState
 
 if TYPE_CHECKING:
@@ -104,8 +105,8 @@ def gather(
                 f"{index} is {member!r}"
             )
     for what, cb in (("on_done", on_done), ("on_error", on_error), ("on_progress", on_progress)):
-        if cb is not None and not callable(cb):
-            raise TypeError(f"{what} must be callable, got {cb!r}")
+        if cb is not None:
+            check_callback(what, cb, CALLBACK_WAY_OUT)
     members = tuple(tasks)
     host = _GroupHost(members)
     group = _Group(name=f"gather({len(members)})", owner=owner, host=host)

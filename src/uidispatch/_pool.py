@@ -112,8 +112,13 @@ class Pool(PoolBusy, concurrent.futures.Executor):
     ``Pool`` is a :class:`concurrent.futures.Executor`: ``map``, the context manager and
     ``loop.run_in_executor(pool, fn)`` work. All methods may be called from any thread.
 
+    Durations (``idle_timeout``, ``aging``, ``error_window``) above 1e9 seconds mean
+    "practically never" and are clamped to it; NaN, infinite or non-positive ones are
+    refused.
+
     Raises:
-        ValueError: a bad ``max_workers`` or ``UIDISPATCH_WORKERS`` (named, with the value).
+        ValueError: a bad ``max_workers`` or ``UIDISPATCH_WORKERS``, or a duration that is
+            NaN, infinite or not positive (named, with the value).
         TypeError: ``dispatcher`` or ``executor`` of the wrong type.
 
     """
@@ -151,7 +156,10 @@ class Pool(PoolBusy, concurrent.futures.Executor):
             dispatcher if isinstance(dispatcher, Dispatcher) else None
         )
         self._dispatcher_fixed = isinstance(dispatcher, Dispatcher)
+        self._had_dispatcher = False
         self._backend_name = dispatcher if isinstance(dispatcher, str) else None
+        if isinstance(dispatcher, Dispatcher):
+            _forget_when_closed(self, dispatcher)
         self._executor = executor
         self._name = name
         self._sched = sched = Scheduler(
@@ -273,8 +281,13 @@ class Pool(PoolBusy, concurrent.futures.Executor):
                 thread; a producer thread that gets ahead waits (and stops there
                 with :class:`~uidispatch.TaskCancelled` when cancelled).
 
+        ``timeout``, ``backoff`` and ``ttl`` above 1e9 seconds mean "practically never"
+        and are clamped to it: the pool's timer thread waits in steps it can hold.
+
         Raises:
-            TypeError: ``fn`` or a callback is not callable, ``owner`` cannot be weakly
+            TypeError: ``fn`` or a callback is not callable, a callback is a coroutine,
+                generator or async generator function (it would never run; ``fn`` may
+                be one), ``owner`` cannot be weakly
                 referenced, ``key`` is unhashable, a generator function is given to
                 a pool with ``executor=``, ``name`` is not a string or ``metadata`` not
                 a mapping.
@@ -474,16 +487,21 @@ class Pool(PoolBusy, concurrent.futures.Executor):
         d = self._dispatcher
         if d is not None and (self._dispatcher_fixed or not d.closed):
             return d
+        if self._dispatcher_fixed:
+            raise DispatcherClosed(f"{self!r}: its dispatcher= was closed")
         from ._registry import get_dispatcher
 
         try:
             d = self._dispatcher = get_dispatcher(self._backend_name)
+            _forget_when_closed(self, d)
         except NoBackendDetected:
-            if d is None:
+            if d is None and not self._had_dispatcher:
                 raise  # never had an app: the caller learns why
             # The app this pool delivered to ended and none replaced it: its tasks'
             # callbacks are dropped like those posted to the closed dispatcher.
-            raise DispatcherClosed(f"{d!r} closed with its app and no other app is running")
+            raise DispatcherClosed(
+                f"{d!r} closed with its app and no other app is running"
+            ) from None
         return d
 
     def _callback_dropped(self) -> None:
@@ -536,6 +554,24 @@ class Pool(PoolBusy, concurrent.futures.Executor):
                 # exception (and the frames in its traceback) for the collector to free.
                 task._job = None
             self._sched.finish_if_quiet_locked()
+        if job is not None:
+            job.release()
+
+
+def _forget_when_closed(pool: Pool, d: Dispatcher) -> None:
+    """Drop the pool's reference to ``d`` when it closes.
+
+    A pool, and every task that keeps its pool, must not keep a closed dispatcher alive.
+    """
+    pool._had_dispatcher = True  # forgetting it below must not read as "never had one"
+    ref = weakref.ref(pool)
+
+    def forget(closing: Dispatcher) -> None:
+        p = ref()
+        if p is not None and p._dispatcher is closing:
+            p._dispatcher = None
+
+    d._on_close.append(forget)
 
 
 def _attach(

@@ -137,6 +137,21 @@ class Job:
         self.timeout_handle: TimerHandle | None = None
         self.retry_handle: TimerHandle | None = None
 
+    def release(self) -> None:
+        """Drop the function and arguments once the task has ended. Any thread.
+
+        A finished task may live long (kept in a list, a ``ttl`` cache); what it was
+        submitted with must not: its result or exception is all it keeps.
+        """
+        self.fn = _released
+        self.args = ()
+
+
+def _released(*_: object) -> None:
+    # Only reached by an attempt that started as its task was cancelled: the outcome of
+    # that attempt is discarded anyway.
+    raise TaskCancelled("the task ended before this attempt started")
+
 
 def backoff_delay(attempt: int, base: float, rand: float) -> float:
     """The wait before retry number ``attempt`` (1-based): exponential with jitter.

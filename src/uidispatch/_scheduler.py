@@ -15,6 +15,7 @@ from . import _fork, _task
 from ._cooldown import Cooldown
 from ._errors import TaskCancelled, TaskTimeout
 from ._loopthread import LoopThread
+from ._options import thread_wait_max
 from ._runner import Job, Kind, Where, backoff_delay, remote_call, run_coroutine, run_in_thread
 from ._task import TaskState
 from ._timers import TimerThread
@@ -184,7 +185,7 @@ class Scheduler:
                             return
                         self.waiting += 1
                         try:
-                            woken = cv.wait(self.idle_timeout)
+                            woken = cv.wait(min(self.idle_timeout, thread_wait_max()))
                         finally:
                             self.waiting -= 1
                         job = self.take_locked()

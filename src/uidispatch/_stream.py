@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ._errors import DispatcherClosed, TaskCancelled
+from ._options import CALLBACK_WAY_OUT, check_callback
 from ._task import Task, TaskState
 
 if TYPE_CHECKING:
@@ -32,8 +33,8 @@ _CLOSED_POLL = 0.25  # seconds: how often a producer waiting for room checks the
 
 def check_stream(on_item: object, max_buffered: object) -> int | None:
     """Validate ``submit``'s ``on_item=`` and ``max_buffered=``; return ``max_buffered``."""
-    if on_item is not None and not callable(on_item):
-        raise TypeError(f"on_item must be callable, got {on_item!r}")
+    if on_item is not None:
+        check_callback("on_item", on_item, CALLBACK_WAY_OUT)
     if max_buffered is None:
         return None
     if on_item is None:

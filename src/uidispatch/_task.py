@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._context import _current, cancelled, check_cancelled, report_progress
 from ._errors import DispatcherClosed, TaskCancelled, TaskTimeout
+from ._options import CALLBACK_WAY_OUT, check_callback, thread_wait
 from ._priority import Priority
 
 if TYPE_CHECKING:
@@ -193,7 +194,7 @@ class Task(concurrent.futures.Future[T]):
         """
         self._retrieved = True
         try:
-            return super().result(timeout)
+            return super().result(_wait_for(timeout))
         except concurrent.futures.TimeoutError:
             if self.done():  # raised by the function itself, not by the wait
                 raise
@@ -215,7 +216,7 @@ class Task(concurrent.futures.Future[T]):
         """
         self._retrieved = True
         try:
-            exc = super().exception(timeout)
+            exc = super().exception(_wait_for(timeout))
         except concurrent.futures.TimeoutError:
             raise _WaitTimeout(f"{self!r} did not finish within timeout={timeout}") from None
         if self._phase is _CANCELLED and exc is not None:
@@ -614,9 +615,16 @@ def _weak(owner: object) -> Any:
         ) from None
 
 
+def _wait_for(timeout: float | None) -> float | None:
+    # Condition.wait raises OverflowError past threading.TIMEOUT_MAX: a wait that long is
+    # "practically never", so it waits without a timeout (result(timeout=1e10) works).
+    if isinstance(timeout, (int, float)) and not isinstance(timeout, bool) and timeout > 0:
+        return thread_wait(timeout)
+    return timeout
+
+
 def _check_callable(what: str, cb: object) -> None:
-    if not callable(cb):
-        raise TypeError(f"{what} must be callable, got {cb!r}")
+    check_callback(what, cb, CALLBACK_WAY_OUT)
 
 
 def _run_hook(hook: Callable[[], object]) -> None:

@@ -8,7 +8,6 @@ marshalled there first with ``call_soon``, and the function always runs on the m
 from __future__ import annotations
 
 import functools
-import math
 import threading
 import time
 import weakref
@@ -18,6 +17,7 @@ from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, overload
 from ._dispatcher import Dispatcher
 from ._errors import DispatcherClosed
 from ._main_thread import LazyDispatcher
+from ._options import callable_kind, check_seconds
 
 __all__ = ["BoundRateLimited", "RateLimited", "debounce", "throttle"]
 
@@ -30,6 +30,13 @@ _Pending = tuple[tuple[Any, ...], dict[str, Any]]
 # Timers are re-armed for what remains when a later call moved the deadline; below this a
 # remainder is rounding noise (virtual time sums floats; toolkits count whole milliseconds).
 _EPSILON = 1e-6
+
+
+def _no_dispatcher() -> None:
+    return None
+
+
+_NO_DISPATCHER: Any = _no_dispatcher  # called like a dead weakref: None
 
 
 def _clock(d: Dispatcher) -> Callable[[], float]:
@@ -71,7 +78,9 @@ class _Gate:
         # collects: an abort). A limiter nobody holds any more drops its pending call.
         self._limiter: RateLimited[Any] = weakref.proxy(limiter)  # type: ignore[assignment]
         self._ref = ref  # the instance, weakly: a throttle never keeps a widget alive
-        self._d: Dispatcher | None = None  # whose timers this state holds
+        # Whose timers this state holds, weakly (as the next one): a module-level throttle
+        # must not keep a closed dispatcher alive.
+        self._d: weakref.ref[Dispatcher] = _NO_DISPATCHER
         self._timer: Any = None
         self._pending: _Pending | None = None
         self._last_call = 0.0
@@ -81,7 +90,7 @@ class _Gate:
         # worker never pairs one dispatcher with another's clock. Calls come at input-event
         # rates: this keeps a call to about a microsecond.
         self._fast: tuple[Any, Callable[[], float], Callable[[], bool]] = (
-            None,
+            _NO_DISPATCHER,
             time.monotonic,
             bool,
         )
@@ -91,8 +100,8 @@ class _Gate:
     def call(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         d = self._limiter._lazy.get()
         fast = self._fast
-        if fast[0] is not d:
-            fast = self._fast = (d, _clock(d), d.backend.is_main_thread)
+        if fast[0]() is not d:
+            fast = self._fast = (weakref.ref(d), _clock(d), d.backend.is_main_thread)
         if d.closed:
             raise DispatcherClosed(f"{self._limiter._name}() called on a closed dispatcher")
         # Read the clock in the caller's thread: a worker's call counts from when it was made.
@@ -131,7 +140,7 @@ class _Gate:
 
     @property
     def pending(self) -> bool:
-        d = self._d
+        d = self._d()
         return self._pending is not None and d is not None and not d.closed
 
     # -------------------------------------------------------------- main thread
@@ -139,10 +148,10 @@ class _Gate:
     def _on_call(
         self, d: Dispatcher, args: tuple[Any, ...], kwargs: dict[str, Any], t: float
     ) -> None:
-        if self._d is not d:
+        if self._d() is not d:
             # First call, or the old dispatcher closed and took its timers with it.
             self._reset()
-            self._d = d
+            self._d = weakref.ref(d)
         if _gone(self._limiter):
             return
         lim = self._limiter
@@ -178,7 +187,7 @@ class _Gate:
 
     def _fire(self, d: Dispatcher) -> None:
         self._timer = None
-        if self._d is not d or d.closed:
+        if self._d() is not d or d.closed:
             return
         if _gone(self._limiter):
             self._pending = None
@@ -201,11 +210,11 @@ class _Gate:
         self._invoke(d, *pending)
 
     def _cancel_main(self, d: Dispatcher) -> None:
-        if self._d is d:
+        if self._d() is d:
             self._reset()
 
     def _flush_main(self, d: Dispatcher) -> None:
-        if self._d is not d or self._pending is None or _gone(self._limiter):
+        if self._d() is not d or self._pending is None or _gone(self._limiter):
             return
         pending, self._pending = self._pending, None
         timer, self._timer = self._timer, None
@@ -218,9 +227,9 @@ class _Gate:
         self._invoke(d, *pending)
 
     def _now_main(self, d: Dispatcher, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
-        if self._d is not d:
+        if self._d() is not d:
             self._reset()
-            self._d = d
+            self._d = weakref.ref(d)
         self._reset()  # the pending call is superseded by this one
         if self._limiter._window:
             # A new window opens at this call: the next ones are throttled from here.
@@ -306,6 +315,13 @@ class RateLimited(Generic[P]):
     ) -> None:
         if not callable(fn):
             raise TypeError(f"{kind} can only decorate a callable, got {fn!r}")
+        found = callable_kind(fn)
+        if found is not None:
+            raise TypeError(
+                f"{kind} can only decorate a plain function, got {found} {fn!r}: its body "
+                f"would never run; decorate a plain function that starts the work "
+                f"(ud.submit(fn) for a worker, asyncio.ensure_future(fn()) on an asyncio loop)"
+            )
         functools.update_wrapper(self, fn)
         self._fn = fn
         self._name: str = getattr(fn, "__qualname__", None) or repr(fn)
@@ -420,6 +436,9 @@ class RateLimited(Generic[P]):
                 old = gates.get(key)
                 if old is not None and old._ref is ref:
                     del gates[key]
+                    # Its timer still holds the gate until it fires (maybe days away): the
+                    # pending arguments go now, so they do not outlive the instance.
+                    old._pending = None
 
         with lock:
             gate = gates.get(key)
@@ -507,9 +526,7 @@ def _seconds(name: str, value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         hint = "; give it a number, as in @throttle(0.1)" if callable(value) else ""
         raise TypeError(f"{name} must be a number of seconds, got {value!r}{hint}")
-    if not 0 <= value < math.inf:  # also rejects NaN
-        raise ValueError(f"{name} must be a finite number of seconds >= 0, got {value!r}")
-    return float(value)
+    return check_seconds(name, value, zero_ok=True)
 
 
 def _flag(name: str, value: object) -> bool:
@@ -547,9 +564,14 @@ def throttle(
     ``dispatcher=`` the default dispatcher is resolved at the first call, not at
     decoration.
 
+    A huge ``interval`` (``1e10``, ``10**400``) is clamped to 1e9 seconds: "practically
+    never". The decorated function must be a plain function: a coroutine, generator or
+    async generator function is refused at decoration (its body would never run).
+
     Raises:
         TypeError: ``interval`` is not a number (``@throttle`` without parentheses), a flag
-            is not a bool, or ``dispatcher`` is not a :class:`Dispatcher`.
+            is not a bool, ``dispatcher`` is not a :class:`Dispatcher`, or (at decoration)
+            the function is a coroutine, generator or async generator function.
         ValueError: ``interval`` is negative or not finite, or both ``leading`` and
             ``trailing`` are False (the function would never run).
 
@@ -587,9 +609,14 @@ def debounce(
     ``flush()``, ``pending`` and closing). Without ``dispatcher=`` the default dispatcher
     is resolved at the first call, not at decoration.
 
+    Huge ``wait`` / ``max_wait`` values are clamped to 1e9 seconds, and a coroutine,
+    generator or async generator function is refused at decoration, as for
+    :func:`throttle`.
+
     Raises:
         TypeError: ``wait`` or ``max_wait`` is not a number (``@debounce`` without
-            parentheses), or ``dispatcher`` is not a :class:`Dispatcher`.
+            parentheses), ``dispatcher`` is not a :class:`Dispatcher`, or (at decoration)
+            the function is a coroutine, generator or async generator function.
         ValueError: ``wait`` or ``max_wait`` is negative or not finite, or ``max_wait``
             is less than ``wait``.
 

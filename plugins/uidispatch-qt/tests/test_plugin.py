@@ -246,3 +246,16 @@ def test_create_without_an_application_says_how_to_make_one() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode != 0
     assert "no QCoreApplication exists: create QApplication(sys.argv)" in out.stderr
+
+
+def test_doctor_prints_the_binding_in_use_and_why() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "uidispatch", "doctor"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
+    reason = _run("from uidispatch_qt import _api; print(_api.choose().reason)").stdout.strip()
+    version = _binding.versions()[0]
+    assert f"qt: binding {_binding.MODULE} {version} ({reason})" in out, out

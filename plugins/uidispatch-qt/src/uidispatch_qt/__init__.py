@@ -27,6 +27,7 @@ from ._api import (
     installed_binding,
     installed_bindings,
 )
+from ._runloop import run_loop as _run_loop
 
 if TYPE_CHECKING:
     from ._backend import QtBackend
@@ -118,6 +119,7 @@ def uidispatch_backends() -> list[BackendSpec]:
             current_app=current_app,
             requires=_requires(),
             distribution="uidispatch-qt",
+            run_loop=_run_loop,
             description="Qt (PySide6, PyQt6, PyQt5, PySide2): posted events, QTimer; qasync",
         )
     ]
