@@ -424,7 +424,9 @@ class Pool(concurrent.futures.Executor):
                 raise  # never had an app: the caller learns why
             # The app this pool delivered to ended and none replaced it: its tasks'
             # callbacks are dropped like those posted to the closed dispatcher.
-            raise DispatcherClosed(f"{d!r} closed with its app and no other app is running")
+            raise DispatcherClosed(
+                f"{d!r} closed with its app and no other app is running"
+            ) from None
         return d
 
     def _callback_dropped(self) -> None:
