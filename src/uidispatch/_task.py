@@ -257,7 +257,19 @@ class Task(concurrent.futures.Future[T]):
                 self.cancel()
 
         waiter.add_done_callback(abandoned)
-        concurrent.futures.Future.add_done_callback(self, finished)
+        host = self._host
+        d = getattr(host, "_dispatcher", None) if host is not None else None
+        if d is not None and not d.closed and d.is_main_thread():
+            # This loop runs on the UI thread (the asyncio backend, qasync): resume only
+            # after the callbacks added so far ran, by queueing the resumption behind them
+            # in the task's lane. Resuming straight from the worker raced them under
+            # qasync (issue 14: 1 run in 20 resumed before on_done).
+            resume = _Resume(loop, settle)
+            self._add(self._done_cbs, resume, None, "await", _DONE)
+            self._add(self._error_cbs, resume, None, "await", _FAILED)
+            del resume  # only the task (then the dispatcher's queue) may hold it
+        else:
+            concurrent.futures.Future.add_done_callback(self, finished)
         return (yield from waiter)
 
     # ------------------------------------------------------------------ control
@@ -480,6 +492,44 @@ class Task(concurrent.futures.Future[T]):
                     )
         except Exception:  # pragma: no cover - interpreter teardown
             pass
+
+
+class _Resume:
+    """Resumes an ``await task`` from the main thread, after the task's earlier callbacks.
+
+    Registered as the task's last ``on_done`` and ``on_error``: the drain runs it after
+    the callbacks queued before it. If the dispatcher drops it instead (closed, overflow,
+    no dispatcher) the last reference goes and ``__del__`` resumes the coroutine anyway,
+    so an ``await`` never hangs on a dispatcher. It holds no reference to the task.
+    """
+
+    __slots__ = ("_loop", "_settle", "_thread")
+
+    def __init__(self, loop: Any, settle: Callable[[], None]) -> None:
+        self._loop: Any = loop
+        self._settle: Callable[[], None] | None = settle
+        self._thread = threading.get_ident()
+
+    def __call__(self, _outcome: object) -> None:
+        settle, self._settle = self._settle, None
+        if settle is None:
+            return
+        if threading.get_ident() == self._thread:
+            settle()  # the coroutine resumes on a later loop turn, after this drain
+        else:  # the task was delivered through another dispatcher since
+            self._wake(settle)
+
+    def _wake(self, settle: Callable[[], None]) -> None:
+        loop = self._loop
+        if not loop.is_closed():
+            with contextlib.suppress(RuntimeError):  # closed meanwhile: nobody waits
+                loop.call_soon_threadsafe(settle)
+
+    def __del__(self) -> None:
+        settle = self._settle
+        if settle is not None:
+            self._settle = None
+            self._wake(settle)
 
 
 def _weak(owner: object) -> Any:
