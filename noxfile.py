@@ -36,8 +36,9 @@ PLUGINS = {
     "kivy": "plugins/uidispatch-kivy",
 }
 EXAMPLE_PLUGIN = "tests/example_plugin"
-TEST_DEPS = ["pytest>=8", "hypothesis>=6"]
+TEST_DEPS = ["pytest>=8", "hypothesis>=6", "tomli>=2; python_version < '3.11'"]
 POOL_TEST_DEPS = ["loky", "distributed"]
+PLOT_TEST_DEPS = ["matplotlib>=3.7"]  # bench --plot
 TOOLKIT_TEST_DEPS = {"tk": [], "qt": ["pytest-qt>=4.4"], "kivy": []}
 DOCS_DEPS = ["mkdocs>=1.6", "mkdocs-material>=9.5", "mkdocstrings[python]>=0.26"]
 PIP_QUIET = "-q"
@@ -97,7 +98,7 @@ def install_core(session: nox.Session, *extra: str) -> None:
 @nox.session(python=PYTHONS)
 def tests(session: nox.Session) -> None:
     """Core tests on the virtual and asyncio backends, and the example third-party backend."""
-    install_core(session, "-e", EXAMPLE_PLUGIN, *POOL_TEST_DEPS)
+    install_core(session, "-e", EXAMPLE_PLUGIN, *POOL_TEST_DEPS, *PLOT_TEST_DEPS)
     session.run("pytest", "tests", *session.posargs)
 
 
@@ -140,7 +141,7 @@ def typecheck(session: nox.Session) -> None:
     editable = [f"-e{p}" for p in (*PLUGINS.values(), EXAMPLE_PLUGIN)] + [
         f"-e{PLUGINS['qt']}[bench]"
     ]
-    session.install(PIP_QUIET, MYPY, "pytest", "-e", ".", *editable)
+    session.install(PIP_QUIET, MYPY, "pytest", "-e", ".[bench]", *editable)
     sources = ["src", *(f"{p}/src" for p in PLUGINS.values()), f"{EXAMPLE_PLUGIN}/src"]
     session.run("mypy", "--strict", *sources)
 
@@ -157,10 +158,18 @@ def docs(session: nox.Session) -> None:
 
 @nox.session(python=MAIN_PYTHON)
 def bench(session: nox.Session) -> None:
-    """``python -m uidispatch bench`` on every backend (``-- --quick`` for a smoke run)."""
+    """``python -m uidispatch bench`` on every backend (``-- --quick`` for a smoke run).
+
+    ``-- --plot DIR`` also draws the charts; ``-- --json`` prints the report to keep.
+    """
     ensure_xvfb(session)
     session.install(
-        PIP_QUIET, "-e", ".", *(f"-e{p}" for p in PLUGINS.values()), "-e", f"{PLUGINS['qt']}[bench]"
+        PIP_QUIET,
+        "-e",
+        ".[bench]",
+        *(f"-e{p}" for p in PLUGINS.values()),
+        "-e",
+        f"{PLUGINS['qt']}[bench]",
     )
     session.run("python", "-m", "uidispatch", "bench", *session.posargs)
 
@@ -181,6 +190,77 @@ def doctor(session: nox.Session) -> None:
     session.run("python", "-m", "uidispatch", "doctor")
 
 
+# What the `package` session runs against the installed wheels, one pytest run per directory
+# (the plugins' test modules share basenames with each other).
+PACKAGE_SMOKE = {
+    ".": ["tests/test_exports.py", "tests/test_versions.py", "tests/test_dispatcher.py"],
+    **{path: [f"{path}/tests/test_conformance.py"] for path in PLUGINS.values()},
+}
+PACKAGE_CHECK = """
+import sys, pathlib, uidispatch as ud
+from trove_classifiers import classifiers as known
+from importlib.metadata import distribution
+root = pathlib.Path(sys.argv[1]).resolve()
+where = pathlib.Path(ud.__file__).resolve()
+assert "site-packages" in where.parts and root / "src" not in where.parents, where
+for name in sys.argv[2:]:
+    meta = distribution(name).metadata
+    bad = [c for c in meta.get_all("Classifier") or [] if c not in known]
+    assert not bad, f"{name}: unknown classifiers {bad}"
+    assert meta.get_all("Project-URL"), f"{name}: no project URLs"
+info = ud.backends()
+broken = {n: i.error for n, i in info.items() if not i.loaded}
+assert not broken, f"backends that failed to load: {broken}"
+print("installed from", where.parent, "backends:", ", ".join(sorted(info)))
+"""
+
+
+@nox.session(python=MAIN_PYTHON)
+def package(session: nox.Session) -> None:
+    """Build, check and install the sdists and wheels; test what users install, not src/.
+
+    Builds the core and every plugin with ``python -m build``, runs ``twine check
+    --strict``, installs the wheels (not editable) into a fresh virtual environment outside
+    the checkout and there runs ``doctor``, the demo self-test and a smoke subset of the
+    tests against the installed packages.
+    """
+    ensure_xvfb(session)
+    session.install(PIP_QUIET, "build", "twine")
+    tmp = Path(session.create_tmp()).resolve()
+    dist = tmp / "dist"
+    shutil.rmtree(dist, ignore_errors=True)
+    for project in (".", *PLUGINS.values()):
+        session.run("python", "-m", "build", "--outdir", str(dist), str(ROOT / project))
+    built = sorted(dist.iterdir())
+    session.run("twine", "check", "--strict", *map(str, built))
+    sdists = [p for p in built if p.name.endswith(".tar.gz")]
+    wheels = [p for p in built if p.suffix == ".whl"]
+    if len(sdists) != len(wheels) or len(wheels) != 1 + len(PLUGINS):
+        session.error(f"expected a wheel and an sdist per package, built {[p.name for p in built]}")
+
+    venv = tmp / "installed"
+    shutil.rmtree(venv, ignore_errors=True)
+    session.run("python", "-m", "venv", str(venv))
+    python = str(venv / "bin" / "python")
+    session.run(python, "-m", "pip", "install", PIP_QUIET, "--upgrade", "pip", external=True)
+    session.run(
+        python, "-m", "pip", "install", PIP_QUIET, *map(str, wheels), *TEST_DEPS,
+        *TOOLKIT_TEST_DEPS["qt"], "trove-classifiers", external=True,
+    )  # fmt: skip
+    session.chdir(tmp)  # nothing from the checkout is importable from here
+    env = {"QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": ""}
+    distributions = ["uidispatch", *(Path(p).name for p in PLUGINS.values())]
+    session.run(python, "-c", PACKAGE_CHECK, str(ROOT), *distributions, env=env, external=True)
+    session.run(python, "-m", "uidispatch", "doctor", env=env, external=True)
+    session.run(python, "-m", "uidispatch", "demo", "--selftest", "8", env=env, external=True)
+    for project, tests in PACKAGE_SMOKE.items():
+        session.run(
+            python, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+            "--rootdir", str(ROOT / project), *(str(ROOT / t) for t in tests),
+            env=env, external=True,
+        )  # fmt: skip
+
+
 # Measured with `bash .ci/run` on a clean clone, 2 cores, cold pip cache: 535 s in all
 # (lint 4 s, typecheck 22 s, docs 13 s, tests 42-57 s per Python, each toolkit session
 # 17-24 s, demo 9 s, bench --quick 45 s), so CI runs the whole matrix. Only the full
@@ -191,6 +271,7 @@ CI_SESSIONS = [
     "docs",
     *(f"tests-{v}" for v in PYTHONS),
     *(f"{toolkit}-{v}" for toolkit in PLUGINS for v in PYTHONS),
+    "package",
 ]
 
 

@@ -55,7 +55,7 @@ def test_quick_asyncio_bench_reports_ours_naive_and_floor_with_ratios(
     assert ours["drain8_bounded_ms"] > 0
     assert rows["call_soon_threadsafe"]["freeze8_key_ms"] is None  # no key= there
     for name in ("uidispatch", "call_soon_threadsafe"):
-        timeline = rows[name]["freeze_timeline_ms"]
+        timeline = rows[name]["freeze_gaps_ms"]
         assert timeline
         assert max(timeline) == pytest.approx(rows[name]["freeze_ms"])
     # Nothing posted, nothing woken: the asyncio loop sleeps in select.

@@ -9,7 +9,7 @@ which prints one JSON object::
      "idle_wakeups_per_s", "error", ...}]}
 
 and optionally, per row, the fields of ``EXTRA_FIELDS`` (``None`` where a variant has no
-such path: the naive primitive has no ``key=``) and ``freeze_timeline_ms``, the UI timer's
+such path: the naive primitive has no ``key=``) and ``freeze_gaps_ms``, the UI timer's
 gaps in ms during the single-producer flood (what charts draw; the merged report keeps
 the timeline of the run whose ``freeze_ms`` is the median).
 
@@ -246,11 +246,11 @@ def merge_rows(runs: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
             if values or field in FIELDS or field in row:
                 row[field] = statistics.median(values) if values else None
         timed = sorted(
-            (r for r in rows if _is_number(r.get("freeze_ms")) and "freeze_timeline_ms" in r),
+            (r for r in rows if _is_number(r.get("freeze_ms")) and "freeze_gaps_ms" in r),
             key=lambda r: float(r["freeze_ms"]),
         )
         if timed:
-            row["freeze_timeline_ms"] = timed[len(timed) // 2]["freeze_timeline_ms"]
+            row["freeze_gaps_ms"] = timed[len(timed) // 2]["freeze_gaps_ms"]
         errors = [str(r["error"]) for r in rows if r.get("error")]
         ok = [r for r in rows if not r.get("error")]
         row["error"] = errors[0] if errors and not ok else None
@@ -443,8 +443,28 @@ def run_bench_cli(
     quick: bool,
     repeat: int | None,
     timeout: float | None,
+    plot: str | None = None,
+    from_json: str | None = None,
 ) -> int:
-    """``uidispatch bench``: exit status 0 when every backend's own variant ran, else 1."""
+    """``uidispatch bench``: exit status 0 when every backend's own variant ran, else 1.
+
+    ``plot``: a directory to write SVG charts into; ``from_json``: a report saved with
+    ``--json`` to show (and plot) instead of running anything.
+    """
+    if from_json is not None:
+        try:
+            with open(from_json, encoding="utf-8") as f:
+                saved = json.load(f)
+        except (OSError, ValueError) as exc:
+            print(f"bench: cannot read --from {from_json!r}: {exc}", file=err)
+            return 2
+        if not isinstance(saved, dict) or not isinstance(saved.get("backends"), list):
+            print(f"bench: --from {from_json!r} is not a report saved with --json", file=err)
+            return 2
+        return _finish(saved, out, err, as_json=as_json, plot=plot)
+    if plot is not None and not _importable("matplotlib"):
+        print("bench: --plot needs matplotlib: pip install 'uidispatch[bench]'", file=err)
+        return 2
     if repeat is None:
         repeat = 1 if quick else 3
     if timeout is None:
@@ -476,9 +496,26 @@ def run_bench_cli(
         progress=progress,
         skipped=skipped,
     )
+    return _finish(report, out, err, as_json=as_json, plot=plot)
+
+
+def _finish(
+    report: dict[str, Any], out: TextIO, err: TextIO, *, as_json: bool, plot: str | None
+) -> int:
     if as_json:
         json.dump(report, out, indent=2)
         out.write("\n")
     else:
         out.write(format_report(report))
+    if plot is not None:
+        from pathlib import Path
+
+        from ._bench_plot import plot_report
+
+        try:
+            for line in plot_report(report, Path(plot)):
+                print(f"bench: {line}", file=err)
+        except (RuntimeError, OSError) as exc:
+            print(f"bench: --plot: {exc}", file=err)
+            return 2
     return 1 if any(_failed(b) for b in report["backends"]) else 0

@@ -69,7 +69,7 @@ class Sizes:
     idle_seconds: float = 0.5
     rounds: int = 3
     producers: int = 8
-    per_producer: int = 100_000  # the many-producer floods run once per process
+    per_producer: int = 100_000
 
 
 FULL = Sizes()
@@ -522,7 +522,7 @@ def _on_path(variant: _Variant, path: str) -> _Variant:
 
 
 def _extras(cls: type[_Variant], sizes: Sizes) -> dict[str, Any]:
-    """The per-path measurements: once per process (the CLI takes medians of processes)."""
+    """The per-path measurements of one round."""
     out: dict[str, Any] = {}
     if "key" in cls.paths:
         _progress(f"{cls.name}: unique-key throughput and post time")
@@ -564,19 +564,19 @@ def _measure(cls: type[_Variant], sizes: Sizes) -> dict[str, Any]:
                 "idle_p99_us": idle_p99,
                 "timeline": _freeze(v, sizes.flood),
                 "idle_wakeups_per_s": _idle(v, sizes.idle_seconds),
+                **_extras(cls, sizes),
             }
         )
         rounds[-1]["freeze_ms"] = max(rounds[-1]["timeline"], default=0.0)
     rounds.sort(key=lambda r: float(r["freeze_ms"]))
     row: dict[str, Any] = {"variant": cls.name, "kind": cls.kind}
-    row.update(_extras(cls, sizes))
     for field in FIELDS:
         values = [r[field] for r in rounds if field in r and r[field] == r[field]]
         if values:
             row[field] = statistics.median(values)
         row.setdefault(field, None)
     # The gap timeline of the median-freeze round: what charts draw.
-    row["freeze_timeline_ms"] = rounds[len(rounds) // 2]["timeline"]
+    row["freeze_gaps_ms"] = rounds[len(rounds) // 2]["timeline"]
     row["error"] = None
     return row
 

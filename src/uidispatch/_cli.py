@@ -63,6 +63,17 @@ def _parser() -> argparse.ArgumentParser:
         help="fresh processes per backend, fields are medians (default 3, 1 with --quick)",
     )
     bench.add_argument(
+        "--plot",
+        metavar="DIR",
+        help="also write SVG charts into DIR (needs matplotlib: pip install 'uidispatch[bench]')",
+    )
+    bench.add_argument(
+        "--from",
+        dest="from_json",
+        metavar="JSON",
+        help="do not run: read a report saved with --json (use with --plot or alone)",
+    )
+    bench.add_argument(
         "--timeout",
         type=_positive_float,
         metavar="SECONDS",
@@ -111,6 +122,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             quick=args.quick,
             repeat=args.repeat,
             timeout=args.timeout,
+            plot=args.plot,
+            from_json=args.from_json,
         )
     if args.command == "demo":
         if args.screenshot and args.selftest is None:

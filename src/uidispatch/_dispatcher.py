@@ -73,7 +73,7 @@ class DispatchStats:
 class _Timer:
     """A ``call_later`` handle whose ``cancel()`` works from any thread."""
 
-    __slots__ = ("_dispatcher", "_inner", "cancelled", "fired")
+    __slots__ = ("__weakref__", "_dispatcher", "_inner", "cancelled", "fired")
 
     def __init__(self, dispatcher: Dispatcher) -> None:
         # Weak: the backend holds this handle's callback until it fires.
@@ -286,6 +286,11 @@ class Dispatcher:
                     f"the main thread did not run {fn!r} within timeout={timeout}"
                 ) from None
             return future.result()  # type: ignore[no-any-return]
+        finally:
+            # The raised exception's traceback holds this frame: a frame still naming the
+            # future (which holds the exception) is a cycle keeping fn, its args and the
+            # caller's frames alive until a collection on any thread (a Tk root: abort).
+            del entry, future
 
     def call_later(self, delay: float, fn: Callable[..., object], /, *args: Any) -> _Timer:
         """Run ``fn(*args)`` on the main thread after ``delay`` seconds. Any thread.
@@ -307,12 +312,18 @@ class Dispatcher:
             raise DispatcherClosed(f"call_later({fn!r}) on a closed dispatcher")
         timer = _Timer(self)
         ref = weakref.ref(self)  # the backend holds these closures: no cycle through it
+        # Weak too: the handle holds the backend's timer, which holds fire. A cycle there
+        # would keep fn and args (a Tk root) for the collector once a backend that keeps
+        # cancelled timers' callbacks drops the timer. A handle nobody holds cannot cancel.
+        handle = weakref.ref(timer)
 
         def fire() -> None:
             d = ref()
-            if d is None or timer.cancelled or d.closed:
+            held = handle()
+            if d is None or d.closed or (held is not None and held.cancelled):
                 return
-            timer.fired = True
+            if held is not None:
+                held.fired = True
             try:
                 fn(*args)
             except (KeyboardInterrupt, SystemExit):

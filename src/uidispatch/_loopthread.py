@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import sys
 import threading
 from collections.abc import Coroutine
 from typing import Any, TypeVar
@@ -12,6 +13,25 @@ from typing import Any, TypeVar
 __all__ = ["LoopThread"]
 
 T = TypeVar("T")
+
+
+def new_plain_loop() -> asyncio.AbstractEventLoop:
+    """A new loop of the platform's own asyncio class, whatever event loop policy is set.
+
+    ``asyncio.new_event_loop()`` asks the installed policy, and qasync's policy answers
+    with a second ``QEventLoop``, which cannot run off the GUI thread ("QApplication::exec:
+    Must be called from the main thread"): coroutine tasks then never ran under
+    ``qasync.run()`` on Python 3.10/3.11 (issue 14). The background loop only ever needs
+    plain asyncio.
+    """
+    factory = getattr(asyncio, "EventLoop", None)  # 3.13+: the platform's default class
+    if factory is None:  # pragma: no cover - depends on the Python version
+        if sys.platform == "win32":
+            factory = asyncio.ProactorEventLoop
+        else:
+            factory = asyncio.SelectorEventLoop
+    loop: asyncio.AbstractEventLoop = factory()
+    return loop
 
 
 class LoopThread:
@@ -37,7 +57,7 @@ class LoopThread:
         with self._lock:
             loop = self._loop
             if loop is None:
-                loop = self._loop = asyncio.new_event_loop()
+                loop = self._loop = new_plain_loop()
                 ready = threading.Event()
                 self._thread = threading.Thread(
                     target=self._main, args=(loop, ready), name=self._name, daemon=True

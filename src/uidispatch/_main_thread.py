@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import concurrent.futures
 import functools
+import logging
 import math
+import weakref
 from collections.abc import Callable
 from typing import Any, Literal, ParamSpec, Protocol, TypeVar, overload
 
 from ._dispatcher import Dispatcher
 from ._errors import DispatcherClosed, UIDispatchError
+from ._priority import Priority
 
 __all__ = ["main_thread"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
+
+logger = logging.getLogger("uidispatch")
 
 
 class LazyDispatcher:
@@ -64,7 +69,9 @@ class _MainThreadFuture(concurrent.futures.Future[R]):
 
     A worker that calls a ``@main_thread`` function for its side effect drops the Future;
     without this an exception on the main thread would vanish (asyncio logs "exception
-    was never retrieved" for the same reason).
+    was never retrieved" for the same reason). The queue never holds this Future (a
+    :class:`_Relay` does, weakly), so no traceback frame of the drain can put it in a
+    reference cycle: it dies, and reports, as soon as the caller lets go of it.
     """
 
     def __init__(self, dispatcher: Dispatcher, fn: object) -> None:
@@ -75,7 +82,10 @@ class _MainThreadFuture(concurrent.futures.Future[R]):
     def result(self, timeout: float | None = None) -> R:
         """See :meth:`concurrent.futures.Future.result`."""
         self._ud_dispatcher = None
-        return super().result(timeout)
+        try:
+            return super().result(timeout)
+        finally:
+            del self  # the raised exception's traceback holds this frame: no cycle via self
 
     def exception(self, timeout: float | None = None) -> BaseException | None:
         """See :meth:`concurrent.futures.Future.exception`."""
@@ -89,10 +99,76 @@ class _MainThreadFuture(concurrent.futures.Future[R]):
         # Nobody else holds the Future now, so its lock is not needed: one attribute read
         # instead of three lock round trips (this runs once per call from a worker).
         exc = getattr(self, "_exception", None)
-        # Closing and drop_oldest are the app's own decisions, counted in stats:
-        # only the function's own errors need a human.
-        if exc is not None and not isinstance(exc, UIDispatchError):
-            d.report_error(exc, self._ud_fn)  # never raises: it guards the handler itself
+        if exc is not None:
+            _report_unread(d, exc, self._ud_fn)
+
+
+class _Relay:
+    """What the dispatcher's queue settles in place of a ``@main_thread`` Future.
+
+    It holds the caller's Future weakly: the drain's traceback frames (kept by the
+    function's exception) name the relay, never the Future, and a Future the caller
+    already dropped (fire and forget) is noticed when the call fails, so its exception is
+    reported then, on the main thread, instead of whenever a collector ran.
+    """
+
+    __slots__ = ("_dispatcher", "_fn", "_future")
+
+    def __init__(self, future: _MainThreadFuture[Any], dispatcher: Dispatcher, fn: object):
+        self._future = weakref.ref(future)
+        self._dispatcher = weakref.ref(dispatcher)
+        self._fn = fn
+
+    def set_running_or_notify_cancel(self) -> bool:
+        future = self._future()
+        # A dropped Future still runs: a fire-and-forget call is wanted for its effect.
+        return True if future is None else future.set_running_or_notify_cancel()
+
+    def set_result(self, result: object) -> None:
+        future = self._future()
+        if future is not None:
+            future.set_result(result)
+
+    def set_exception(self, exc: BaseException) -> None:
+        future = self._future()
+        if future is not None:
+            future.set_exception(exc)
+            return
+        d = self._dispatcher()
+        if d is not None:
+            _report_unread(d, exc, self._fn)
+
+    def cancel(self) -> bool:
+        future = self._future()
+        return future is None or future.cancel()
+
+
+def _report_unread(d: Dispatcher, exc: BaseException, fn: object) -> None:
+    """Hand an exception nobody will read to ``d``'s error handler, on the main thread.
+
+    Closing and ``drop_oldest`` are the app's own decisions, counted in stats: only the
+    function's own errors need a human. Never raises (it may run in ``__del__``).
+    """
+    if isinstance(exc, UIDispatchError):
+        return
+    try:
+        if d.is_main_thread():
+            d.report_error(exc, fn)  # never raises: it guards the handler itself
+            return
+        d.call_soon(_report_later, weakref.ref(d), exc, fn, priority=Priority.HIGH)
+    except Exception:  # closed (or full): the main thread is gone or out of room
+        logger.error(
+            "uncaught exception in main-thread function %r (its Future was never read and "
+            "the dispatcher could not take the report)",
+            fn,
+            exc_info=(type(exc), exc, exc.__traceback__),
+        )
+
+
+def _report_later(ref: weakref.ref[Dispatcher], exc: BaseException, fn: object) -> None:
+    d = ref()
+    if d is not None:
+        d.report_error(exc, fn)
 
 
 def _submit(
@@ -101,11 +177,12 @@ def _submit(
     """Queue ``call(*args)`` in ``d``'s NORMAL lane; the returned Future always settles.
 
     It uses the same queue entry as ``Dispatcher.call()``: the drain sets the outcome on
-    the Future, and ``close()`` / ``drop_oldest`` fail it (``DispatcherClosed`` /
-    ``QueueFull``) instead of leaving a worker holding a Future that never completes.
+    the Future (through a :class:`_Relay`), and ``close()`` / ``drop_oldest`` fail it
+    (``DispatcherClosed`` / ``QueueFull``) instead of leaving a worker holding a Future
+    that never completes.
     """
     future: _MainThreadFuture[R] = _MainThreadFuture(d, fn)
-    d._submit_future(call, args, future)
+    d._submit_future(call, args, _Relay(future, d, fn))  # type: ignore[arg-type]
     return future
 
 
@@ -165,9 +242,11 @@ def main_thread(
       :class:`concurrent.futures.Future` is returned at once. The Future always settles:
       with the result, the function's exception, :class:`DispatcherClosed` when the
       dispatcher closes first, or :class:`QueueFull` when ``overflow="drop_oldest"`` drops
-      it. An exception nobody read from the Future is passed to the dispatcher's error
-      handler when the Future is garbage-collected, so fire-and-forget calls still
-      surface their errors.
+      it. An exception nobody read from the Future goes to the dispatcher's error
+      handler, on the main thread: at once when the caller had already dropped the
+      Future (fire and forget), else as soon as the caller lets go of it unread. Reading
+      it (``result()`` or ``exception()``, which ``asyncio.wrap_future`` does) means it
+      is yours: it is never reported as well.
     - With ``wait=True`` the calling thread blocks until the main thread ran it, gets its
       return value, and has its exception re-raised; ``timeout`` seconds bound the wait.
       A wait that could never end raises at once instead: the dispatcher is closed (or

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Hashable
+from collections.abc import Hashable, Mapping
 from typing import Any
 
 from ._priority import Priority
@@ -13,6 +13,7 @@ __all__ = [
     "ENV_WORKERS",
     "check_count",
     "check_max_workers",
+    "check_metadata",
     "check_priority",
     "check_retry_on",
     "check_seconds",
@@ -103,6 +104,14 @@ def check_key(key: Any) -> Hashable:
     except TypeError:
         raise TypeError(f"key must be hashable, got {key!r}") from None
     return key  # type: ignore[no-any-return]
+
+
+def check_metadata(name: object, metadata: object) -> None:
+    """Validate ``submit``'s ``name=`` and ``metadata=``."""
+    if name is not None and not isinstance(name, str):
+        raise TypeError(f"name must be a str or None, got {name!r}")
+    if metadata is not None and not isinstance(metadata, Mapping):
+        raise TypeError(f"metadata must be a mapping (a dict) or None, got {metadata!r}")
 
 
 def check_submit(

@@ -8,16 +8,18 @@ import contextlib
 import logging
 import threading
 import weakref
-from collections.abc import Callable, Coroutine, Generator, Hashable, Sequence
+from collections.abc import Callable, Coroutine, Generator, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from . import _task
 from ._cooldown import Cooldown
 from ._dispatcher import Dispatcher
+from ._errors import DispatcherClosed, NoBackendDetected
 from ._options import (
     check_count,
     check_max_workers,
+    check_metadata,
     check_seconds,
     check_submit,
     default_workers,
@@ -71,6 +73,11 @@ class PoolStats:
     """True while the error cooldown holds new starts back (see :meth:`Pool.resume`)."""
     reused: int = 0
     """Submits answered by an existing task: same ``key`` pending or running, or within ``ttl``."""
+    dropped_callbacks: int = 0
+    """Task callbacks (``on_done``, ``on_error``, ``on_progress``) never handed to the main
+    thread because the task's app was gone (its dispatcher closed, no other app found) or
+    the callback's owner was collected. Dropped quietly: an app that closes its window
+    while tasks still report is no error."""
 
 
 class Pool(concurrent.futures.Executor):
@@ -154,8 +161,9 @@ class Pool(concurrent.futures.Executor):
         )
         self._lock = sched.lock
         self._keyed = SingleFlight()
-        self._submitted = self._reused = 0
+        self._submitted = self._reused = self._dropped_callbacks = 0
         self._completed = self._failed = self._cancelled = 0
+        self._live: dict[int, Task[Any]] = {}  # pending and running, by id: oldest first
         _live_pools.add(self)
 
     # ------------------------------------------------------------------ properties
@@ -210,6 +218,8 @@ class Pool(concurrent.futures.Executor):
         on_error: Callable[[BaseException], object] | None = None,
         on_progress: Callable[[Any, str | None], object] | None = None,
         owner: object | None = None,
+        name: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
     ) -> Task[Any]:
         """Run ``fn(*args)`` on the pool; return its :class:`~uidispatch.Task` at once. Any thread.
 
@@ -235,11 +245,14 @@ class Pool(concurrent.futures.Executor):
             on_done / on_error / on_progress: main-thread callbacks; see
                 :meth:`Task.on_done`, :meth:`Task.on_error`, :meth:`Task.on_progress`.
             owner: a widget, held weakly: callbacks are skipped once it is gone.
+            name: :attr:`Task.name`; by default the function's qualified name.
+            metadata: :attr:`Task.metadata`, kept as a read-only copy.
 
         Raises:
             TypeError: ``fn`` or a callback is not callable, ``owner`` cannot be weakly
-                referenced, ``key`` is unhashable, or a generator function is given to
-                a pool with ``executor=``.
+                referenced, ``key`` is unhashable, a generator function is given to
+                a pool with ``executor=``, ``name`` is not a string or ``metadata`` not
+                a mapping.
             ValueError: a bad option value, ``ttl`` without ``key``, or ``on_progress``
                 on a pool with ``executor=``.
             RuntimeError: after :meth:`shutdown`.
@@ -249,6 +262,8 @@ class Pool(concurrent.futures.Executor):
         priority, timeout, retries, backoff, retry_types, ttl = check_submit(
             fn, priority, timeout, retries, backoff, retry_on, key, ttl, *callbacks
         )
+        if name is not None or metadata is not None:
+            check_metadata(name, metadata)
         kind = kind_of(fn)
         if self._executor is not None:
             if kind in (Kind.GENERATOR, Kind.ASYNCGEN):
@@ -265,11 +280,12 @@ class Pool(concurrent.futures.Executor):
                 existing = self._keyed.find(key, self._sched.clock())
         if existing is None:
             task: Task[Any] = Task(
-                name=getattr(fn, "__qualname__", type(fn).__name__),
+                name=getattr(fn, "__qualname__", type(fn).__name__) if name is None else name,
                 priority=priority,
                 key=key,
                 owner=owner,
                 host=self,
+                metadata=metadata,
             )
             _attach(task, on_done, on_error, on_progress)
             job = Job(
@@ -293,6 +309,7 @@ class Pool(concurrent.futures.Executor):
                     if key is not None:
                         self._keyed.add(key, task, job.stamp)
                     self._submitted += 1
+                    self._live[task.id] = task
                     self._sched.enqueue_locked(job)
                     return task
         # Single flight: the caller gets the task already under way, with its callbacks.
@@ -317,6 +334,16 @@ class Pool(concurrent.futures.Executor):
             self._sched.cooldown.resume()
             self._sched.kick_locked()
 
+    def tasks(self) -> list[Task[Any]]:
+        """The tasks pending or running now, oldest first (a snapshot). Any thread."""
+        with self._lock:
+            return list(self._live.values())
+
+    def get(self, task_id: int) -> Task[Any] | None:
+        """The pending or running task with this :attr:`Task.id`, or ``None``. Any thread."""
+        with self._lock:
+            return self._live.get(task_id)
+
     def stats(self) -> PoolStats:
         """Take a snapshot of the counters. Any thread."""
         sched = self._sched
@@ -336,6 +363,7 @@ class Pool(concurrent.futures.Executor):
                 workers=sched.nthreads,
                 paused=sched.paused(),
                 reused=self._reused,
+                dropped_callbacks=self._dropped_callbacks,
             )
 
     def shutdown(
@@ -389,8 +417,20 @@ class Pool(concurrent.futures.Executor):
             return d
         from ._registry import get_dispatcher
 
-        d = self._dispatcher = get_dispatcher(self._backend_name)
+        try:
+            d = self._dispatcher = get_dispatcher(self._backend_name)
+        except NoBackendDetected:
+            if d is None:
+                raise  # never had an app: the caller learns why
+            # The app this pool delivered to ended and none replaced it: its tasks'
+            # callbacks are dropped like those posted to the closed dispatcher.
+            raise DispatcherClosed(f"{d!r} closed with its app and no other app is running")
         return d
+
+    def _callback_dropped(self) -> None:
+        """Count a task callback that could not be delivered. Any thread."""
+        with self._lock:
+            self._dropped_callbacks += 1
 
     def _try_dispatcher(self) -> None:
         # Bind while on the caller's (usually the main) thread, where detection sees the
@@ -413,7 +453,12 @@ class Pool(concurrent.futures.Executor):
                 self._cancelled += 1
             else:
                 self._failed += 1
+            self._live.pop(task.id, None)
             self._keyed.resolved(task, self._sched.clock())
+            if job is not None and job.expires is None:
+                # Task and Job name each other: a cycle that would hold the task's
+                # exception (and the frames in its traceback) for the collector to free.
+                task._job = None
             self._sched.finish_if_quiet_locked()
 
 

@@ -488,6 +488,9 @@ class MainQueue:
             elapsed = end - start
             if elapsed > self.max_drain:
                 self.max_drain = elapsed
+            # A callback's exception kept by a waiter holds this frame (its traceback's
+            # frames hold their callers): naming the entry here would close a cycle.
+            entry = fn = None
             if repost:
                 self.wake()  # unless a producer already posted one that has not started
             if failed is not None:
@@ -545,21 +548,25 @@ class MainQueue:
                 self.executed += 1
             return fn
         # _Waiting: the caller receives the outcome, so it is not an unhandled error.
+        fn = entry.fn
         future = entry.future
         if not future.set_running_or_notify_cancel():
             self.dropped_main += 1  # withdrawn after a timeout
-            return entry.fn
+            return fn
         try:
-            result = entry.fn(*entry.args)
+            result = fn(*entry.args)
         except BaseException as exc:
+            # exc's traceback holds this frame: it must not name the future holding exc.
+            del entry
             future.set_exception(exc)
+            del future
             if isinstance(exc, (KeyboardInterrupt, SystemExit)):
                 self.executed += 1
                 raise
         else:
             future.set_result(result)
         self.executed += 1
-        return entry.fn
+        return fn
 
     # ---------------------------------------------------------------- closing
 

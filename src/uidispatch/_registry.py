@@ -136,19 +136,46 @@ def _ref(app: object | None) -> Any:
         return lambda: app
 
 
-def _bind(registry: Registry, name: str, app: object | None) -> Dispatcher:
-    spec = _spec(registry, name)
-    if app is None:
-        app = spec.current_app()
+def _find(name: str, app: object | None) -> Dispatcher | None:
+    """The open dispatcher bound to ``app`` for backend ``name``, or None. Holds ``_lock``."""
     entries = _bound.setdefault(name, [])
     # Forget closed dispatchers and ones whose app was collected.
     entries[:] = [(r, d) for r, d in entries if not d.closed and (r is None or r() is not None)]
     for r, d in entries:
         if (r() if r is not None else None) is app:
             return d
-    d = Dispatcher(spec.create(app))
-    entries.append((_ref(app), d))
-    return d
+    return None
+
+
+def _bind(spec: BackendSpec, app: object | None) -> Dispatcher:
+    """The dispatcher for ``app``, created if needed. Called without ``_lock`` held.
+
+    Creating a backend off its UI thread waits for that thread (Tk's setup does), and
+    the UI thread may be asking for the dispatcher at the same time: holding the lock
+    while creating froze it until the worker gave up. So nothing is created under the
+    lock, and nobody waits for another thread's creation either: each caller that finds
+    nothing creates its own, the first one published wins, the others are closed.
+    """
+    name = spec.name
+    with _lock:
+        found = _find(name, app)
+    if found is not None:
+        return found
+    try:
+        created = Dispatcher(spec.create(app))
+    except Exception:
+        with _lock:
+            found = _find(name, app)
+        if found is not None:  # another caller (the UI thread) made it meanwhile
+            return found
+        raise
+    with _lock:
+        found = _find(name, app)
+        if found is None:
+            _bound[name].append((_ref(app), created))
+            return created
+    created.close()  # lost the race: the UI thread releases its resources soon
+    return found
 
 
 def get_dispatcher(name: str | None = None, app: object | None = None) -> Dispatcher:
@@ -172,21 +199,27 @@ def get_dispatcher(name: str | None = None, app: object | None = None) -> Dispat
         if name is not None or app is not None:
             if name is None:
                 name = _resolve_default_name(registry)
-            return _bind(registry, name, app)
-        if _default is not None and not _default.closed:
-            return _default
-        last = _last
-        if last is not None and not last.closed:
-            if not last.is_main_thread():
-                # From a worker the app cannot always be seen (an asyncio loop is only
-                # visible in its own thread): the dispatcher the app uses is the answer.
-                return last
-            spec = registry.specs.get(last.backend.name)
-            if spec is not None and _is_bound_to(last, spec.current_app()):
-                return last
-        d = _bind(registry, _resolve_default_name(registry), None)
-        _last = d
-        return d
+            spec = _spec(registry, name)
+        else:
+            if _default is not None and not _default.closed:
+                return _default
+            last = _last
+            if last is not None and not last.closed:
+                if not last.is_main_thread():
+                    # From a worker the app cannot always be seen (an asyncio loop is only
+                    # visible in its own thread): the dispatcher the app uses is the answer.
+                    return last
+                found = registry.specs.get(last.backend.name)
+                if found is not None and _is_bound_to(last, found.current_app()):
+                    return last
+            spec = _spec(registry, _resolve_default_name(registry))
+    if app is None:
+        app = spec.current_app()
+    d = _bind(spec, app)
+    if name is None:  # a default lookup
+        with _lock:
+            _last = d
+    return d
 
 
 def _is_bound_to(d: Dispatcher, app: object | None) -> bool:

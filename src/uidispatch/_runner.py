@@ -164,6 +164,8 @@ def run_in_thread(job: Job, loop: LoopThread) -> tuple[bool, Any]:
                 value = future.result()
         return True, value
     except BaseException as exc:
+        # The task keeps exc, whose traceback keeps this frame: it must not name the task.
+        del task, job
         return False, exc
     finally:
         _current.reset(token)
@@ -183,6 +185,7 @@ def _drive(task: Task[Any], gen: Generator[Any, Any, Any]) -> Any:
             task.report_progress(value)
     finally:
         gen.close()
+        del task  # a failure's traceback keeps this frame, and the task keeps the failure
 
 
 async def _in_context(task: Task[Any], awaitable: Any) -> Any:

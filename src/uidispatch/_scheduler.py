@@ -9,7 +9,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
 from . import _task
 from ._cooldown import Cooldown
@@ -89,6 +89,10 @@ class Scheduler:
                 job.retry_handle.cancel()
         if job.timeout_handle is not None:
             job.timeout_handle.cancel()
+        # Task and Job name each other for the task's life: once it is resolved, what the
+        # function and its arguments hold (a Tk root) must not ride on that cycle. An
+        # attempt still running holds its own references.
+        job.fn, job.args = _released, ()
 
     def join(self) -> None:
         """Wait until no job is left, then for every thread of the pool to exit."""
@@ -192,6 +196,9 @@ class Scheduler:
         else:
             ok, value = run_in_thread(job, self.loop)
             self.finish(job, ok, value, time.perf_counter() - t0, slot=True)
+            # A failure's traceback keeps this frame (the failing frames keep their callers):
+            # naming the job, its task or the failure here would be a cycle through the task.
+            del job, task, value
 
     def start_coroutine(self, job: Job, t0: float) -> None:
         try:
@@ -347,3 +354,7 @@ class Scheduler:
         # Nothing is left to time or to run on the loop: let those threads go too.
         self.timers.close(wait=False)
         self.loop.close(wait=False)
+
+
+def _released(*_: object) -> NoReturn:
+    raise TaskCancelled("the task was resolved before this attempt started")

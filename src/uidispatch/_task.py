@@ -13,8 +13,10 @@ import itertools
 import logging
 import sys
 import threading
+import time
+import types
 import weakref
-from collections.abc import Callable, Generator, Hashable
+from collections.abc import Callable, Generator, Hashable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._context import _current, cancelled, check_cancelled, report_progress
@@ -97,12 +99,21 @@ class Task(concurrent.futures.Future[T]):
         key: Hashable | None = None,
         owner: object | None = None,
         host: Any = None,
+        metadata: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__()
         self.id: int = next(_ids)
         """A process-wide unique, increasing number."""
         self.name = name
-        """The submitted function's qualified name (for ``repr`` and logs)."""
+        """``submit``'s ``name=``, by default the function's qualified name (logs, stats)."""
+        self.metadata: Mapping[str, Any] = types.MappingProxyType(dict(metadata or {}))
+        """``submit``'s ``metadata=``: a read-only copy, for the app's own bookkeeping."""
+        self.created_at: float = time.monotonic()
+        """When the task was created (``time.monotonic()``)."""
+        self.started_at: float | None = None
+        """When its first attempt started (``time.monotonic()``), ``None`` until then."""
+        self.finished_at: float | None = None
+        """When it resolved (``time.monotonic()``), ``None`` until then."""
         self.priority = priority
         """The priority the task was submitted with; callbacks run in that lane too."""
         self.key = key
@@ -120,6 +131,13 @@ class Task(concurrent.futures.Future[T]):
         self._stop_hooks: list[Callable[[], object]] = []
         self._progress: tuple[Any, str | None] | None = None
         self._job: Any = None  # the pool's record of how to run this task
+        # The dispatcher this task delivers to, weakly: bound once (now when its pool has
+        # an open one), so callbacks of a task whose app ended are dropped, never handed
+        # to a later app or turned into a lookup error per progress report.
+        bound = getattr(host, "_dispatcher", None)
+        self._bound: weakref.ref[Dispatcher] | None = (
+            weakref.ref(bound) if bound is not None and not bound.closed else None
+        )
 
     # ------------------------------------------------------------------ inspection
 
@@ -179,6 +197,10 @@ class Task(concurrent.futures.Future[T]):
             raise _WaitTimeout(
                 f"{self!r} did not finish within timeout={timeout} (it keeps running)"
             ) from None
+        finally:
+            # The raised exception's traceback holds this frame, and the task holds the
+            # exception: naming the task here would be a cycle keeping both alive.
+            del self
 
     def exception(self, timeout: float | None = None) -> BaseException | None:
         """Wait for the task; return the exception it failed with, or ``None``. Any thread.
@@ -194,6 +216,7 @@ class Task(concurrent.futures.Future[T]):
         except concurrent.futures.TimeoutError:
             raise _WaitTimeout(f"{self!r} did not finish within timeout={timeout}") from None
         if self._phase is _CANCELLED and exc is not None:
+            del self  # exc's traceback will hold this frame; the task holds exc
             raise exc
         return exc
 
@@ -234,7 +257,19 @@ class Task(concurrent.futures.Future[T]):
                 self.cancel()
 
         waiter.add_done_callback(abandoned)
-        concurrent.futures.Future.add_done_callback(self, finished)
+        host = self._host
+        d = getattr(host, "_dispatcher", None) if host is not None else None
+        if d is not None and not d.closed and d.is_main_thread():
+            # This loop runs on the UI thread (the asyncio backend, qasync): resume only
+            # after the callbacks added so far ran, by queueing the resumption behind them
+            # in the task's lane. Resuming straight from the worker raced them under
+            # qasync (issue 14: 1 run in 20 resumed before on_done).
+            resume = _Resume(loop, settle)
+            self._add(self._done_cbs, resume, None, "await", _DONE)
+            self._add(self._error_cbs, resume, None, "await", _FAILED)
+            del resume  # only the task (then the dispatcher's queue) may hold it
+        else:
+            concurrent.futures.Future.add_done_callback(self, finished)
         return (yield from waiter)
 
     # ------------------------------------------------------------------ control
@@ -336,6 +371,8 @@ class Task(concurrent.futures.Future[T]):
             if self._resolved:
                 return False
             self._phase = _RUNNING
+            if self.started_at is None:
+                self.started_at = time.monotonic()
             return True
 
     def _requeue(self) -> None:
@@ -373,6 +410,7 @@ class Task(concurrent.futures.Future[T]):
             if self._resolved:
                 return False
             self._resolved = True
+            self.finished_at = time.monotonic()
             self._phase = state
             hooks = self._stop_hooks if exc is not None else []
             self._stop_hooks = []
@@ -406,22 +444,40 @@ class Task(concurrent.futures.Future[T]):
         if owner is not None:
             target = owner()
             if target is None:
+                self._count_dropped()
                 return
         try:
             d = self._dispatcher()
             d.call_soon(cb, *args, priority=self.priority, key=key, owner=target)
         except DispatcherClosed:
-            logger.debug("%r: dispatcher closed, callback %r dropped", self, cb)
+            self._count_dropped()
+            logger.debug("%r: its app is gone, callback %r dropped", self, cb)
         except Exception:
+            self._count_dropped()
             logger.exception("%r: could not deliver callback %r to the main thread", self, cb)
 
+    def _count_dropped(self) -> None:
+        count = getattr(self._host, "_callback_dropped", None)
+        if count is not None:
+            count()
+
     def _dispatcher(self) -> Dispatcher:
+        bound = self._bound
+        if bound is not None:
+            d = bound()
+            if d is None:
+                raise DispatcherClosed(f"{self!r}: its dispatcher is gone")
+            return d
         host = self._host
         if host is not None:
-            return host._get_dispatcher()  # type: ignore[no-any-return]
-        from ._registry import get_dispatcher
+            d = host._get_dispatcher()
+        else:
+            from ._registry import get_dispatcher
 
-        return get_dispatcher()
+            d = get_dispatcher()
+        if not d.closed:
+            self._bound = weakref.ref(d)
+        return d
 
     def __del__(self) -> None:
         # A failure nobody looked at must still reach a human (as asyncio does).
@@ -436,6 +492,44 @@ class Task(concurrent.futures.Future[T]):
                     )
         except Exception:  # pragma: no cover - interpreter teardown
             pass
+
+
+class _Resume:
+    """Resumes an ``await task`` from the main thread, after the task's earlier callbacks.
+
+    Registered as the task's last ``on_done`` and ``on_error``: the drain runs it after
+    the callbacks queued before it. If the dispatcher drops it instead (closed, overflow,
+    no dispatcher) the last reference goes and ``__del__`` resumes the coroutine anyway,
+    so an ``await`` never hangs on a dispatcher. It holds no reference to the task.
+    """
+
+    __slots__ = ("_loop", "_settle", "_thread")
+
+    def __init__(self, loop: Any, settle: Callable[[], None]) -> None:
+        self._loop: Any = loop
+        self._settle: Callable[[], None] | None = settle
+        self._thread = threading.get_ident()
+
+    def __call__(self, _outcome: object) -> None:
+        settle, self._settle = self._settle, None
+        if settle is None:
+            return
+        if threading.get_ident() == self._thread:
+            settle()  # the coroutine resumes on a later loop turn, after this drain
+        else:  # the task was delivered through another dispatcher since
+            self._wake(settle)
+
+    def _wake(self, settle: Callable[[], None]) -> None:
+        loop = self._loop
+        if not loop.is_closed():
+            with contextlib.suppress(RuntimeError):  # closed meanwhile: nobody waits
+                loop.call_soon_threadsafe(settle)
+
+    def __del__(self) -> None:
+        settle = self._settle
+        if settle is not None:
+            self._settle = None
+            self._wake(settle)
 
 
 def _weak(owner: object) -> Any:

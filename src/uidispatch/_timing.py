@@ -56,7 +56,10 @@ class _Gate:
     __slots__ = ("_anchor", "_d", "_fast", "_last_call", "_limiter", "_pending", "_ref", "_timer")
 
     def __init__(self, limiter: RateLimited[Any], ref: weakref.ref[Any] | None) -> None:
-        self._limiter = limiter
+        # A proxy: the limiter holds its gates, and a cycle through them would hold the
+        # wrapped function and its pending arguments (a Tk root, freed on whichever thread
+        # collects: an abort). A limiter nobody holds any more drops its pending call.
+        self._limiter: RateLimited[Any] = weakref.proxy(limiter)  # type: ignore[assignment]
         self._ref = ref  # the instance, weakly: a throttle never keeps a widget alive
         self._d: Dispatcher | None = None  # whose timers this state holds
         self._timer: Any = None
@@ -120,6 +123,8 @@ class _Gate:
             # First call, or the old dispatcher closed and took its timers with it.
             self._reset()
             self._d = d
+        if _gone(self._limiter):
+            return
         lim = self._limiter
         self._last_call = t
         if self._timer is None:  # idle: this call starts a burst
@@ -151,6 +156,9 @@ class _Gate:
         self._timer = None
         if self._d is not d or d.closed:
             return
+        if _gone(self._limiter):
+            self._pending = None
+            return
         if self._ref is not None and self._ref() is None:
             self._pending = None  # the instance is gone: nothing to call it on
             return
@@ -171,7 +179,7 @@ class _Gate:
             self._reset()
 
     def _flush_main(self, d: Dispatcher) -> None:
-        if self._d is not d or self._pending is None:
+        if self._d is not d or self._pending is None or _gone(self._limiter):
             return
         pending, self._pending = self._pending, None
         timer, self._timer = self._timer, None
@@ -205,6 +213,15 @@ class _Gate:
             raise
         except BaseException as exc:
             d.report_error(exc, fn)
+
+
+def _gone(limiter: RateLimited[Any]) -> bool:
+    """Whether a gate's limiter (a weak proxy) was collected."""
+    try:
+        limiter._fn  # noqa: B018 - the attribute read is the test
+    except ReferenceError:
+        return True
+    return False
 
 
 class RateLimited(Generic[P]):

@@ -2,6 +2,12 @@
 
 Thread-safe posts use ``call_soon_threadsafe``; from the loop's own thread, ``call_soon``
 (which runs on the *next* loop iteration, so a re-posted drain lets other callbacks run).
+
+A closed loop is the app ending, as a destroyed Tk root is: ``loop.close()`` (which
+``asyncio.run()`` calls on its way out) closes every dispatcher bound to the loop, so a
+worker waiting in ``call()`` gets ``DispatcherClosed`` instead of waiting forever and later
+posts raise instead of piling up (issue 14: a non-daemon worker of the quickstart kept the
+process alive, and 200,000 posts after ``asyncio.run()`` sat in memory).
 """
 
 from __future__ import annotations
@@ -9,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
+import weakref
 from collections.abc import Callable
 
 from ..hookspecs import BackendSpec, Detection
@@ -35,11 +42,18 @@ class AsyncioBackend:
                 self._owned = True
         elif not isinstance(loop, asyncio.AbstractEventLoop):
             raise TypeError(f"app must be an asyncio event loop, got {loop!r}")
+        elif loop.is_closed():
+            raise ValueError(
+                f"app={loop!r} is a closed asyncio event loop: nothing would ever run there; "
+                "bind to the loop that runs now (call get_dispatcher() inside it) or a new one"
+            )
         self.loop = loop
         self._thread = threading.get_ident()
         self._wake: asyncio.Future[None] | None = None
         self._ran = False
         self._closed = False
+        self._app_closed: list[Callable[[], object]] = []
+        _watch_close(loop, self)
 
     def is_main_thread(self) -> bool:
         """True on the thread that runs (or created) the loop."""
@@ -53,14 +67,30 @@ class AsyncioBackend:
         fn()
 
     def post(self, fn: Callable[[], object]) -> None:
-        """Schedule ``fn`` on the loop; dropped once the loop is closed. Any thread."""
+        """Schedule ``fn`` on the loop. Any thread.
+
+        On a closed loop nothing can run ``fn``: the ``on_app_closed`` callbacks run
+        instead (the dispatcher closes, and drops and counts what was queued). That covers
+        loops whose ``close`` could not be watched (a loop class without ``__dict__``).
+        """
+        loop = self.loop
         if self.is_main_thread():
-            if not self.loop.is_closed():
-                self.loop.call_soon(self._run, fn)
-            return
-        # A closed loop raises RuntimeError: the app is gone and nothing can run fn.
-        with contextlib.suppress(RuntimeError):
-            self.loop.call_soon_threadsafe(self._run, fn)
+            if not loop.is_closed():
+                loop.call_soon(self._run, fn)
+                return
+        else:
+            try:
+                loop.call_soon_threadsafe(self._run, fn)
+                return
+            except RuntimeError:  # "Event loop is closed"
+                if not loop.is_closed():
+                    raise
+        self._loop_closed()
+
+    def _loop_closed(self) -> None:
+        callbacks, self._app_closed = self._app_closed, []
+        for fn in callbacks:
+            fn()
 
     def call_later(self, delay: float, fn: Callable[[], object]) -> asyncio.TimerHandle:
         """``loop.call_later``. Main thread only."""
@@ -94,7 +124,15 @@ class AsyncioBackend:
             self._ran = False
 
     def on_app_closed(self, fn: Callable[[], object]) -> None:
-        """Asyncio has no close notification: a closed loop simply drops posts."""
+        """Call ``fn()`` once the loop is closed (in the thread that closed it).
+
+        ``loop.close()`` is watched; a loop closed behind its back is noticed by the next
+        :meth:`post`.
+        """
+        if self.loop.is_closed():
+            fn()
+        else:
+            self._app_closed.append(fn)
 
     def close(self) -> None:
         """Close the loop if this backend created it; idempotent."""
@@ -103,6 +141,54 @@ class AsyncioBackend:
         self._closed = True
         if self._owned and not self.loop.is_running() and not self.loop.is_closed():
             self.loop.close()
+
+
+# loop -> the live backends bound to it; both weak, so watching a loop keeps nothing alive.
+_watched: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, weakref.WeakSet[AsyncioBackend]]
+_watched = weakref.WeakKeyDictionary()
+_watched_lock = threading.Lock()
+
+
+def _watch_close(loop: asyncio.AbstractEventLoop, backend: AsyncioBackend) -> None:
+    """Have ``loop.close()`` tell ``backend`` (and every other backend on that loop).
+
+    asyncio has no close notification, so the loop's ``close`` is wrapped on the instance.
+    The wrapper holds the loop weakly (no loop -> wrapper -> loop cycle) and chains to a
+    ``close`` someone else set on the instance before us.
+    """
+    with _watched_lock:
+        try:
+            backends = _watched[loop]
+        except KeyError:
+            pass
+        except TypeError:  # not weakly referenceable: post() notices the close instead
+            return
+        else:
+            backends.add(backend)
+            return
+        previous = vars(loop).get("close") if hasattr(loop, "__dict__") else None
+        cls_close = type(loop).close
+        ref = weakref.ref(loop)
+
+        def close() -> None:
+            target = ref()
+            if target is None:  # pragma: no cover - a caller holds the loop
+                return
+            if previous is not None:
+                previous()
+            else:
+                cls_close(target)
+            if target.is_closed():  # a running loop refuses to close: nothing ended
+                with _watched_lock:
+                    bound = list(_watched.pop(target, ()))
+                for b in bound:
+                    b._loop_closed()
+
+        try:
+            loop.close = close  # type: ignore[method-assign]
+        except (AttributeError, TypeError):  # a compiled loop class: post() notices instead
+            return
+        _watched[loop] = weakref.WeakSet([backend])
 
 
 def _detect() -> int:
@@ -123,7 +209,7 @@ def _current_app() -> object | None:
 def _create(app: object | None) -> AsyncioBackend:
     if app is not None and not isinstance(app, asyncio.AbstractEventLoop):
         raise TypeError(f"app must be an asyncio event loop for the asyncio backend, got {app!r}")
-    return AsyncioBackend(app)
+    return AsyncioBackend(app)  # ValueError for a closed loop
 
 
 SPEC = BackendSpec(

@@ -19,6 +19,10 @@ from ..hookspecs import BackendSpec, Detection
 __all__ = ["SPEC", "VirtualBackend"]
 
 
+def _noop() -> None:
+    pass
+
+
 class _VirtualTimer:
     __slots__ = ("cancelled", "fn", "when")
 
@@ -30,6 +34,7 @@ class _VirtualTimer:
     def cancel(self) -> None:
         """Stop the timer if it has not fired; idempotent."""
         self.cancelled = True
+        self.fn = _noop  # as toolkits do: what the callback holds is released at once
 
 
 class VirtualBackend:
@@ -95,6 +100,8 @@ class VirtualBackend:
         with self._cond:
             self.closed = True
             self._posts.clear()
+            for _, _, timer in self._timers:
+                timer.cancel()
             self._timers.clear()
             self._cond.notify_all()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import logging
 import threading
 import time
 
@@ -193,3 +194,34 @@ class DispatcherChecks:
         settle(dispatcher, lambda: dispatcher.closed, what="the dispatcher to close")
         with pytest.raises(ud.DispatcherClosed):
             dispatcher.call_soon(print)
+
+    def test_a_task_whose_app_went_away_drops_its_callbacks_quietly_and_counts_them(
+        self, dispatcher: ud.Dispatcher, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        """A pool task still reporting after the app went away: its callbacks are dropped,
+        counted in ``PoolStats.dropped_callbacks``, and nothing is logged."""
+        pool = ud.Pool(max_workers=1, dispatcher=dispatcher)
+        go = threading.Event()
+        seen: list[object] = []
+
+        def work() -> str:
+            go.wait(30)
+            for i in range(10):
+                ud.report_progress(i)
+            return "done"
+
+        try:
+            task = pool.submit(
+                work, on_progress=lambda value, _: seen.append(value), on_done=seen.append
+            )
+            if not self.close_app(dispatcher):
+                pytest.skip(f"{dispatcher.backend.name}: no close_app() override")
+            settle(dispatcher, lambda: dispatcher.closed, what="the dispatcher to close")
+            go.set()
+            assert task.result(30) == "done"
+        finally:
+            go.set()
+            pool.shutdown(wait=True)
+        assert seen == []
+        assert pool.stats().dropped_callbacks == 11  # ten reports and on_done
+        assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []

@@ -204,7 +204,7 @@ def _flood(v: _Variant, flood: int) -> dict[str, Any]:
     gaps = [b - a for a, b in itertools.pairwise(ticks[1:])]
     out: dict[str, Any] = {
         "freeze_ms": max(gaps, default=0.0) * 1000,
-        "freeze_timeline_ms": [round(g * 1000, 3) for g in gaps],
+        "freeze_gaps_ms": [round(g * 1000, 3) for g in gaps],
         "max_callbacks_per_frame": None,
         "frame_max_ms": None,
     }

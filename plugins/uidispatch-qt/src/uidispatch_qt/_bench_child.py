@@ -346,7 +346,7 @@ def _freeze(loop: Any, post: Post, calls: int) -> dict[str, Any]:
         return {"error": "freeze phase did not finish"}
     marks = [window[0], *(x for x in ticks if window[0] < x < window[1]), window[1]]
     gaps = [round((b - a) * 1000, 3) for a, b in itertools.pairwise(marks)]
-    return {"freeze_ms": max(gaps), "freeze_timeline_ms": gaps}
+    return {"freeze_ms": max(gaps), "freeze_gaps_ms": gaps}
 
 
 # superqt's helper crashes under back-to-back posting (BASELINES.md): one flood is enough.

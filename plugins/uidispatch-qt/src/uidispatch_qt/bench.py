@@ -132,11 +132,11 @@ def run_benchmark(
             values = [r[metric] for r in results if r.get(metric) is not None]
             row[metric] = round(statistics.median(values), 2) if values else None
         timed = sorted(
-            (r for r in results if r.get("freeze_timeline_ms")), key=lambda r: r["freeze_ms"]
+            (r for r in results if r.get("freeze_gaps_ms")), key=lambda r: r["freeze_ms"]
         )
         if timed:
             # The gap timeline of the median-freeze process: what charts draw.
-            row["freeze_timeline_ms"] = timed[len(timed) // 2]["freeze_timeline_ms"]
+            row["freeze_gaps_ms"] = timed[len(timed) // 2]["freeze_gaps_ms"]
         errors = []
         for phase in PHASES:
             if phase in failed:

@@ -55,13 +55,19 @@ def _mainloop_running(tkinter: Any) -> bool:
     safe from any thread, true from inside any callback the loop runs.
     """
     codes = _mainloop_codes(tkinter)
-    for frame in sys._current_frames().values():
-        f: Any = frame
-        while f is not None:
-            if f.f_code in codes:
-                return True
-            f = f.f_back
-    return False
+    frames = sys._current_frames()  # this thread's entry is this very frame
+    f: Any = None
+    try:
+        for f in frames.values():
+            while f is not None:
+                if f.f_code in codes:
+                    return True
+                f = f.f_back
+        return False
+    finally:
+        # A local naming this frame is a cycle pinning every caller's frame and what
+        # they hold (a Tk root, freed later by whichever thread collects: an abort).
+        del frames, f
 
 
 def detect() -> int:
