@@ -35,6 +35,22 @@ PLUGINS = {
     "qt": "plugins/uidispatch-qt",
     "kivy": "plugins/uidispatch-kivy",
 }
+# Toolkits added with the backend kit; their sessions run on the oldest and newest Python.
+KIT_PLUGINS = {
+    "pygame": "plugins/uidispatch-pygame",
+    "textual": "plugins/uidispatch-textual",
+    "gtk": "plugins/uidispatch-gtk",
+}
+EDGE_PYTHONS = ["3.10", "3.13"]
+# PyGObject has no Linux wheels: building it needs these (Debian/Ubuntu names).
+GTK_BUILD_PACKAGES = [
+    "libgirepository1.0-dev",
+    "libcairo2-dev",
+    "pkg-config",
+    "gir1.2-gtk-3.0",
+    "xvfb",
+    "xauth",
+]
 EXAMPLE_PLUGIN = "tests/example_plugin"
 TEST_DEPS = ["pytest>=8", "hypothesis>=6", "tomli>=2; python_version < '3.11'"]
 POOL_TEST_DEPS = ["loky", "distributed"]
@@ -127,6 +143,66 @@ def kivy(session: nox.Session) -> None:
     _toolkit(session, "kivy")
 
 
+@nox.session(python=EDGE_PYTHONS)
+def pygame(session: nox.Session) -> None:
+    """The pygame backend in a real pygame frame loop (SDL's dummy video driver)."""
+    install_core(session, "-e", KIT_PLUGINS["pygame"])
+    env = {"SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy"}
+    session.run("pytest", f"{KIT_PLUGINS['pygame']}/tests", *session.posargs, env=env)
+
+
+@nox.session(python=EDGE_PYTHONS)
+def textual(session: nox.Session) -> None:
+    """The Textual backend on headless Textual apps (App.run_test)."""
+    install_core(session, "-e", KIT_PLUGINS["textual"])
+    session.run("pytest", f"{KIT_PLUGINS['textual']}/tests", *session.posargs)
+
+
+def _gtk_build_deps(session: nox.Session) -> str | None:
+    """Install what building PyGObject needs; the reason it cannot be done, or None."""
+    have = shutil.which("pkg-config") and all(
+        _run_quiet(["pkg-config", "--exists", lib])
+        for lib in ("gobject-introspection-1.0", "cairo")
+    )
+    if have and (os.environ.get("DISPLAY") or shutil.which("Xvfb")):
+        return None
+    if not sys.platform.startswith("linux"):
+        return f"building PyGObject is only automated on Linux here, not {sys.platform}"
+    if not (hasattr(os, "geteuid") and os.geteuid() == 0) or not shutil.which("apt-get"):
+        return (
+            "PyGObject must be built and its build dependencies are missing; install them "
+            f"(apt-get install {' '.join(GTK_BUILD_PACKAGES)}) or run as root with apt-get"
+        )
+    session.run("apt-get", "update", "-qq", external=True)
+    session.run("apt-get", "install", "-y", "-qq", *GTK_BUILD_PACKAGES, external=True)
+    return None
+
+
+def _run_quiet(argv: list[str]) -> bool:
+    import subprocess
+
+    return subprocess.run(argv, capture_output=True, check=False).returncode == 0
+
+
+@nox.session(python=EDGE_PYTHONS)
+def gtk(session: nox.Session) -> None:
+    """The GTK backend on GTK 3 under Xvfb; PyGObject is built from source first.
+
+    Skips, saying why, where the build dependencies cannot be installed.
+    """
+    why = _gtk_build_deps(session)
+    if why is not None:
+        session.skip(f"gtk: {why}")
+    # PyGObject 3.51+ builds only against libgirepository-2.0 (GLib 2.80+).
+    pygobject = (
+        "PyGObject"
+        if _run_quiet(["pkg-config", "--exists", "girepository-2.0"])
+        else ("PyGObject<3.51")
+    )
+    install_core(session, pygobject, "-e", KIT_PLUGINS["gtk"])
+    session.run("pytest", f"{KIT_PLUGINS['gtk']}/tests", *session.posargs)
+
+
 @nox.session(python=MAIN_PYTHON)
 def lint(session: nox.Session) -> None:
     """ruff check and ruff format --check over the whole repository."""
@@ -137,13 +213,23 @@ def lint(session: nox.Session) -> None:
 
 @nox.session(python=MAIN_PYTHON)
 def typecheck(session: nox.Session) -> None:
-    """mypy --strict on src/, every plugin's src/ and the example plugin."""
+    """mypy --strict on src/, every plugin's src/, the example plugin and the docs' recipes."""
     editable = [f"-e{p}" for p in (*PLUGINS.values(), EXAMPLE_PLUGIN)] + [
-        f"-e{PLUGINS['qt']}[bench]"
+        f"-e{PLUGINS['qt']}[bench]",
+        f"-e{KIT_PLUGINS['pygame']}",
+        f"-e{KIT_PLUGINS['textual']}",
     ]
     session.install(PIP_QUIET, MYPY, "pytest", "-e", ".[bench]", *editable)
-    sources = ["src", *(f"{p}/src" for p in PLUGINS.values()), f"{EXAMPLE_PLUGIN}/src"]
+    # Not PyGObject (it builds from source): the gtk plugin's gi imports are ignored untyped.
+    session.install(PIP_QUIET, "--no-deps", "-e", KIT_PLUGINS["gtk"])
+    sources = [
+        "src",
+        *(f"{p}/src" for p in (*PLUGINS.values(), *KIT_PLUGINS.values())),
+        f"{EXAMPLE_PLUGIN}/src",
+    ]
     session.run("mypy", "--strict", *sources)
+    # The docs' recipes are complete modules: they must type-check against the API too.
+    session.run("pytest", "-q", "tests/test_docs_recipes.py")
 
 
 @nox.session(python=MAIN_PYTHON)
@@ -187,6 +273,9 @@ def demo(session: nox.Session) -> None:
 def doctor(session: nox.Session) -> None:
     """Install everything and run ``uidispatch doctor``."""
     session.install(PIP_QUIET, "-e", ".", *(f"-e{p}" for p in PLUGINS.values()))
+    session.install(PIP_QUIET, "-e", KIT_PLUGINS["pygame"], "-e", KIT_PLUGINS["textual"])
+    # PyGObject builds from source (see the gtk session): installed only where it can be.
+    session.install(PIP_QUIET, "--no-deps", "-e", KIT_PLUGINS["gtk"])
     session.run("python", "-m", "uidispatch", "doctor")
 
 
@@ -271,6 +360,7 @@ CI_SESSIONS = [
     "docs",
     *(f"tests-{v}" for v in PYTHONS),
     *(f"{toolkit}-{v}" for toolkit in PLUGINS for v in PYTHONS),
+    *(f"{toolkit}-{v}" for toolkit in KIT_PLUGINS for v in EDGE_PYTHONS),
     "package",
 ]
 

@@ -71,7 +71,8 @@ def test_quickstart_with_a_non_daemon_worker_in_call_exits_after_asyncio_run() -
         timeout=30,
     )
     assert result["closed"] is True
-    assert isinstance(result["calls"], int) and result["calls"] > 0
+    assert isinstance(result["calls"], int)
+    assert result["calls"] > 0
     assert "closed" in str(result["error"])
 
 
@@ -108,7 +109,8 @@ def test_a_worker_waiting_in_call_is_released_when_the_loop_closes() -> None:
     loop.close()
     t.join(10)
     assert not t.is_alive(), "the worker still waits in call() after loop.close()"
-    assert len(outcome) == 1 and isinstance(outcome[0], ud.DispatcherClosed)
+    [error] = outcome
+    assert isinstance(error, ud.DispatcherClosed)
     assert d.closed
     assert d.stats().pending == 0
 
@@ -140,7 +142,8 @@ def test_get_dispatcher_after_the_loop_closed_binds_the_next_loop() -> None:
 
     first = asyncio.run(get())
     second = asyncio.run(get())
-    assert first.closed and second.closed
+    assert first.closed
+    assert second.closed
     assert first is not second
 
 

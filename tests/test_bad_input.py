@@ -330,9 +330,9 @@ REGISTRY_CASES: list[Case] = [
     ),
     (
         "get_dispatcher-unknown",
-        lambda _: ud.get_dispatcher("gtk"),
+        lambda _: ud.get_dispatcher("fltk"),
         ud.BackendNotFound,
-        r"no backend 'gtk'; installed: .*asyncio.*virtual",
+        r"no backend 'fltk'; installed: .*asyncio.*virtual",
     ),
     (
         "get_dispatcher-app",
@@ -346,7 +346,7 @@ REGISTRY_CASES: list[Case] = [
         TypeError,
         r"backend must be a backend name, a Dispatcher or None, got 3",
     ),
-    ("use-unknown", lambda _: ud.use("gtk"), ud.BackendNotFound, r"no backend 'gtk'"),
+    ("use-unknown", lambda _: ud.use("fltk"), ud.BackendNotFound, r"no backend 'fltk'"),
 ]
 
 
@@ -361,7 +361,7 @@ def test_registry_entry_points_reject_bad_input(
         call(None)
 
 
-@pytest.mark.parametrize("value", ["gtk", "Virtual", " wx "])
+@pytest.mark.parametrize("value", ["fltk", "Virtual", " wx "])
 def test_bad_backend_env_var_is_named_with_its_value(
     monkeypatch: pytest.MonkeyPatch, value: str
 ) -> None:
@@ -752,3 +752,305 @@ def test_pool_with_an_executor_refuses_generators_and_progress(
                 p.submit(noop, on_progress=noop)
         finally:
             p.shutdown(wait=True)
+
+
+# ----------------------------------------------------------------- values at the extremes
+
+HUGE_INT = 10**400  # too large for a float: float(HUGE_INT) raises OverflowError
+HUGE = (HUGE_INT, 1e10, 1e300)
+
+
+def _submit_with(p: ud.Pool, **options: Any) -> ud.Task[Any]:
+    return p.submit(noop, **options)
+
+
+# A huge finite duration means "practically never": accepted everywhere, never an
+# OverflowError, whatever thread later waits on it. (id, call(dispatcher, pool, value))
+HUGE_ACCEPTED: list[tuple[str, Callable[[Dispatcher, ud.Pool, Any], object]]] = [
+    ("call-timeout", lambda d, p, v: d.call(noop, timeout=v)),
+    ("call_later-delay", lambda d, p, v: d.call_later(v, noop)),
+    ("run_until-timeout", lambda d, p, v: d.run_until(lambda: True, v)),
+    ("configure-budget", lambda d, p, v: d.configure(budget=v)),
+    ("watch_stalls-threshold", lambda d, p, v: d.watch_stalls(v).stop()),
+    ("watch_stalls-interval", lambda d, p, v: d.watch_stalls(0.2, interval=v).stop()),
+    ("throttle-interval", lambda d, p, v: ud.throttle(v, dispatcher=d)(noop)),
+    ("debounce-wait", lambda d, p, v: ud.debounce(v, dispatcher=d)(noop)),
+    ("debounce-max_wait", lambda d, p, v: ud.debounce(1, max_wait=v, dispatcher=d)(noop)),
+    ("main_thread-timeout", lambda d, p, v: ud.main_thread(wait=True, timeout=v)(noop)),
+    ("Pool-idle_timeout", lambda d, p, v: ud.Pool(idle_timeout=v).shutdown()),
+    ("Pool-aging", lambda d, p, v: ud.Pool(aging=v).shutdown()),
+    ("Pool-error_window", lambda d, p, v: ud.Pool(max_errors=2, error_window=v).shutdown()),
+    ("submit-timeout", lambda d, p, v: _submit_with(p, timeout=v).result(5)),
+    ("submit-backoff", lambda d, p, v: _submit_with(p, retries=1, backoff=v).result(5)),
+    ("submit-ttl", lambda d, p, v: _submit_with(p, key="k", ttl=v).result(5)),
+    ("run_command-kill_after", lambda d, p, v: ud.run_command(["true"], pool=p, kill_after=v)),
+]
+
+
+@pytest.mark.parametrize("value", HUGE, ids=["10**400", "1e10", "1e300"])
+@pytest.mark.parametrize(("call"), [pytest.param(c, id=i) for i, c in HUGE_ACCEPTED])
+def test_a_huge_duration_is_accepted_as_practically_never(
+    virtual_dispatcher: Dispatcher,
+    pool: ud.Pool,
+    call: Callable[[Dispatcher, ud.Pool, Any], object],
+    value: Any,
+) -> None:
+    call(virtual_dispatcher, pool, value)
+
+
+def test_the_duration_helper_clamps_to_max_seconds_and_names_the_argument() -> None:
+    from uidispatch._options import MAX_SECONDS, check_seconds
+
+    assert check_seconds("delay", HUGE_INT, zero_ok=True) == MAX_SECONDS
+    assert check_seconds("delay", 1e300, zero_ok=True) == MAX_SECONDS
+    assert check_seconds("delay", MAX_SECONDS - 1, zero_ok=True) == MAX_SECONDS - 1
+    assert check_seconds("delay", 3, zero_ok=True) == 3.0
+    with pytest.raises(ValueError, match=r"delay must be .* >= 0, got -2\*\*1328 \(or more\)"):
+        check_seconds("delay", -HUGE_INT, zero_ok=True)
+    with pytest.raises(ValueError, match=r"wait must be .* > 0, got -2\*\*16609 \(or more\)"):
+        check_seconds("wait", -(10**5000), zero_ok=False)  # repr() of it would raise
+
+
+# NaN, infinities and huge negatives: refused at every entry point, naming the argument.
+EXTREME_REJECTED: list[Case] = [
+    ("call-timeout-inf", lambda d: d.call(noop, timeout=math.inf), ValueError, r"timeout .* inf"),
+    ("call-timeout-nan", lambda d: d.call(noop, timeout=math.nan), ValueError, r"timeout .* nan"),
+    (
+        "call-timeout-huge-neg",
+        lambda d: d.call(noop, timeout=-HUGE_INT),
+        ValueError,
+        r"timeout must be a finite number of seconds >= 0, got -2\*\*1328",
+    ),
+    ("call_later-inf", lambda d: d.call_later(math.inf, noop), ValueError, r"delay .* got inf"),
+    ("call_later-nan", lambda d: d.call_later(math.nan, noop), ValueError, r"delay .* got nan"),
+    (
+        "call_later-huge-neg",
+        lambda d: d.call_later(-HUGE_INT, noop),
+        ValueError,
+        r"delay .* got -2\*\*1328",
+    ),
+    ("run_until-inf", lambda d: d.run_until(noop, math.inf), ValueError, r"timeout .* got inf"),
+    ("run_until-nan", lambda d: d.run_until(noop, math.nan), ValueError, r"timeout .* got nan"),
+    (
+        "configure-budget-inf",
+        lambda d: d.configure(budget=math.inf),
+        ValueError,
+        r"budget must be a positive number of seconds, got inf \(finite: a drain must yield",
+    ),
+    (
+        "configure-budget-huge-neg",
+        lambda d: d.configure(budget=-HUGE_INT),
+        ValueError,
+        r"budget .* got -2\*\*1328",
+    ),
+    (
+        "watch_stalls-threshold-inf",
+        lambda d: d.watch_stalls(math.inf),
+        ValueError,
+        r"threshold .* got inf",
+    ),
+    (
+        "watch_stalls-interval-nan",
+        lambda d: d.watch_stalls(0.2, interval=math.nan),
+        ValueError,
+        r"interval .* got nan",
+    ),
+    ("throttle-huge-neg", lambda d: d.throttle(-HUGE_INT), ValueError, r"interval .* -2\*\*1328"),
+    ("debounce-inf", lambda d: d.debounce(math.inf), ValueError, r"wait .* got inf"),
+    (
+        "debounce-max_wait-nan",
+        lambda d: d.debounce(1, max_wait=math.nan),
+        ValueError,
+        r"max_wait .* got nan",
+    ),
+    (
+        "main_thread-timeout-inf",
+        lambda d: d.main_thread(wait=True, timeout=math.inf),
+        ValueError,
+        r"timeout must be a finite number of seconds >= 0, got inf",
+    ),
+    (
+        "main_thread-timeout-nan",
+        lambda d: d.main_thread(wait=True, timeout=math.nan),
+        ValueError,
+        r"timeout .* got nan",
+    ),
+    (
+        "Pool-idle_timeout-inf",
+        lambda d: ud.Pool(idle_timeout=math.inf),
+        ValueError,
+        r"idle_timeout .* got inf",
+    ),
+    ("Pool-aging-nan", lambda d: ud.Pool(aging=math.nan), ValueError, r"aging .* got nan"),
+    (
+        "Pool-error_window-inf",
+        lambda d: ud.Pool(max_errors=1, error_window=math.inf),
+        ValueError,
+        r"error_window .* got inf",
+    ),
+    (
+        "run_command-kill_after-nan",
+        lambda d: ud.run_command(["true"], kill_after=math.nan),
+        ValueError,
+        r"kill_after .* got nan",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("call", "exc", "match"),
+    [pytest.param(c, e, m, id=i) for i, c, e, m in EXTREME_REJECTED],
+)
+def test_nan_infinity_and_huge_negatives_are_refused_at_the_call_site(
+    virtual_dispatcher: Dispatcher, call: Callable[[Any], object], exc: type[Exception], match: str
+) -> None:
+    with pytest.raises(exc, match=match):
+        call(virtual_dispatcher)
+    s = virtual_dispatcher.stats()
+    assert (s.posted, s.pending) == (0, 0)
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [("timeout", math.inf), ("timeout", math.nan), ("backoff", math.inf), ("ttl", math.nan)],
+)
+def test_submit_refuses_nan_and_infinite_durations(
+    pool: ud.Pool, option: str, value: float
+) -> None:
+    extra: dict[str, Any] = {"retries": 1} if option == "backoff" else {}
+    if option == "ttl":
+        extra["key"] = "k"
+    with pytest.raises(ValueError, match=rf"{option} must be a finite number of seconds"):
+        pool.submit(noop, **{option: value}, **extra)
+    assert pool.stats().submitted == 0
+
+
+# ----------------------------------------------------------------- async and generator callables
+
+
+async def coro_fn(*args: object) -> None:
+    raise AssertionError("never awaited here")  # pragma: no cover
+
+
+def gen_fn(*args: object) -> Iterator[int]:
+    yield 1  # pragma: no cover
+
+
+async def agen_fn(*args: object) -> Any:
+    yield 1  # pragma: no cover
+
+
+class _Widget:
+    async def refresh(self, *args: object) -> None:
+        pass  # pragma: no cover
+
+
+class _AsyncCallable:
+    async def __call__(self, *args: object) -> None:
+        pass  # pragma: no cover
+
+
+NOT_PLAIN = [
+    pytest.param(coro_fn, "a coroutine function", id="async-def"),
+    pytest.param(gen_fn, "a generator function", id="generator"),
+    pytest.param(agen_fn, "an async generator function", id="async-generator"),
+    pytest.param(functools.partial(coro_fn, 1), "a coroutine function", id="partial-async"),
+    pytest.param(_Widget().refresh, "a coroutine function", id="bound-async-method"),
+    pytest.param(_AsyncCallable(), "a coroutine function", id="async-__call__"),
+]
+
+# (id, call(dispatcher, pool, fn), the argument's name, a word of the way out)
+CALLABLE_ENTRY_POINTS: list[tuple[str, Callable[[Dispatcher, ud.Pool, Any], object], str, str]] = [
+    ("call_soon", lambda d, p, fn: d.call_soon(fn), "fn", "ud.submit"),
+    ("call_soon-key", lambda d, p, fn: d.call_soon(fn, key="k"), "fn", "ud.submit"),
+    ("call", lambda d, p, fn: d.call(fn), "fn", "ud.submit"),
+    ("call_later", lambda d, p, fn: d.call_later(1, fn), "fn", "ensure_future"),
+    ("run_until", lambda d, p, fn: d.run_until(fn, 1), "predicate", "plain function"),
+    ("throttle", lambda d, p, fn: d.throttle(0.1)(fn), "throttle", "ud.submit"),
+    ("debounce", lambda d, p, fn: d.debounce(0.1)(fn), "debounce", "ud.submit"),
+    ("ud.throttle", lambda d, p, fn: ud.throttle(0.1)(fn), "throttle", "ud.submit"),
+    ("ud.debounce", lambda d, p, fn: ud.debounce(0.1)(fn), "debounce", "ud.submit"),
+    ("main_thread", lambda d, p, fn: d.main_thread(fn), "main_thread", "ud.submit"),
+    ("ud.main_thread", lambda d, p, fn: ud.main_thread(wait=True)(fn), "main_thread", "submit"),
+    ("submit-on_done", lambda d, p, fn: p.submit(noop, on_done=fn), "on_done", "ensure_future"),
+    ("submit-on_error", lambda d, p, fn: p.submit(noop, on_error=fn), "on_error", "ud.submit"),
+    (
+        "submit-on_progress",
+        lambda d, p, fn: p.submit(noop, on_progress=fn),
+        "on_progress",
+        "ud.submit",
+    ),
+    ("task.on_done", lambda d, p, fn: p.submit(noop).on_done(fn), "on_done", "ud.submit"),
+    ("task.on_error", lambda d, p, fn: p.submit(noop).on_error(fn), "on_error", "ud.submit"),
+    (
+        "task.on_progress",
+        lambda d, p, fn: p.submit(noop).on_progress(fn),
+        "on_progress",
+        "ud.submit",
+    ),
+    (
+        "watch_stalls-on_stall",
+        lambda d, p, fn: d.watch_stalls(0.2, fn),
+        "on_stall",
+        "call_soon",
+    ),
+    (
+        "error_handler",
+        lambda d, p, fn: setattr(d, "error_handler", fn),
+        "error_handler",
+        "plain function",
+    ),
+    ("pool.on_busy", lambda d, p, fn: p.on_busy(fn), "callback", "ud.submit"),
+    ("gather-on_done", lambda d, p, fn: ud.gather(p.submit(noop), on_done=fn), "on_done", "submit"),
+    ("submit-on_item", lambda d, p, fn: p.submit(gen_fn, on_item=fn), "on_item", "ud.submit"),
+    (
+        "run_command-on_output",
+        lambda d, p, fn: ud.run_command(["true"], pool=p, on_output=fn),
+        "on_output",
+        "ud.submit",
+    ),
+]
+
+
+@pytest.mark.parametrize(("fn", "kind"), NOT_PLAIN)
+@pytest.mark.parametrize(
+    ("call", "name", "way_out"),
+    [pytest.param(c, n, w, id=i) for i, c, n, w in CALLABLE_ENTRY_POINTS],
+)
+def test_async_and_generator_callables_are_refused_where_a_plain_call_is_made(
+    virtual_dispatcher: Dispatcher,
+    pool: ud.Pool,
+    call: Callable[[Dispatcher, ud.Pool, Any], object],
+    name: str,
+    way_out: str,
+    fn: object,
+    kind: str,
+) -> None:
+    ud.use(virtual_dispatcher)
+    handler = virtual_dispatcher.error_handler
+    with pytest.raises(TypeError, match=rf"{name} .*plain function, got {kind} .*{way_out}"):
+        call(virtual_dispatcher, pool, fn)
+    assert virtual_dispatcher.error_handler is handler
+    s = virtual_dispatcher.stats()
+    assert (s.posted, s.pending) == (0, 0)  # refused before anything was queued
+
+
+def test_pool_submit_still_runs_async_and_generator_functions(pool: ud.Pool) -> None:
+    with pytest.raises(AssertionError, match="never awaited here"):
+        pool.submit(coro_fn).result(5)  # the coroutine's body ran on the pool's loop
+    assert pool.submit(gen_fn).result(5) is None  # each yield is a progress report
+
+
+def test_plain_callables_of_every_shape_are_still_accepted(virtual_dispatcher: Dispatcher) -> None:
+    class Plain:
+        def __call__(self) -> None:
+            pass
+
+        def method(self) -> None:
+            pass
+
+    d = virtual_dispatcher
+    shapes = (noop, Plain(), Plain().method, {}.clear, functools.partial(noop, 1), int, object)
+    for fn in shapes:
+        d.call_soon(fn)
+    assert d.run_until(lambda: d.stats().executed == len(shapes), 5)

@@ -7,6 +7,7 @@ import uidispatch as ud
 CONTRACT = {
     "BackendInfo",
     "BackendNotFound",
+    "BusyHandle",
     "DispatchStats",
     "Dispatcher",
     "DispatcherClosed",
@@ -26,6 +27,8 @@ CONTRACT = {
     "cancelled",
     "check_cancelled",
     "debounce",
+    "emit",
+    "gather",
     "get_dispatcher",
     "main_thread",
     "report_progress",

@@ -41,10 +41,10 @@ class Recorder:
 
 
 @pytest.fixture
-def recorded(virtual_dispatcher: Dispatcher) -> Iterator[tuple[Dispatcher, Recorder]]:
+def recorded(virtual_dispatcher: Dispatcher) -> tuple[Dispatcher, Recorder]:
     rec = Recorder()
     virtual_dispatcher.error_handler = rec
-    yield virtual_dispatcher, rec
+    return virtual_dispatcher, rec
 
 
 def in_worker(fn: Any) -> None:

@@ -34,8 +34,8 @@ def test_await_resumes_after_on_progress_and_on_done_on_the_asyncio_backend() ->
                 task = pool.submit(
                     _work,
                     3,
-                    on_progress=lambda v, m: seen.append(("progress", v)),
-                    on_done=lambda r: seen.append(("done", r)),
+                    on_progress=lambda v, m, seen=seen: seen.append(("progress", v)),
+                    on_done=lambda r, seen=seen: seen.append(("done", r)),
                 )
                 assert await task == 3
                 if seen[-2:] != [("progress", 2), ("done", 3)]:
@@ -55,7 +55,9 @@ def test_await_resumes_after_on_error_on_the_asyncio_backend() -> None:
         try:
             for _ in range(200):
                 failed: list[str] = []
-                task = pool.submit(int, "x", on_error=lambda e: failed.append(type(e).__name__))
+                task = pool.submit(
+                    int, "x", on_error=lambda e, failed=failed: failed.append(type(e).__name__)
+                )
                 with pytest.raises(ValueError, match="invalid literal"):
                     await task
                 if failed != ["ValueError"]:
@@ -118,3 +120,23 @@ def test_await_off_the_ui_thread_does_not_wait_for_the_ui_thread() -> None:
         pool.shutdown(wait=True)
         d.close()
         ui_loop.close()
+
+
+def test_await_on_a_loop_that_does_not_drain_the_dispatcher_resumes_at_once(
+    virtual_dispatcher: ud.Dispatcher,
+) -> None:
+    # Same thread as the dispatcher, but this asyncio loop never runs its drains: the
+    # coroutine must not wait for them (it would wait forever).
+    pool = ud.Pool(max_workers=1, dispatcher=virtual_dispatcher)
+    ran: list[int] = []
+    try:
+
+        async def main() -> int:
+            return await pool.submit(sum, [2, 3], on_done=ran.append)
+
+        assert asyncio.run(main()) == 5
+        assert ran == []  # still queued on the virtual dispatcher
+        assert virtual_dispatcher.run_until(lambda: ran, 5)
+        assert ran == [5]
+    finally:
+        pool.shutdown(wait=True)

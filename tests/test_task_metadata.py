@@ -42,7 +42,9 @@ def test_metadata_is_a_read_only_copy(pool: ud.Pool) -> None:
 def test_bad_name_and_metadata_fail_at_the_call_site(pool: ud.Pool) -> None:
     with pytest.raises(TypeError, match=r"name must be a str or None, got 3"):
         pool.submit(fetch_rows, name=3)  # type: ignore[arg-type]
-    with pytest.raises(TypeError, match=r"metadata must be a mapping \(a dict\) or None, got \[1\]"):
+    with pytest.raises(
+        TypeError, match=r"metadata must be a mapping \(a dict\) or None, got \[1\]"
+    ):
         pool.submit(fetch_rows, metadata=[1])  # type: ignore[arg-type]
     assert pool.stats().submitted == 0
 
@@ -53,13 +55,16 @@ def test_timestamps_are_monotonic_and_none_until_reached(pool: ud.Pool) -> None:
     blocker = pool.submit(gate.wait, WAIT)
     queued = pool.submit(fetch_rows)
     assert before <= blocker.created_at <= queued.created_at
-    assert queued.started_at is None and queued.finished_at is None
+    assert queued.started_at is None
+    assert queued.finished_at is None
     gate.set()
     queued.result(WAIT)
-    assert blocker.started_at is not None and queued.started_at is not None
+    assert blocker.started_at is not None
+    assert queued.started_at is not None
     assert queued.finished_at is not None
     assert queued.created_at <= queued.started_at <= queued.finished_at
-    assert blocker.finished_at is not None and blocker.finished_at <= queued.started_at
+    assert blocker.finished_at is not None
+    assert blocker.finished_at <= queued.started_at
 
 
 def test_a_task_cancelled_before_it_started_has_no_start_time(pool: ud.Pool) -> None:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import contextlib
 
+from ._busy import BusyHandle
+from ._context import emit
 from ._dispatcher import Dispatcher, DispatchStats
 from ._errors import (
     BackendNotFound,
@@ -18,6 +20,7 @@ from ._errors import (
     TaskTimeout,
     UIDispatchError,
 )
+from ._gather import gather
 from ._main_thread import main_thread
 from ._pool import Pool, PoolStats, submit
 from ._priority import Priority
@@ -33,6 +36,7 @@ __version__ = "0.1.0"
 __all__ = [
     "BackendInfo",
     "BackendNotFound",
+    "BusyHandle",
     "CommandResult",
     "DispatchStats",
     "Dispatcher",
@@ -56,6 +60,8 @@ __all__ = [
     "cancelled",
     "check_cancelled",
     "debounce",
+    "emit",
+    "gather",
     "get_dispatcher",
     "main_thread",
     "report_progress",

@@ -63,13 +63,24 @@ EXTRA_FIELDS = (
     "drain8_bounded_ms",
 )
 ALL_FIELDS = FIELDS + EXTRA_FIELDS
-NEEDS_DISPLAY = frozenset({"tk", "kivy"})
+NEEDS_DISPLAY = frozenset({"tk", "kivy", "gtk"})
 Progress = Callable[[str], None]
 
 
 def bench_module(name: str) -> str:
-    """The module that benchmarks backend ``name``."""
-    return "uidispatch._bench_asyncio" if name == "asyncio" else f"uidispatch_{name}.bench"
+    """The module that benchmarks backend ``name``.
+
+    The backend's ``BackendSpec.bench_module`` when it names one (the hook a third-party
+    backend uses), else ``uidispatch_NAME.bench``.
+    """
+    if name == "asyncio":
+        return "uidispatch._bench_asyncio"
+    from ._plugins import get_registry
+
+    spec = get_registry().specs.get(name)
+    if spec is not None and spec.bench_module:
+        return spec.bench_module
+    return f"uidispatch_{name}.bench"
 
 
 def _importable(module: str) -> bool:

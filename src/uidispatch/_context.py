@@ -10,7 +10,7 @@ from ._errors import TaskCancelled
 if TYPE_CHECKING:
     from ._task import Task
 
-__all__ = ["cancelled", "check_cancelled", "report_progress"]
+__all__ = ["cancelled", "check_cancelled", "emit", "report_progress"]
 
 # A context variable, not a thread-local: coroutines sharing the pool's loop thread each
 # see their own task (every asyncio task runs in its own copy of the context).
@@ -39,6 +39,36 @@ def report_progress(value: object, message: str | None = None) -> None:
             "the task from uidispatch.Task.current())"
         )
     task.report_progress(value, message)
+
+
+def emit(item: object) -> None:
+    """Send ``item`` from inside a task to its ``on_item`` callbacks on the main thread.
+
+    Every item arrives, in order (items are never coalesced, unlike progress), in
+    batches of one post per UI turn. With ``submit(..., max_buffered=n)`` a producer
+    thread that is ``n`` items ahead of the UI waits here for room. Call it from the
+    task's own thread or coroutine (a coroutine never waits for room).
+
+    Raises:
+        RuntimeError: not inside a pool task, or the task has no ``on_item`` callback
+            (the item would have nowhere to go).
+        TaskCancelled: the task was cancelled or timed out: stop producing.
+
+    """
+    task = _current.get()
+    if task is None:
+        raise RuntimeError(
+            "emit() called outside a pool task; call it from the function submitted to a "
+            "Pool with on_item="
+        )
+    stream = task._stream
+    if stream is None:
+        check_cancelled()  # a finished task lets its stream go
+        raise RuntimeError(
+            f"emit() in {task._label()}, which has no on_item callback: submit it with "
+            "on_item= (report_progress() is for a latest-wins progress value)"
+        )
+    stream.emit(item)
 
 
 def cancelled() -> bool:

@@ -13,6 +13,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._errors import DispatcherClosed
+from ._fork import FORKED, track_dispatcher
+from ._options import (
+    NOT_PLAIN,
+    PLAIN_TYPES,
+    check_callback,
+    check_seconds,
+    show_number,
+    thread_wait,
+)
 from ._priority import Priority
 from ._protocol import MainThreadDispatcher, TimerHandle
 from ._queue import _CLOSED, _OPEN, OVERFLOW_POLICIES, YIELD_EVERY, MainQueue, _Waiting
@@ -70,21 +79,43 @@ class DispatchStats:
     """The slowest callbacks seen (1 ms or more): ``(name, milliseconds)``, slowest first."""
 
 
+class _Call:
+    """A timer's pending call, dropped at once by ``cancel()`` and ``close()``. Any thread.
+
+    Held by the backend's timer (through ``fire``), the handle and, weakly, the
+    dispatcher; it refers to none of them, so no cycle can keep ``fn`` and ``args``
+    for the collector, and a month-long timer never pins its arguments past ``close()``.
+    """
+
+    __slots__ = ("__weakref__", "args", "fn")
+
+    def __init__(self, fn: Callable[..., object] | None, args: tuple[Any, ...]) -> None:
+        self.fn = fn
+        self.args = args
+
+    def take(self) -> tuple[Callable[..., object] | None, tuple[Any, ...]]:
+        fn, args = self.fn, self.args
+        self.fn, self.args = None, ()
+        return fn, args
+
+
 class _Timer:
     """A ``call_later`` handle whose ``cancel()`` works from any thread."""
 
-    __slots__ = ("__weakref__", "_dispatcher", "_inner", "cancelled", "fired")
+    __slots__ = ("__weakref__", "_call", "_dispatcher", "_inner", "cancelled", "fired")
 
-    def __init__(self, dispatcher: Dispatcher) -> None:
+    def __init__(self, dispatcher: Dispatcher, call: _Call) -> None:
         # Weak: the backend holds this handle's callback until it fires.
         self._dispatcher = weakref.ref(dispatcher)
         self._inner: TimerHandle | None = None
+        self._call = call
         self.cancelled = False
         self.fired = False
 
     def cancel(self) -> None:
         """Stop the call if it has not run yet; idempotent; any thread."""
         self.cancelled = True
+        self._call.take()  # the callback and its arguments go now
         inner = self._inner
         d = self._dispatcher()
         if inner is None or self.fired or d is None or d.closed:
@@ -116,6 +147,10 @@ class Dispatcher:
         self._lock = threading.Lock()
         self._closed_backend = False
         self._timer_errors = 0
+        # Called as fn(self) once, when close() starts: the registry forgets us then, so a
+        # closed dispatcher is not kept alive until the next lookup.
+        self._on_close: list[Callable[[Dispatcher], object]] = []
+        self._calls: weakref.WeakSet[_Call] = weakref.WeakSet()  # pending call_later
         # No reference cycle through the queue or the backend: a cycle holding a Tk root
         # that the collector frees on a worker thread aborts the process (BASELINES.md).
         ref = weakref.ref(self)
@@ -141,6 +176,7 @@ class Dispatcher:
                 d.close()
 
         backend.on_app_closed(app_closed)
+        track_dispatcher(self)
 
     # ------------------------------------------------------------------ properties
 
@@ -165,8 +201,8 @@ class Dispatcher:
 
     @error_handler.setter
     def error_handler(self, handler: ErrorHandler) -> None:
-        if not callable(handler):
-            raise TypeError(f"error_handler must be callable, got {handler!r}")
+        # An async handler would swallow every callback error unseen: refused here.
+        check_callback("error_handler", handler, "give a plain function that logs or reports")
         self._error_handler = handler
 
     def is_main_thread(self) -> bool:
@@ -201,7 +237,9 @@ class Dispatcher:
                 at run time, the call is skipped and counted in ``dropped``.
 
         Raises:
-            TypeError: ``fn`` is not callable, or ``owner`` cannot be weakly referenced.
+            TypeError: ``fn`` is not callable, is a coroutine, generator or async
+                generator function (its body would never run: submit it to a pool), or
+                ``owner`` cannot be weakly referenced.
             ValueError: unknown ``priority``.
             DispatcherClosed: after :meth:`close`.
             QueueFull: ``max_pending`` reached with ``overflow="raise"``.
@@ -216,10 +254,13 @@ class Dispatcher:
             if found is None:
                 raise _bad_priority(priority)
             lane = found
-        if not callable(fn):
-            raise TypeError(f"fn must be callable, got {fn!r}")
+        # Functions and bound methods: one flag test; builtins: one set lookup; the rest
+        # (partials, callable objects, non-callables) get the full check.
+        code = getattr(fn, "__code__", None)
+        if code.co_flags & NOT_PLAIN if code is not None else fn.__class__ not in PLAIN_TYPES:
+            check_callback("fn", fn)
         if q.state:
-            raise DispatcherClosed(f"call_soon({fn!r}) on a closed dispatcher")
+            raise DispatcherClosed(f"call_soon({fn!r}) on a closed dispatcher{self._why}")
         if key is None and owner is None and q.max_pending is None:
             # The hot path, inlined: an append and a flag read, no lock.
             lane.append((fn, args, None))
@@ -251,25 +292,29 @@ class Dispatcher:
         """Run ``fn(*args)`` on the main thread and return its result. Any thread.
 
         On the main thread it runs inline. From another thread it waits; the callback's
-        exception is re-raised in the caller.
+        exception is re-raised in the caller. A ``timeout`` above ``MAX_SECONDS`` (about
+        31.7 years, ``10**400`` included) means "practically never": it waits as with
+        ``None``.
 
         Raises:
+            TypeError: ``fn`` is not callable or is a coroutine, generator or async
+                generator function; ``timeout`` is not a number.
+            ValueError: ``timeout`` is negative, NaN or infinite.
             TimeoutError: the main thread did not run it within ``timeout`` seconds (the
                 entry is then withdrawn and counted as dropped).
             DispatcherClosed: the dispatcher is closed, or closed while waiting.
 
         """
-        if not callable(fn):
-            raise TypeError(f"fn must be callable, got {fn!r}")
+        check_callback("fn", fn, _CALL_WAY_OUT)
         if timeout is not None:
             timeout = _check_delay("timeout", timeout)
         if self._backend.is_main_thread():
             if self.closed:
-                raise DispatcherClosed(f"call({fn!r}) on a closed dispatcher")
+                raise DispatcherClosed(f"call({fn!r}) on a closed dispatcher{self._why}")
             return fn(*args)
         q = self._q
         if q.state:
-            raise DispatcherClosed(f"call({fn!r}) on a closed dispatcher")
+            raise DispatcherClosed(f"call({fn!r}) on a closed dispatcher{self._why}")
         entry = _Waiting(fn, args)
         future = entry.future
         # No registry of waiters: every waiter's entry is queued, and close() fails it there.
@@ -279,7 +324,7 @@ class Dispatcher:
             q.withdraw(entry)  # the caller is told it failed: it must never run later
             raise
         try:
-            return future.result(timeout)  # type: ignore[no-any-return]
+            return future.result(thread_wait(timeout))  # type: ignore[no-any-return]
         except concurrent.futures.TimeoutError:
             if q.withdraw(entry):
                 raise TimeoutError(
@@ -297,20 +342,24 @@ class Dispatcher:
 
         From a worker the delay counts from this call. Returns a handle whose
         ``cancel()`` works from any thread. An exception in ``fn`` goes to the error
-        handler. After :meth:`close` the call never runs.
+        handler. After :meth:`close` the call never runs and the backend's timer is
+        released. A ``delay`` above ``MAX_SECONDS`` (about 31.7 years) is clamped to it:
+        "practically never". No backend fires a timer early, whatever its toolkit's cap.
 
         Raises:
-            TypeError: ``fn`` is not callable or ``delay`` is not a number.
+            TypeError: ``fn`` is not callable or is a coroutine, generator or async
+                generator function, or ``delay`` is not a number.
             ValueError: ``delay`` is negative or not finite.
             DispatcherClosed: after :meth:`close`.
 
         """
         delay = _check_delay("delay", delay)
-        if not callable(fn):
-            raise TypeError(f"fn must be callable, got {fn!r}")
+        check_callback("fn", fn)
         if self.closed:
-            raise DispatcherClosed(f"call_later({fn!r}) on a closed dispatcher")
-        timer = _Timer(self)
+            raise DispatcherClosed(f"call_later({fn!r}) on a closed dispatcher{self._why}")
+        call = _Call(fn, args)
+        self._calls.add(call)
+        timer = _Timer(self, call)
         ref = weakref.ref(self)  # the backend holds these closures: no cycle through it
         # Weak too: the handle holds the backend's timer, which holds fire. A cycle there
         # would keep fn and args (a Tk root) for the collector once a backend that keeps
@@ -319,21 +368,22 @@ class Dispatcher:
 
         def fire() -> None:
             d = ref()
-            held = handle()
-            if d is None or d.closed or (held is not None and held.cancelled):
+            target, target_args = call.take()
+            if d is None or d.closed or target is None:
                 return
+            held = handle()
             if held is not None:
                 held.fired = True
             try:
-                fn(*args)
+                target(*target_args)
             except (KeyboardInterrupt, SystemExit):
                 raise
             except BaseException as exc:
-                d.report_error(exc, fn)
+                d.report_error(exc, target)
 
         def arm(remaining: float) -> None:
             d = ref()
-            if d is not None and not timer.cancelled and not d.closed:
+            if d is not None and call.fn is not None and not d.closed:
                 timer._inner = d._backend.call_later(max(0.0, remaining), fire)
 
         if self._backend.is_main_thread():
@@ -349,15 +399,16 @@ class Dispatcher:
         """Pump the toolkit loop until ``predicate()`` is true or ``timeout`` seconds pass.
 
         Main thread only (tests and scripts). Returns the last value of the predicate
-        as a bool.
+        as a bool. A ``timeout`` above ``MAX_SECONDS`` is clamped to it.
 
         Raises:
+            TypeError: ``predicate`` is not a plain callable, ``timeout`` not a number.
+            ValueError: ``timeout`` is negative, NaN or infinite.
             RuntimeError: called off the main thread.
 
         """
         timeout = _check_delay("timeout", timeout)
-        if not callable(predicate):
-            raise TypeError(f"predicate must be callable, got {predicate!r}")
+        check_callback("predicate", predicate, "give a plain function returning a bool")
         if not self._backend.is_main_thread():
             raise RuntimeError("run_until() pumps the main loop: call it on the main thread")
         deadline = time.monotonic() + timeout
@@ -396,19 +447,22 @@ class Dispatcher:
 
         Defaults: ``budget=0.008`` seconds of real time per drain, ``max_pending=None``
         (unbounded), ``overflow="block"`` (``"block"``, ``"drop_oldest"`` or ``"raise"``).
+        ``budget`` must be finite: an infinite one would be a drain that never yields to
+        the loop (a huge finite one is clamped to ``MAX_SECONDS``).
 
         Raises:
             TypeError / ValueError: naming the option and the bad value.
 
         """
         q = self._q
-        if budget is not _UNSET and (
-            isinstance(budget, bool)
-            or not isinstance(budget, (int, float))
-            or not budget > 0
-            or math.isnan(budget)
-        ):
-            raise ValueError(f"budget must be a positive number of seconds, got {budget!r}")
+        if budget is not _UNSET:
+            try:
+                budget = check_seconds("budget", budget, zero_ok=False)
+            except (TypeError, ValueError):
+                raise ValueError(
+                    f"budget must be a positive number of seconds, got {show_number(budget)}"
+                    + (" (finite: a drain must yield to the loop)" if budget == math.inf else "")
+                ) from None
         if (
             max_pending is not _UNSET
             and max_pending is not None
@@ -465,6 +519,21 @@ class Dispatcher:
         if not isinstance(run_pending, bool):
             raise TypeError(f"run_pending must be True or False, got {run_pending!r}")
         self._q.close(run_pending)
+        while True:
+            try:  # a call_later racing this close() on the main thread may grow the set
+                calls = list(self._calls)
+                break
+            except RuntimeError:
+                continue
+        for call in calls:
+            call.take()  # callbacks and arguments go now, whatever the backend keeps
+        with self._lock:
+            listeners, self._on_close = self._on_close, []
+        for listener in listeners:
+            try:
+                listener(self)
+            except Exception:
+                logger.exception("close listener %r raised", listener)
         if self._q.state == _CLOSED:
             self._finish_close()
 
@@ -480,6 +549,19 @@ class Dispatcher:
                 self._backend.close()
             except Exception:
                 logger.exception("closing backend %r failed", self._backend.name)
+
+    _why = ""  # appended to "closed dispatcher" errors: why it closed, when not plain close()
+
+    def _forked(self) -> None:
+        """In a forked child: closed, without touching the parent's loop or any lock.
+
+        Another thread of the parent may have held the queue's lock at the fork (held
+        forever here), and closing the backend would act on the parent's toolkit.
+        """
+        self._why = FORKED
+        self._lock = threading.Lock()
+        self._closed_backend = True
+        self._q.state = _CLOSED
 
     # ------------------------------------------------------------------ diagnostics
 
@@ -541,7 +623,7 @@ class Dispatcher:
         worker never holds one that never completes.
         """
         if self._q.state:
-            raise DispatcherClosed(f"{_name(fn)}() called on a closed dispatcher")
+            raise DispatcherClosed(f"{_name(fn)}() called on a closed dispatcher{self._why}")
         entry = _Waiting(fn, args)
         entry.future = future
         self._q.push_waiting(entry)  # a close() that raced us fails the entry: never lost
@@ -570,9 +652,11 @@ def _bad_priority(priority: object) -> ValueError:
     return ValueError(f"priority must be a uidispatch.Priority ({names}), got {priority!r}")
 
 
+_CALL_WAY_OUT = (
+    "await it on the UI loop instead, or run it on a worker with ud.submit(fn) and "
+    "wait with task.result()"
+)
+
+
 def _check_delay(name: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name} must be a number of seconds, got {value!r}")
-    if math.isnan(value) or value < 0 or math.isinf(value):
-        raise ValueError(f"{name} must be a finite number of seconds >= 0, got {value!r}")
-    return float(value)
+    return check_seconds(name, value, zero_ok=True)

@@ -51,6 +51,7 @@ def doctor_report() -> dict[str, Any]:
             }
         )
     env_choice = os.environ.get(ENV_BACKEND, "").strip() or None
+    plugin_lines = _plugin_lines(registry)
     cpu = os.cpu_count() or 1
     return {
         "python": sys.version.split()[0],
@@ -65,7 +66,21 @@ def doctor_report() -> dict[str, Any]:
         or sys.platform in ("win32", "darwin"),
         "pool_default_workers": max(12, cpu * 4 + 1),
         "cpu_count": cpu,
+        "plugin_lines": plugin_lines,
     }
+
+
+def _plugin_lines(registry: Any) -> list[str]:
+    """Each plugin's ``uidispatch_doctor_lines``; a raising plugin becomes a line, too."""
+    lines: list[str] = []
+    for impl in registry.manager.hook.uidispatch_doctor_lines.get_hookimpls():
+        name = registry.manager.get_name(impl.plugin) or repr(impl.plugin)
+        try:
+            got = impl.function()
+            lines.extend(str(line) for line in got)
+        except Exception as exc:
+            lines.append(f"{name}: uidispatch_doctor_lines() raised {type(exc).__name__}: {exc}")
+    return lines
 
 
 def run_doctor(out: TextIO, *, as_json: bool = False) -> int:
@@ -89,6 +104,10 @@ def run_doctor(out: TextIO, *, as_json: bool = False) -> int:
         w(f"  {r['name']:<10} {origin:<28} {state:<10} detection={r['detection']}\n")
         if r["detect_error"]:
             w(f"             detect() failed: {r['detect_error']}\n")
+    if report.get("plugin_lines"):
+        w("\nToolkits:\n")
+        for line in report["plugin_lines"]:
+            w(f"  {line}\n")
     if report["failed"]:
         w("\nPlugins that failed to load:\n")
         for name, why in report["failed"].items():

@@ -5,13 +5,13 @@ from __future__ import annotations
 import concurrent.futures
 import functools
 import logging
-import math
 import weakref
 from collections.abc import Callable
 from typing import Any, Literal, ParamSpec, Protocol, TypeVar, overload
 
 from ._dispatcher import Dispatcher
 from ._errors import DispatcherClosed, UIDispatchError
+from ._options import callable_kind, check_seconds
 from ._priority import Priority
 
 __all__ = ["main_thread"]
@@ -39,7 +39,9 @@ class LazyDispatcher:
                 f"dispatcher must be a uidispatch.Dispatcher or None, got {dispatcher!r}"
             )
         self._explicit = dispatcher
-        self._resolved: Dispatcher | None = None
+        # Weak: a decorated function lives as long as its module; the default dispatcher it
+        # found must not outlive its close() because of it (the registry holds open ones).
+        self._resolved: weakref.ref[Dispatcher] | None = None
 
     def get(self) -> Dispatcher:
         """The dispatcher to use now; an explicit one is returned even when closed.
@@ -51,16 +53,20 @@ class LazyDispatcher:
         d = self._explicit
         if d is not None:
             return d
-        d = self._resolved
+        ref = self._resolved
+        d = None if ref is None else ref()
         if d is None or d.closed:
             from ._registry import get_dispatcher  # lazily: the registry imports the core
 
-            d = self._resolved = get_dispatcher()
+            d = get_dispatcher()
+            self._resolved = weakref.ref(d)
         return d
 
     def peek(self) -> Dispatcher | None:
         """The dispatcher in use if there is an open one, without resolving a default."""
-        d = self._explicit if self._explicit is not None else self._resolved
+        d = self._explicit
+        if d is None and self._resolved is not None:
+            d = self._resolved()
         return None if d is None or d.closed else d
 
 
@@ -256,9 +262,13 @@ def main_thread(
     looked up at the first call, not at decoration, and again once it has closed. On
     methods it works as on any function (``self`` is an ordinary argument).
 
+    A ``timeout`` above ``MAX_SECONDS`` (about 31.7 years) means "practically never" and
+    waits as without one.
+
     Raises (at decoration):
-        TypeError: ``fn`` is not callable, an option has the wrong type, or ``dispatcher``
-            is not a :class:`Dispatcher`.
+        TypeError: ``fn`` is not callable or is a coroutine, generator or async generator
+            function (its body would never run), an option has the wrong type, or
+            ``dispatcher`` is not a :class:`Dispatcher`.
         ValueError: ``timeout`` is negative or not finite, or is given without ``wait=True``.
 
     Raises (at call): :class:`DispatcherClosed` (the given dispatcher is closed),
@@ -276,11 +286,10 @@ def main_thread(
     if timeout is not None:
         if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
             raise TypeError(f"timeout must be None or a number of seconds, got {timeout!r}")
-        if not 0 <= timeout < math.inf:  # also rejects NaN
-            raise ValueError(f"timeout must be a finite number of seconds >= 0, got {timeout!r}")
+        given, timeout = timeout, check_seconds("timeout", timeout, zero_ok=True)
         if not wait:
             raise ValueError(
-                f"timeout={timeout!r} needs wait=True: without it the caller gets a Future "
+                f"timeout={given!r} needs wait=True: without it the caller gets a Future "
                 "and bounds its own wait with future.result(timeout)"
             )
     lazy = LazyDispatcher(dispatcher)
@@ -288,6 +297,14 @@ def main_thread(
     def decorate(func: Callable[P, R]) -> Callable[P, Any]:
         if not callable(func):
             raise TypeError(f"main_thread can only decorate a callable, got {func!r}")
+        kind = callable_kind(func)
+        if kind is not None:
+            raise TypeError(
+                f"main_thread can only decorate a plain function, got {kind} {func!r}: "
+                f"its body would never run on the main thread; run it on a worker with "
+                f"ud.submit(fn), or on an asyncio-based UI loop (asyncio, qasync, Textual) "
+                f"call it there and await it"
+            )
         if wait:
 
             @functools.wraps(func)

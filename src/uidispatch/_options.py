@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import os
+import threading
+import types
 from collections.abc import Hashable, Mapping
 from typing import Any
 
 from ._priority import Priority
 
 __all__ = [
+    "CALLBACK_WAY_OUT",
+    "DEFAULT_WAY_OUT",
     "ENV_WORKERS",
+    "MAX_SECONDS",
+    "NOT_PLAIN",
+    "PLAIN_TYPES",
+    "callable_kind",
+    "check_callback",
     "check_count",
+    "check_key",
     "check_max_workers",
     "check_metadata",
     "check_priority",
@@ -19,10 +30,26 @@ __all__ = [
     "check_seconds",
     "check_submit",
     "default_workers",
+    "show_number",
+    "thread_wait",
+    "thread_wait_max",
     "workers_from_env",
 ]
 
 ENV_WORKERS = "UIDISPATCH_WORKERS"
+
+MAX_SECONDS = 1e9
+"""The longest duration kept (about 31.7 years): a longer finite one is clamped to it.
+
+A huge timeout or delay (``1e10``, ``10**400``) is a normal way to say "practically never".
+Every duration the API accepts passes through :func:`check_seconds`, which clamps it here,
+so no deadline, ``Condition.wait`` or toolkit timer ever sees a value it cannot hold (a
+pool's timer thread died of ``timeout=1e10``: ``OverflowError`` from ``Condition.wait``).
+"""
+
+# Condition.wait / Future.result raise OverflowError past threading.TIMEOUT_MAX (about
+# 49.7 days on Windows): background threads wait at most this long, then look again.
+_WAIT_MAX = min(MAX_SECONDS, threading.TIMEOUT_MAX)
 
 
 def default_workers() -> int:
@@ -73,13 +100,55 @@ def check_priority(value: object) -> Priority:
 
 
 def check_seconds(name: str, value: object, *, zero_ok: bool) -> float:
-    """A finite number of seconds, > 0 (or >= 0 when ``zero_ok``)."""
+    """A finite number of seconds, > 0 (or >= 0 when ``zero_ok``), as a float.
+
+    The one check of every duration the public API takes. A finite value above
+    :data:`MAX_SECONDS` (an int too large for a float included) is clamped to it: it
+    means "practically never". NaN and infinities are rejected.
+
+    Raises:
+        TypeError: ``value`` is not an int or a float (``bool`` included), naming ``name``.
+        ValueError: NaN, infinite, negative, or zero when not ``zero_ok``, naming ``name``.
+
+    """
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError(f"{name} must be a number of seconds, got {value!r}")
-    if math.isnan(value) or math.isinf(value) or value < 0 or (value == 0 and not zero_ok):
+    # Compare before converting: float(10**400) raises a bare OverflowError, and the
+    # comparisons below are exact for ints of any size.
+    if value != value or value < 0 or (value == 0 and not zero_ok) or value in _INFINITIES:
         bound = ">= 0" if zero_ok else "> 0"
-        raise ValueError(f"{name} must be a finite number of seconds {bound}, got {value!r}")
-    return float(value)
+        raise ValueError(
+            f"{name} must be a finite number of seconds {bound}, got {show_number(value)}"
+        )
+    return MAX_SECONDS if value > MAX_SECONDS else float(value)
+
+
+_INFINITIES = (math.inf, -math.inf)
+
+
+def show_number(value: object) -> str:
+    """``repr(value)``, but a huge int as ``-2**1328`` (``repr`` of 10**5000 raises)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
+        sign = "-" if value < 0 else ""
+        return f"{sign}2**{abs(value).bit_length() - 1} (or more)"
+    return repr(value)
+
+
+def thread_wait(seconds: float | None) -> float | None:
+    """``seconds`` as a timeout for ``Condition.wait`` / ``Future.result``.
+
+    Above ``threading.TIMEOUT_MAX`` those raise ``OverflowError``; a wait that long is
+    "practically never", so it becomes ``None`` (no timeout). Loops that look at their
+    deadline again after waking use ``min(seconds, thread_wait_max())`` instead.
+    """
+    if seconds is None or seconds >= _WAIT_MAX:
+        return None
+    return seconds
+
+
+def thread_wait_max() -> float:
+    """The longest single ``Condition.wait`` a background loop does before looking again."""
+    return _WAIT_MAX
 
 
 def check_count(name: str, value: object, minimum: int = 0) -> int:
@@ -149,6 +218,91 @@ def check_submit(
         if key is None:
             raise ValueError(f"ttl={ttl!r} needs key=: the cached result is found by its key")
     for what, cb in zip(("on_done", "on_error", "on_progress"), callbacks, strict=False):
-        if cb is not None and not callable(cb):
-            raise TypeError(f"{what} must be callable, got {cb!r}")
+        if cb is not None:
+            check_callback(what, cb, CALLBACK_WAY_OUT)
     return priority, timeout, retries, backoff, retry_on, ttl
+
+
+# --------------------------------------------------------------------------- callables
+
+# inspect.CO_COROUTINE | CO_ITERABLE_COROUTINE | CO_ASYNC_GENERATOR | CO_GENERATOR
+NOT_PLAIN = 0x80 | 0x100 | 0x200 | 0x20
+_FUNCTION = types.FunctionType
+_SURELY_PLAIN = (
+    types.BuiltinFunctionType,
+    types.BuiltinMethodType,
+    types.MethodWrapperType,
+    types.WrapperDescriptorType,
+    types.MethodDescriptorType,
+)
+PLAIN_TYPES = frozenset(_SURELY_PLAIN)
+"""Types whose instances are always plain callables (C functions and methods)."""
+
+CALLBACK_WAY_OUT = (
+    "give a plain function; to start async work from it, submit it to a pool "
+    "(ud.submit(fn)) or wrap it: lambda *a: asyncio.ensure_future(fn(*a))"
+)
+DEFAULT_WAY_OUT = (
+    "run it on a worker with ud.submit(fn) (a pool runs coroutine and generator functions), "
+    "or schedule the coroutine yourself: lambda: asyncio.ensure_future(fn())"
+)
+
+
+def _kind(flags: int) -> str | None:
+    if flags & 0x200:
+        return "an async generator function"
+    if flags & (0x80 | 0x100):
+        return "a coroutine function"
+    if flags & 0x20:
+        return "a generator function"
+    return None
+
+
+def callable_kind(fn: object) -> str | None:
+    """What makes ``fn`` unfit to be called for its effect, or ``None`` for a plain callable.
+
+    Sees through bound methods, ``functools.partial`` and instances whose ``__call__`` is a
+    coroutine or generator function, as ``inspect.iscoroutinefunction`` does (and a
+    function marked with ``inspect.markcoroutinefunction``).
+    """
+    for _ in range(32):  # a partial of a partial of ...: bounded, never a loop
+        kind = type(fn)
+        if kind is _FUNCTION:
+            code = fn.__code__  # type: ignore[attr-defined]
+            found = _kind(code.co_flags)
+            if found is None and getattr(fn, "_is_coroutine_marker", None) is not None:
+                found = "a coroutine function"  # inspect.markcoroutinefunction (3.12+)
+            return found
+        if kind in _SURELY_PLAIN or isinstance(fn, type):
+            return None
+        if kind is types.MethodType:
+            fn = fn.__func__  # type: ignore[attr-defined]
+        elif isinstance(fn, (functools.partial, functools.partialmethod)):
+            fn = fn.func
+        else:
+            call = getattr(kind, "__call__", None)  # noqa: B004 - the method, not callable()
+            if type(call) is not _FUNCTION:
+                return None
+            fn = call
+    return None
+
+
+def check_callback(name: str, fn: object, way_out: str = DEFAULT_WAY_OUT) -> None:
+    """``fn`` must be a plain callable: its call does the work (on the main thread).
+
+    A coroutine, generator or async generator function called there would only build an
+    object whose body never runs, so it is refused at the call site.
+
+    Raises:
+        TypeError: ``fn`` is not callable, or is one of those functions; the message names
+            the argument, the value and ``way_out``.
+
+    """
+    if not callable(fn):
+        raise TypeError(f"{name} must be callable, got {fn!r}")
+    kind = callable_kind(fn)
+    if kind is not None:
+        raise TypeError(
+            f"{name} must be a plain function, got {kind} {fn!r}: calling it only builds "
+            f"an object and its body would never run; {way_out}"
+        )

@@ -13,9 +13,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from . import _task
+from ._busy import BusyHandle, BusyState, PoolBusy
 from ._cooldown import Cooldown
 from ._dispatcher import Dispatcher
 from ._errors import DispatcherClosed, NoBackendDetected
+from ._fork import fork_error
 from ._options import (
     check_count,
     check_max_workers,
@@ -28,7 +30,8 @@ from ._options import (
 from ._priority import Priority
 from ._runner import Job, Kind, kind_of
 from ._scheduler import Scheduler
-from ._singleflight import SingleFlight
+from ._singleflight import Admit, SingleFlight, check_if_running
+from ._stream import add_on_item, check_stream
 from ._task import Task, TaskState
 
 if TYPE_CHECKING:
@@ -78,9 +81,11 @@ class PoolStats:
     thread because the task's app was gone (its dispatcher closed, no other app found) or
     the callback's owner was collected. Dropped quietly: an app that closes its window
     while tasks still report is no error."""
+    dropped: int = 0
+    """Submits turned away by ``if_running="drop"`` (the running task was returned)."""
 
 
-class Pool(concurrent.futures.Executor):
+class Pool(PoolBusy, concurrent.futures.Executor):
     """A worker pool whose task callbacks, progress and errors run on the main (UI) thread.
 
     ``max_workers`` defaults to ``(CPU count x 4) + 1`` with a floor of 12 (pool work is
@@ -107,8 +112,13 @@ class Pool(concurrent.futures.Executor):
     ``Pool`` is a :class:`concurrent.futures.Executor`: ``map``, the context manager and
     ``loop.run_in_executor(pool, fn)`` work. All methods may be called from any thread.
 
+    Durations (``idle_timeout``, ``aging``, ``error_window``) above 1e9 seconds mean
+    "practically never" and are clamped to it; NaN, infinite or non-positive ones are
+    refused.
+
     Raises:
-        ValueError: a bad ``max_workers`` or ``UIDISPATCH_WORKERS`` (named, with the value).
+        ValueError: a bad ``max_workers`` or ``UIDISPATCH_WORKERS``, or a duration that is
+            NaN, infinite or not positive (named, with the value).
         TypeError: ``dispatcher`` or ``executor`` of the wrong type.
 
     """
@@ -146,7 +156,10 @@ class Pool(concurrent.futures.Executor):
             dispatcher if isinstance(dispatcher, Dispatcher) else None
         )
         self._dispatcher_fixed = isinstance(dispatcher, Dispatcher)
+        self._had_dispatcher = False
         self._backend_name = dispatcher if isinstance(dispatcher, str) else None
+        if isinstance(dispatcher, Dispatcher):
+            _forget_when_closed(self, dispatcher)
         self._executor = executor
         self._name = name
         self._sched = sched = Scheduler(
@@ -164,6 +177,8 @@ class Pool(concurrent.futures.Executor):
         self._submitted = self._reused = self._dropped_callbacks = 0
         self._completed = self._failed = self._cancelled = 0
         self._live: dict[int, Task[Any]] = {}  # pending and running, by id: oldest first
+        self._busy = BusyState()
+        self._dropped = 0
         _live_pools.add(self)
 
     # ------------------------------------------------------------------ properties
@@ -218,8 +233,11 @@ class Pool(concurrent.futures.Executor):
         on_error: Callable[[BaseException], object] | None = None,
         on_progress: Callable[[Any, str | None], object] | None = None,
         owner: object | None = None,
+        if_running: str = "join",
         name: str | None = None,
         metadata: Mapping[str, Any] | None = None,
+        on_item: Callable[[Any], object] | None = None,
+        max_buffered: int | None = None,
     ) -> Task[Any]:
         """Run ``fn(*args)`` on the pool; return its :class:`~uidispatch.Task` at once. Any thread.
 
@@ -238,23 +256,45 @@ class Pool(concurrent.futures.Executor):
                 cancellation and timeout, waiting ``backoff * 2 ** (n - 1)`` seconds
                 (capped at 60, with jitter) before attempt ``n + 1``.
             retry_on: retry only these exception classes.
-            key: single-flight: while a task with this key is pending or running, that
-                task is returned (with this call's callbacks added).
-            ttl: with ``key``: a task that succeeded is returned for this many seconds
-                after it finished instead of running again.
+            key: per-key concurrency: what happens while a task with this key is
+                pending or running is ``if_running``'s choice.
+            ttl: with ``key`` and ``if_running="join"``: a task that succeeded is
+                returned for this many seconds after it finished instead of running
+                again.
             on_done / on_error / on_progress: main-thread callbacks; see
                 :meth:`Task.on_done`, :meth:`Task.on_error`, :meth:`Task.on_progress`.
             owner: a widget, held weakly: callbacks are skipped once it is gone.
+            if_running: with ``key``, while a task with that key is under way:
+                ``"join"`` returns it with this call's callbacks added (single
+                flight); ``"drop"`` returns it without them and counts
+                ``stats().dropped``; ``"restart"`` cancels it and starts this one;
+                ``"enqueue"`` starts this one after the earlier ones, in order;
+                ``"keep_latest"`` keeps one task waiting, replacing (cancelling) the
+                one waiting before.
             name: :attr:`Task.name`; by default the function's qualified name.
             metadata: :attr:`Task.metadata`, kept as a read-only copy.
+            on_item: ``on_item(item)`` on the main thread for every item the task
+                emits (:func:`~uidispatch.emit`), in order, in batches of one post per
+                UI turn; a generator function's yields become items instead of
+                progress. A cancelled task's undelivered items are discarded.
+            max_buffered: with ``on_item``: the most items waiting for the main
+                thread; a producer thread that gets ahead waits (and stops there
+                with :class:`~uidispatch.TaskCancelled` when cancelled).
+
+        ``timeout``, ``backoff`` and ``ttl`` above 1e9 seconds mean "practically never"
+        and are clamped to it: the pool's timer thread waits in steps it can hold.
 
         Raises:
-            TypeError: ``fn`` or a callback is not callable, ``owner`` cannot be weakly
+            TypeError: ``fn`` or a callback is not callable, a callback is a coroutine,
+                generator or async generator function (it would never run; ``fn`` may
+                be one), ``owner`` cannot be weakly
                 referenced, ``key`` is unhashable, a generator function is given to
                 a pool with ``executor=``, ``name`` is not a string or ``metadata`` not
                 a mapping.
-            ValueError: a bad option value, ``ttl`` without ``key``, or ``on_progress``
-                on a pool with ``executor=``.
+            ValueError: a bad option value, ``ttl`` without ``key``, an ``if_running``
+                other than ``"join"`` without ``key`` or with ``ttl``, ``max_buffered``
+                without ``on_item``, or ``on_progress`` / ``on_item`` on a pool with
+                ``executor=``.
             RuntimeError: after :meth:`shutdown`.
 
         """
@@ -262,22 +302,30 @@ class Pool(concurrent.futures.Executor):
         priority, timeout, retries, backoff, retry_types, ttl = check_submit(
             fn, priority, timeout, retries, backoff, retry_on, key, ttl, *callbacks
         )
+        if if_running != "join":
+            if_running = check_if_running(if_running, key, ttl)
         if name is not None or metadata is not None:
             check_metadata(name, metadata)
+        if on_item is not None or max_buffered is not None:
+            max_buffered = check_stream(on_item, max_buffered)
         kind = kind_of(fn)
         if self._executor is not None:
             if kind in (Kind.GENERATOR, Kind.ASYNCGEN):
                 raise TypeError(self._no_progress_message(f"a {kind.value} ({fn!r})"))
-            if on_progress is not None:
-                raise ValueError(self._no_progress_message("on_progress="))
-        if on_done is not None or on_error is not None or on_progress is not None:
+            if on_progress is not None or on_item is not None:
+                what = "on_progress=" if on_progress is not None else "on_item="
+                raise ValueError(self._no_progress_message(what))
+        if on_done is not None or on_error is not None or on_progress is not None or on_item:
             self._try_dispatcher()
         existing = None
         if self._sched.shutdown:
             raise RuntimeError(f"cannot submit to {self!r}: it was shut down")
-        if key is not None:
+        if key is not None and (if_running == "join" or if_running == "drop"):
             with self._lock:
-                existing = self._keyed.find(key, self._sched.clock())
+                if if_running == "join":
+                    existing = self._keyed.find(key, self._sched.clock())
+                else:
+                    existing = self._keyed.running(key)
         if existing is None:
             task: Task[Any] = Task(
                 name=getattr(fn, "__qualname__", type(fn).__name__) if name is None else name,
@@ -288,6 +336,8 @@ class Pool(concurrent.futures.Executor):
                 metadata=metadata,
             )
             _attach(task, on_done, on_error, on_progress)
+            if on_item is not None:
+                add_on_item(task, on_item, task._owner, max_buffered)
             job = Job(
                 task,
                 fn,
@@ -301,23 +351,40 @@ class Pool(concurrent.futures.Executor):
                 stamp=self._sched.clock(),
             )
             task._job = job
+            admit = Admit.START
+            doomed: list[Task[Any]] = []
+            changed: list[BusyHandle] = []
             with self._lock:
                 if self._sched.shutdown:
                     raise RuntimeError(f"cannot submit to {self!r}: it was shut down")
-                existing = self._keyed.find(key, self._sched.clock()) if key is not None else None
+                if key is not None:
+                    admit, existing, doomed = self._keyed.admit(key, if_running, task, job.stamp)
                 if existing is None:
-                    if key is not None:
-                        self._keyed.add(key, task, job.stamp)
                     self._submitted += 1
                     self._live[task.id] = task
-                    self._sched.enqueue_locked(job)
-                    return task
-        # Single flight: the caller gets the task already under way, with its callbacks.
+                    changed = self._busy.enter(key)
+                    if admit is Admit.START:
+                        self._sched.enqueue_locked(job)
+                    else:
+                        self._sched.held = self._keyed.waiting
+            if existing is None:
+                if changed:
+                    self._busy.notify(self._dispatcher, changed)
+                for old in doomed:  # restart / keep_latest: outside the lock, as they resolve
+                    old.cancel()
+                return task
         if owner is not None:
             _task._weak(owner)  # same TypeError as a new task would raise
+        if if_running == "drop":  # "already running": this caller's callbacks are not added
+            with self._lock:
+                self._dropped += 1
+            return existing
+        # Single flight: the caller gets the task already under way, with its callbacks.
         with self._lock:
             self._reused += 1
         _attach(existing, on_done, on_error, on_progress, owner=owner)
+        if on_item is not None:
+            add_on_item(existing, on_item, existing._owner if owner is None else _task._weak(owner))
         return existing
 
     def run_command(self, argv: Sequence[str], /, **options: Any) -> Task[CommandResult]:
@@ -348,7 +415,7 @@ class Pool(concurrent.futures.Executor):
         """Take a snapshot of the counters. Any thread."""
         sched = self._sched
         with self._lock:
-            queued = sched.ready + sched.delayed
+            queued = sched.ready + sched.delayed + sched.held
             return PoolStats(
                 submitted=self._submitted,
                 queued=queued,
@@ -364,6 +431,7 @@ class Pool(concurrent.futures.Executor):
                 paused=sched.paused(),
                 reused=self._reused,
                 dropped_callbacks=self._dropped_callbacks,
+                dropped=self._dropped,
             )
 
     def shutdown(
@@ -391,9 +459,13 @@ class Pool(concurrent.futures.Executor):
             sched.shutdown = True
             sched.cooldown.resume()
             jobs = sched.withdraw_all_locked() if cancel_pending or cancel_futures else []
+            held = self._keyed.withdraw_waiting() if cancel_pending or cancel_futures else []
+            sched.held = self._keyed.waiting
             sched.work.notify_all()
         for job in jobs:
             job.task.cancel()
+        for task in held:
+            task.cancel()
         with self._lock:
             sched.kick_locked()
             sched.finish_if_quiet_locked()
@@ -415,16 +487,21 @@ class Pool(concurrent.futures.Executor):
         d = self._dispatcher
         if d is not None and (self._dispatcher_fixed or not d.closed):
             return d
+        if self._dispatcher_fixed:
+            raise DispatcherClosed(f"{self!r}: its dispatcher= was closed")
         from ._registry import get_dispatcher
 
         try:
             d = self._dispatcher = get_dispatcher(self._backend_name)
+            _forget_when_closed(self, d)
         except NoBackendDetected:
-            if d is None:
+            if d is None and not self._had_dispatcher:
                 raise  # never had an app: the caller learns why
             # The app this pool delivered to ended and none replaced it: its tasks'
             # callbacks are dropped like those posted to the closed dispatcher.
-            raise DispatcherClosed(f"{d!r} closed with its app and no other app is running")
+            raise DispatcherClosed(
+                f"{d!r} closed with its app and no other app is running"
+            ) from None
         return d
 
     def _callback_dropped(self) -> None:
@@ -440,6 +517,19 @@ class Pool(concurrent.futures.Executor):
             with contextlib.suppress(Exception):
                 self._get_dispatcher()
 
+    def _after_fork_in_child(self) -> None:
+        """Forked child: fresh locks and threads; the parent's tasks fail here, not run twice."""
+        sched = self._sched
+        sched.after_fork_in_child()
+        self._lock = sched.lock
+        inherited = list(self._live.values())
+        self._live.clear()
+        self._keyed = SingleFlight()
+        self._busy = BusyState()  # the parent's tasks and watchers: none of them live here
+        for task in inherited:
+            task._host = None  # its books are the parent's: nothing to settle here
+            task._fail_after_fork(fork_error(task))
+
     def _task_resolved(self, task: Task[Any]) -> None:
         """Called by a task as it resolves, before its waiters wake."""
         job: Job | None = task._job
@@ -454,12 +544,34 @@ class Pool(concurrent.futures.Executor):
             else:
                 self._failed += 1
             self._live.pop(task.id, None)
-            self._keyed.resolved(task, self._sched.clock())
+            nxt = self._keyed.resolved(task, self._sched.clock()) if task.key is not None else None
+            if nxt is not None:  # the next task waiting behind this key starts now
+                nxt._job.stamp = self._sched.clock()
+                self._sched.enqueue_locked(nxt._job)
+            self._sched.held = self._keyed.waiting
             if job is not None and job.expires is None:
                 # Task and Job name each other: a cycle that would hold the task's
                 # exception (and the frames in its traceback) for the collector to free.
                 task._job = None
             self._sched.finish_if_quiet_locked()
+        if job is not None:
+            job.release()
+
+
+def _forget_when_closed(pool: Pool, d: Dispatcher) -> None:
+    """Drop the pool's reference to ``d`` when it closes.
+
+    A pool, and every task that keeps its pool, must not keep a closed dispatcher alive.
+    """
+    pool._had_dispatcher = True  # forgetting it below must not read as "never had one"
+    ref = weakref.ref(pool)
+
+    def forget(closing: Dispatcher) -> None:
+        p = ref()
+        if p is not None and p._dispatcher is closing:
+            p._dispatcher = None
+
+    d._on_close.append(forget)
 
 
 def _attach(
@@ -501,6 +613,14 @@ def submit(fn: Callable[..., Any], /, *args: Any, **options: Any) -> Task[Any]:
     return default_pool().submit(fn, *args, **options)
 
 
+def _after_fork_in_child() -> None:
+    """Make every pool usable in a forked child; see ``_fork``."""
+    global _default_lock
+    _default_lock = threading.Lock()
+    for pool in list(_live_pools):
+        pool._after_fork_in_child()
+
+
 @atexit.register
 def _at_exit() -> None:
     # Daemon workers never block exit and nothing here waits: what is queued is
@@ -512,8 +632,12 @@ def _at_exit() -> None:
             with sched.lock:
                 sched.shutdown = True
                 jobs = sched.withdraw_all_locked()
+                held = pool._keyed.withdraw_waiting()
+                sched.held = 0
                 sched.work.notify_all()
             for job in jobs:
                 job.task.cancel()
+            for task in held:
+                task.cancel()
         except Exception:  # pragma: no cover - best effort at exit
             pass

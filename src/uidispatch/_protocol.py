@@ -33,7 +33,11 @@ class MainThreadDispatcher(Protocol):
     """The backend's registered name, such as ``"tk"``."""
 
     def is_main_thread(self) -> bool:
-        """True when called on the toolkit's main (UI) thread. Any thread; after close too."""
+        """True when called on the toolkit's main (UI) thread. Any thread; after close too.
+
+        The UI thread is the one that runs the toolkit's loop, even when the backend was
+        created on a worker (a first ``get_dispatcher()`` from a worker thread).
+        """
 
     def post(self, fn: Callable[[], object]) -> None:
         """Run ``fn()`` once on the main thread, soon.
@@ -54,7 +58,9 @@ class MainThreadDispatcher(Protocol):
     def is_alive(self, obj: object) -> bool:
         """Whether ``obj`` (a widget, window or app object) can still be used.
 
-        Main thread only. Objects the backend does not know are alive.
+        Main thread only. Objects the backend does not know are alive, and so is a
+        widget not attached yet (built, not added to a window): it is dead once
+        destroyed, or once it left a tree it was seen in (``backendkit.AttachedTracker``).
         """
 
     def process_events(self, timeout: float) -> None:
@@ -73,4 +79,9 @@ class MainThreadDispatcher(Protocol):
         """
 
     def close(self) -> None:
-        """Release the backend's resources (timers, file handlers); idempotent."""
+        """Release the backend's resources (timers, file handlers); idempotent.
+
+        Any thread (``Dispatcher.close()`` may run anywhere). After it returns no
+        wake-up may reach the toolkit; main-thread-only state may be released later on
+        the main thread, or simply never run again.
+        """

@@ -5,13 +5,13 @@ from __future__ import annotations
 import os
 import threading
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ._dispatcher import Dispatcher
 from ._errors import BackendNotFound, NoBackendDetected
 from ._plugins import Registry, get_registry
-from .hookspecs import BackendSpec, Detection
+from .hookspecs import BackendSpec, Detection, LoopRunner
 
 __all__ = ["BackendInfo", "Detected", "backends", "detect", "get_dispatcher", "use"]
 
@@ -38,6 +38,8 @@ class BackendInfo:
     """One line about the backend."""
     builtin: bool = False
     """True for the ``asyncio`` and ``virtual`` backends that ship with the core."""
+    run_loop: LoopRunner | None = field(default=None, repr=False, compare=False)
+    """How an app runs the toolkit's loop (``BackendSpec.run_loop``), or ``None``."""
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,7 @@ def backends() -> dict[str, BackendInfo]:
             requires=tuple(spec.requires),
             description=spec.description,
             builtin=plugin == "uidispatch.builtin",
+            run_loop=spec.run_loop,
         )
     for name, why in sorted(registry.failures.items()):
         out.setdefault(name, BackendInfo(name=name, loaded=False, error=why))
@@ -85,7 +88,7 @@ def _spec(registry: Registry, name: str, source: str = "name") -> BackendSpec:
 
 
 def detect() -> Detected:
-    """Score every backend and pick one, in the order DESIGN.md gives.
+    """Score every backend and pick one, in the documented auto-detection order.
 
     Explicit names and ``UIDISPATCH_BACKEND`` are handled by :func:`get_dispatcher`; this
     picks among running apps > created apps > imported toolkits > a running asyncio loop.
@@ -173,9 +176,23 @@ def _bind(spec: BackendSpec, app: object | None) -> Dispatcher:
         found = _find(name, app)
         if found is None:
             _bound[name].append((_ref(app), created))
+            created._on_close.append(_forget)
             return created
     created.close()  # lost the race: the UI thread releases its resources soon
     return found
+
+
+def _forget(d: Dispatcher) -> None:
+    """Drop every reference the registry holds to ``d``, which is closing. Any thread."""
+    global _default, _last
+    with _lock:
+        entries = _bound.get(d.backend.name)
+        if entries:
+            entries[:] = [(r, bound) for r, bound in entries if bound is not d]
+        if _default is d:
+            _default = None
+        if _last is d:
+            _last = None
 
 
 def get_dispatcher(name: str | None = None, app: object | None = None) -> Dispatcher:
@@ -268,6 +285,8 @@ def use(backend: str | Dispatcher | None) -> Dispatcher | None:
     if isinstance(backend, Dispatcher):
         with _lock:
             _default, _default_name = backend, None
+            if _forget not in backend._on_close:
+                backend._on_close.append(_forget)
         return backend
     if backend is None:
         with _lock:
@@ -282,3 +301,11 @@ def reset() -> None:
     with _lock:
         _bound.clear()
         _default = _default_name = _last = None
+
+
+def _after_fork_in_child() -> None:
+    """Forget the parent's bindings (its dispatchers are closed here) and its lock state."""
+    global _lock, _default, _last
+    _lock = threading.RLock()
+    _bound.clear()
+    _default = _last = None  # a use(name) default stays: it names a backend, not a loop

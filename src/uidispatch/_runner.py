@@ -91,6 +91,7 @@ class Job:
         "args",
         "attempt",
         "backoff",
+        "entered",
         "expires",
         "fn",
         "kind",
@@ -130,10 +131,26 @@ class Job:
         self.ttl = ttl
         self.stamp = stamp
         self.attempt = 0
+        self.entered = False  # a coroutine attempt is inside the function now
         self.where = Where.NONE
         self.expires: float | None = None
         self.timeout_handle: TimerHandle | None = None
         self.retry_handle: TimerHandle | None = None
+
+    def release(self) -> None:
+        """Drop the function and arguments once the task has ended. Any thread.
+
+        A finished task may live long (kept in a list, a ``ttl`` cache); what it was
+        submitted with must not: its result or exception is all it keeps.
+        """
+        self.fn = _released
+        self.args = ()
+
+
+def _released(*_: object) -> None:
+    # Only reached by an attempt that started as its task was cancelled: the outcome of
+    # that attempt is discarded anyway.
+    raise TaskCancelled("the task ended before this attempt started")
 
 
 def backoff_delay(attempt: int, base: float, rand: float) -> float:
@@ -172,7 +189,7 @@ def run_in_thread(job: Job, loop: LoopThread) -> tuple[bool, Any]:
 
 
 def _drive(task: Task[Any], gen: Generator[Any, Any, Any]) -> Any:
-    """Each ``yield`` is progress; the return value is the result; a stop closes it."""
+    """Each ``yield`` is progress (an item with ``on_item=``); the return value is the result."""
     try:
         while True:
             if task._resolved:
@@ -182,7 +199,11 @@ def _drive(task: Task[Any], gen: Generator[Any, Any, Any]) -> Any:
                 value = next(gen)
             except StopIteration as stop:
                 return stop.value
-            task.report_progress(value)
+            stream = task._stream
+            if stream is None:
+                task.report_progress(value)
+            else:
+                stream.emit(value)
     finally:
         gen.close()
         del task  # a failure's traceback keeps this frame, and the task keeps the failure
@@ -199,6 +220,7 @@ async def _in_context(task: Task[Any], awaitable: Any) -> Any:
 async def run_coroutine(job: Job) -> Any:
     """The coroutine run on the pool's loop for a coroutine or async generator function."""
     task = job.task
+    _enter(job)
     token = _current.set(task)
     try:
         if job.kind is Kind.COROUTINE:
@@ -206,7 +228,11 @@ async def run_coroutine(job: Job) -> Any:
         agen = job.fn(*job.args)
         try:
             async for value in agen:
-                task.report_progress(value)
+                stream = task._stream
+                if stream is None:
+                    task.report_progress(value)
+                else:
+                    stream.emit(value)
                 if task._resolved:
                     break
         finally:
@@ -219,6 +245,20 @@ async def run_coroutine(job: Job) -> Any:
         raise TaskCancelled(f"{task._label()}: its coroutine was cancelled") from None
     finally:
         _current.reset(token)
+        with task._lock:
+            job.entered = False
+        if task._resolved:
+            # Its future was cancelled long ago; only now has the coroutine let go.
+            task._mark_stopped()
+
+
+def _enter(job: Job) -> None:
+    task = job.task
+    with task._lock:
+        # Cancelled before the loop got to it: never enter (the scheduler books the stop).
+        if task._resolved:
+            raise TaskCancelled(f"{task._label()} stopped before its coroutine started")
+        job.entered = True
 
 
 def _run_coroutine_remote(fn: Callable[..., Any], *args: Any) -> Any:

@@ -11,10 +11,11 @@ import time
 from collections.abc import Callable
 from typing import Any, NoReturn
 
-from . import _task
+from . import _fork, _task
 from ._cooldown import Cooldown
 from ._errors import TaskCancelled, TaskTimeout
 from ._loopthread import LoopThread
+from ._options import thread_wait_max
 from ._runner import Job, Kind, Where, backoff_delay, remote_call, run_coroutine, run_in_thread
 from ._task import TaskState
 from ._timers import TimerThread
@@ -63,10 +64,29 @@ class Scheduler:
         self.threads: list[threading.Thread] = []
         self.delayed_jobs: set[Job] = set()
         self.ready = self.delayed = self.active = self.running = 0
+        self.held = 0  # tasks waiting behind their key's running task (if_running=)
         self.nthreads = self.waiting = 0
         self.shutdown = False
         self.retried = self.max_queued = self.runs = 0
         self.run_total = self.run_max = 0.0
+
+    def after_fork_in_child(self) -> None:
+        """Forked child: new locks; no threads (they stayed in the parent); no jobs.
+
+        The parent's jobs run in the parent; the pool fails their tasks here. Threads
+        start again on demand, so the child's own work runs.
+        """
+        self.lock = threading.Lock()
+        self.work = threading.Condition(self.lock)
+        self.quiet = threading.Condition(self.lock)
+        self.queue = WorkQueue(self.queue.aging, lambda job: job.where is _QUEUED)
+        _fork.left_behind.append((self.timers, self.loop))
+        self.timers = TimerThread(f"{self.name}-timers", self.idle_timeout)
+        self.loop = LoopThread(f"{self.name}-loop")
+        self.threads = []
+        self.delayed_jobs = set()
+        self.ready = self.delayed = self.active = self.running = self.held = 0
+        self.nthreads = self.waiting = 0
 
     def owns(self, thread: threading.Thread) -> bool:
         """True for the pool's own threads (workers, timer, loop)."""
@@ -98,7 +118,7 @@ class Scheduler:
         """Wait until no job is left, then for every thread of the pool to exit."""
         me = threading.current_thread()
         with self.lock:
-            while self.ready or self.delayed or self.running:
+            while self.ready or self.delayed or self.running or self.held:
                 self.quiet.wait()
             threads = list(self.threads)
         for thread in threads:
@@ -165,7 +185,7 @@ class Scheduler:
                             return
                         self.waiting += 1
                         try:
-                            woken = cv.wait(self.idle_timeout)
+                            woken = cv.wait(min(self.idle_timeout, thread_wait_max()))
                         finally:
                             self.waiting -= 1
                         job = self.take_locked()
@@ -290,14 +310,21 @@ class Scheduler:
             self.finish_if_quiet_locked()
         if tripped:
             self.tripped()
-        if retry or not live:
+        if retry:
             return
-        if ok:
+        if not live:
+            pass
+        elif ok:
             task._resolve(TaskState.DONE, result=value)
         elif cancelled:
             task._resolve(TaskState.CANCELLED, exc=value)
         else:
             task._resolve(TaskState.FAILED, exc=value)
+        with task._lock:
+            # A cancelled coroutine's future is done before the coroutine: it books its own.
+            over = not job.entered
+        if over:
+            task._mark_stopped()  # the attempt is over: wait_stopped() returns
 
     def retry_due(self, job: Job) -> None:  # timer thread
         with self.work:
@@ -347,7 +374,7 @@ class Scheduler:
     def finish_if_quiet_locked(self) -> None:
         if not self.shutdown:
             return
-        if self.ready or self.delayed or self.running:
+        if self.ready or self.delayed or self.running or self.held:
             return
         self.quiet.notify_all()
         self.work.notify_all()

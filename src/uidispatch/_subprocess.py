@@ -18,11 +18,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ._errors import TaskCancelled
-from ._options import check_seconds
+from ._options import CALLBACK_WAY_OUT, check_callback, check_seconds, thread_wait
 from ._task import Task
 
 if TYPE_CHECKING:
     from ._pool import Pool
+
+# The longest single select() of the output loop; it looks at its deadline again after.
+_SELECT_MAX = 3600.0
 
 __all__ = ["CommandResult", "run_command"]
 
@@ -135,8 +138,8 @@ def run_command(
     except LookupError:
         raise ValueError(f"encoding must be a known codec, got {encoding!r}") from None
     kill_after = check_seconds("kill_after", kill_after, zero_ok=True)
-    if on_output is not None and not callable(on_output):
-        raise TypeError(f"on_output must be callable, got {on_output!r}")
+    if on_output is not None:
+        check_callback("on_output", on_output, CALLBACK_WAY_OUT)
     if pool is None:
         from ._pool import default_pool
 
@@ -276,6 +279,10 @@ def _communicate_posix(
             timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
             if pidfd < 0 and not exited:
                 timeout = 0.05 if timeout is None else min(timeout, 0.05)
+            elif timeout is not None:
+                # epoll_wait takes an int of milliseconds (about 24.8 days at most): a huge
+                # kill_after= raised OverflowError here. The loop re-checks the deadline.
+                timeout = min(timeout, _SELECT_MAX)
             for key, _ in sel.select(timeout):
                 fd = key.fd
                 if fd == wake_r:
@@ -343,7 +350,7 @@ def _communicate_threads(  # pragma: no cover - Windows: pipes cannot be selecte
     while readers:
         timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
         try:
-            stream, chunk = events.get(timeout=timeout)
+            stream, chunk = events.get(timeout=thread_wait(timeout))
         except queue.Empty:
             _signal_tree(proc, signal.SIGKILL)
             break
@@ -382,7 +389,7 @@ def _reap(proc: subprocess.Popen[bytes], kill_after: float) -> None:
     if proc.poll() is None:
         _signal_tree(proc, signal.SIGTERM)
         try:
-            proc.wait(kill_after)
+            proc.wait(thread_wait(kill_after))
         except subprocess.TimeoutExpired:
             _signal_tree(proc, signal.SIGKILL)
             proc.wait()

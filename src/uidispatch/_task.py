@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._context import _current, cancelled, check_cancelled, report_progress
 from ._errors import DispatcherClosed, TaskCancelled, TaskTimeout
+from ._options import CALLBACK_WAY_OUT, check_callback, thread_wait
 from ._priority import Priority
 
 if TYPE_CHECKING:
@@ -131,6 +132,9 @@ class Task(concurrent.futures.Future[T]):
         self._stop_hooks: list[Callable[[], object]] = []
         self._progress: tuple[Any, str | None] | None = None
         self._job: Any = None  # the pool's record of how to run this task
+        self._stream: Any = None  # an ItemStream once on_item= is given
+        self._stopped = False  # resolved, and no attempt of its work is running any more
+        self._stop_event: threading.Event | None = None
         # The dispatcher this task delivers to, weakly: bound once (now when its pool has
         # an open one), so callbacks of a task whose app ended are dropped, never handed
         # to a later app or turned into a lookup error per progress report.
@@ -190,7 +194,7 @@ class Task(concurrent.futures.Future[T]):
         """
         self._retrieved = True
         try:
-            return super().result(timeout)
+            return super().result(_wait_for(timeout))
         except concurrent.futures.TimeoutError:
             if self.done():  # raised by the function itself, not by the wait
                 raise
@@ -212,7 +216,7 @@ class Task(concurrent.futures.Future[T]):
         """
         self._retrieved = True
         try:
-            exc = super().exception(timeout)
+            exc = super().exception(_wait_for(timeout))
         except concurrent.futures.TimeoutError:
             raise _WaitTimeout(f"{self!r} did not finish within timeout={timeout}") from None
         if self._phase is _CANCELLED and exc is not None:
@@ -259,11 +263,12 @@ class Task(concurrent.futures.Future[T]):
         waiter.add_done_callback(abandoned)
         host = self._host
         d = getattr(host, "_dispatcher", None) if host is not None else None
-        if d is not None and not d.closed and d.is_main_thread():
-            # This loop runs on the UI thread (the asyncio backend, qasync): resume only
-            # after the callbacks added so far ran, by queueing the resumption behind them
-            # in the task's lane. Resuming straight from the worker raced them under
-            # qasync (issue 14: 1 run in 20 resumed before on_done).
+        if d is not None and not d.closed and _drives(d, loop):
+            # This loop drains the task's dispatcher (the asyncio backend on this loop,
+            # qasync): resume only after the callbacks added so far ran, by queueing the
+            # resumption behind them in the task's lane. Resuming straight from the
+            # worker raced them under qasync (issue 14: 1 run in 20 resumed before
+            # on_done). Any other loop resumes straight away: it may never see a drain.
             resume = _Resume(loop, settle)
             self._add(self._done_cbs, resume, None, "await", _DONE)
             self._add(self._error_cbs, resume, None, "await", _FAILED)
@@ -271,6 +276,33 @@ class Task(concurrent.futures.Future[T]):
         else:
             concurrent.futures.Future.add_done_callback(self, finished)
         return (yield from waiter)
+
+    def wait_stopped(self, timeout: float | None = None) -> bool:
+        """Wait until the task finished *and* its work stopped running; True if it did.
+
+        :meth:`result`, ``await task`` and ``on_error`` return as soon as a running task
+        is cancelled or times out, while its thread runs on to its next
+        :func:`check_cancelled` or ``yield`` (and its ``finally`` blocks). Call this
+        before touching what the work touches (delete the file it writes, reuse its
+        connection). A task that never started has stopped once it finished. Returns
+        ``False`` when ``timeout`` seconds passed first. Any thread but the task's own;
+        in asyncio, ``await loop.run_in_executor(None, task.wait_stopped)``.
+        """
+        with self._lock:
+            if self._stopped:
+                return True
+            if self._stop_event is None:
+                self._stop_event = threading.Event()
+            event = self._stop_event
+        return event.wait(timeout)
+
+    def _mark_stopped(self) -> None:
+        """The work is not running (any more); wake :meth:`wait_stopped`."""
+        with self._lock:
+            self._stopped = True
+            event = self._stop_event
+        if event is not None:
+            event.set()
 
     # ------------------------------------------------------------------ control
 
@@ -411,11 +443,14 @@ class Task(concurrent.futures.Future[T]):
                 return False
             self._resolved = True
             self.finished_at = time.monotonic()
+            running = self._phase is _RUNNING
             self._phase = state
             hooks = self._stop_hooks if exc is not None else []
             self._stop_hooks = []
             callbacks = self._done_cbs if exc is None else self._error_cbs
+            watched = bool(callbacks or self._progress_cbs) or self._stream is not None
             self._done_cbs, self._error_cbs, self._progress_cbs = [], [], ()
+            self._stream = None  # a batch on its way keeps it; no task<->stream cycle stays
         if exc is not None and not (state is _CANCELLED or isinstance(exc, TaskTimeout)):
             hooks = []  # the function itself failed: nothing left to stop
         for hook in hooks:
@@ -428,9 +463,32 @@ class Task(concurrent.futures.Future[T]):
             concurrent.futures.Future.set_result(self, result)
         else:
             concurrent.futures.Future.set_exception(self, exc)
+        if not running:
+            self._mark_stopped()
         if callbacks:
             self._deliver(callbacks, result if exc is None else exc)
+        if host is not None:
+            host._task_settled(self, watched)
         return True
+
+    def _fail_after_fork(self, exc: BaseException) -> None:
+        """In a forked child: fail this task inherited from the parent (see ``_fork``).
+
+        Its locks may be held forever by threads that did not come along, its waiters are
+        the parent's, and its callbacks belong to the parent's UI: all are dropped, and a
+        failure nobody here asked for is not logged.
+        """
+        self._lock = threading.Lock()
+        self._condition = threading.Condition()
+        self._waiters: list[Any] = []
+        self._done_callbacks: list[Any] = []
+        self._done_cbs, self._error_cbs, self._progress_cbs = [], [], ()
+        self._stop_hooks = []
+        self._stream = None
+        self._stop_event = None  # the parent's threads wait on it, not this one
+        self._retrieved = True
+        self._resolve(_FAILED, exc=exc)
+        self._mark_stopped()  # its work runs in the parent: nothing of it runs here
 
     def _deliver(self, callbacks: list[tuple[Callable[[Any], object], Any]], value: Any) -> None:
         for cb, owner in callbacks:
@@ -494,6 +552,19 @@ class Task(concurrent.futures.Future[T]):
             pass
 
 
+def _drives(d: Dispatcher, loop: Any) -> bool:
+    """True when running ``loop`` is what runs ``d``'s drains (so queueing on ``d`` is safe)."""
+    backend = d.backend
+    if getattr(backend, "loop", None) is loop:  # the asyncio backend bound to this loop
+        return True
+    # qasync's loop is the Qt event loop itself: the Qt backend's drains run while it runs.
+    return (
+        backend.name == "qt"
+        and type(loop).__module__.partition(".")[0] == "qasync"
+        and d.is_main_thread()
+    )
+
+
 class _Resume:
     """Resumes an ``await task`` from the main thread, after the task's earlier callbacks.
 
@@ -544,9 +615,16 @@ def _weak(owner: object) -> Any:
         ) from None
 
 
+def _wait_for(timeout: float | None) -> float | None:
+    # Condition.wait raises OverflowError past threading.TIMEOUT_MAX: a wait that long is
+    # "practically never", so it waits without a timeout (result(timeout=1e10) works).
+    if isinstance(timeout, (int, float)) and not isinstance(timeout, bool) and timeout > 0:
+        return thread_wait(timeout)
+    return timeout
+
+
 def _check_callable(what: str, cb: object) -> None:
-    if not callable(cb):
-        raise TypeError(f"{what} must be callable, got {cb!r}")
+    check_callback(what, cb, CALLBACK_WAY_OUT)
 
 
 def _run_hook(hook: Callable[[], object]) -> None:

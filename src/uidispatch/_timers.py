@@ -9,6 +9,8 @@ import threading
 import time
 from collections.abc import Callable
 
+from ._options import MAX_SECONDS, thread_wait_max
+
 __all__ = ["TimerHandle", "TimerThread"]
 
 logger = logging.getLogger("uidispatch")
@@ -57,7 +59,8 @@ class TimerThread:
 
         After :meth:`close` the call never runs.
         """
-        handle = TimerHandle(time.monotonic() + delay, fn)
+        # Clamped: a backoff doubled past any bound is still "practically never".
+        handle = TimerHandle(time.monotonic() + min(delay, MAX_SECONDS), fn)
         with self._cv:
             if self._closed:
                 handle.cancelled = True
@@ -97,7 +100,7 @@ class TimerThread:
                     while heap and heap[0][2].cancelled:
                         heapq.heappop(heap)
                     if not heap:
-                        if not cv.wait(self._idle) and not heap:
+                        if not cv.wait(min(self._idle, thread_wait_max())) and not heap:
                             self._running = False
                             return
                         continue
@@ -105,7 +108,9 @@ class TimerThread:
                     if delay <= 0:
                         handle = heapq.heappop(heap)[2]
                         break
-                    cv.wait(delay)
+                    # Condition.wait raises OverflowError past threading.TIMEOUT_MAX: a
+                    # huge timeout= killed this thread. Wait in steps; the loop re-checks.
+                    cv.wait(min(delay, thread_wait_max()))
             if not handle.cancelled:
                 try:
                     handle.fn()

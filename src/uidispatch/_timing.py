@@ -8,7 +8,6 @@ marshalled there first with ``call_soon``, and the function always runs on the m
 from __future__ import annotations
 
 import functools
-import math
 import threading
 import time
 import weakref
@@ -18,6 +17,7 @@ from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, overload
 from ._dispatcher import Dispatcher
 from ._errors import DispatcherClosed
 from ._main_thread import LazyDispatcher
+from ._options import callable_kind, check_seconds
 
 __all__ = ["BoundRateLimited", "RateLimited", "debounce", "throttle"]
 
@@ -30,6 +30,13 @@ _Pending = tuple[tuple[Any, ...], dict[str, Any]]
 # Timers are re-armed for what remains when a later call moved the deadline; below this a
 # remainder is rounding noise (virtual time sums floats; toolkits count whole milliseconds).
 _EPSILON = 1e-6
+
+
+def _no_dispatcher() -> None:
+    return None
+
+
+_NO_DISPATCHER: Any = _no_dispatcher  # called like a dead weakref: None
 
 
 def _clock(d: Dispatcher) -> Callable[[], float]:
@@ -53,7 +60,17 @@ class _Gate:
     is re-armed lazily when it fires early rather than on every call.
     """
 
-    __slots__ = ("_anchor", "_d", "_fast", "_last_call", "_limiter", "_pending", "_ref", "_timer")
+    __slots__ = (
+        "_anchor",
+        "_d",
+        "_dropped",
+        "_fast",
+        "_last_call",
+        "_limiter",
+        "_pending",
+        "_ref",
+        "_timer",
+    )
 
     def __init__(self, limiter: RateLimited[Any], ref: weakref.ref[Any] | None) -> None:
         # A proxy: the limiter holds its gates, and a cycle through them would hold the
@@ -61,16 +78,19 @@ class _Gate:
         # collects: an abort). A limiter nobody holds any more drops its pending call.
         self._limiter: RateLimited[Any] = weakref.proxy(limiter)  # type: ignore[assignment]
         self._ref = ref  # the instance, weakly: a throttle never keeps a widget alive
-        self._d: Dispatcher | None = None  # whose timers this state holds
+        # Whose timers this state holds, weakly (as the next one): a module-level throttle
+        # must not keep a closed dispatcher alive.
+        self._d: weakref.ref[Dispatcher] = _NO_DISPATCHER
         self._timer: Any = None
         self._pending: _Pending | None = None
         self._last_call = 0.0
         self._anchor = 0.0
+        self._dropped = 0  # calls merged away (main thread writes)
         # (dispatcher, its clock, its is_main_thread), swapped as one tuple so a racing
         # worker never pairs one dispatcher with another's clock. Calls come at input-event
         # rates: this keeps a call to about a microsecond.
         self._fast: tuple[Any, Callable[[], float], Callable[[], bool]] = (
-            None,
+            _NO_DISPATCHER,
             time.monotonic,
             bool,
         )
@@ -80,8 +100,8 @@ class _Gate:
     def call(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         d = self._limiter._lazy.get()
         fast = self._fast
-        if fast[0] is not d:
-            fast = self._fast = (d, _clock(d), d.backend.is_main_thread)
+        if fast[0]() is not d:
+            fast = self._fast = (weakref.ref(d), _clock(d), d.backend.is_main_thread)
         if d.closed:
             raise DispatcherClosed(f"{self._limiter._name}() called on a closed dispatcher")
         # Read the clock in the caller's thread: a worker's call counts from when it was made.
@@ -90,6 +110,15 @@ class _Gate:
             self._on_call(d, args, kwargs, t)
         else:
             d.call_soon(self._on_call, d, args, kwargs, t)
+
+    def call_now(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        d = self._limiter._lazy.get()
+        if d.closed:
+            raise DispatcherClosed(f"{self._limiter._name}.call_now() on a closed dispatcher")
+        if d.is_main_thread():
+            self._now_main(d, args, kwargs)
+        else:
+            d.call_soon(self._now_main, d, args, kwargs)
 
     def cancel(self) -> None:
         d = self._limiter._lazy.peek()
@@ -111,7 +140,7 @@ class _Gate:
 
     @property
     def pending(self) -> bool:
-        d = self._d
+        d = self._d()
         return self._pending is not None and d is not None and not d.closed
 
     # -------------------------------------------------------------- main thread
@@ -119,10 +148,10 @@ class _Gate:
     def _on_call(
         self, d: Dispatcher, args: tuple[Any, ...], kwargs: dict[str, Any], t: float
     ) -> None:
-        if self._d is not d:
+        if self._d() is not d:
             # First call, or the old dispatcher closed and took its timers with it.
             self._reset()
-            self._d = d
+            self._d = weakref.ref(d)
         if _gone(self._limiter):
             return
         lim = self._limiter
@@ -138,7 +167,11 @@ class _Gate:
                 self._pending = (args, kwargs)
                 self._arm(d, self._due())
         elif lim._trailing:
-            self._pending = (args, kwargs)  # latest arguments win
+            if self._pending is not None:
+                self._drop()  # latest arguments win
+            self._pending = (args, kwargs)
+        else:
+            self._drop()  # inside the window, with no trailing edge to run on
 
     def _due(self) -> float:
         lim = self._limiter
@@ -154,12 +187,14 @@ class _Gate:
 
     def _fire(self, d: Dispatcher) -> None:
         self._timer = None
-        if self._d is not d or d.closed:
+        if self._d() is not d or d.closed:
             return
         if _gone(self._limiter):
             self._pending = None
             return
         if self._ref is not None and self._ref() is None:
+            if self._pending is not None:
+                self._drop()
             self._pending = None  # the instance is gone: nothing to call it on
             return
         now = _clock(d)()
@@ -175,11 +210,11 @@ class _Gate:
         self._invoke(d, *pending)
 
     def _cancel_main(self, d: Dispatcher) -> None:
-        if self._d is d:
+        if self._d() is d:
             self._reset()
 
     def _flush_main(self, d: Dispatcher) -> None:
-        if self._d is not d or self._pending is None or _gone(self._limiter):
+        if self._d() is not d or self._pending is None or _gone(self._limiter):
             return
         pending, self._pending = self._pending, None
         timer, self._timer = self._timer, None
@@ -191,7 +226,24 @@ class _Gate:
             self._arm(d, self._anchor + self._limiter._wait)
         self._invoke(d, *pending)
 
+    def _now_main(self, d: Dispatcher, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        if self._d() is not d:
+            self._reset()
+            self._d = weakref.ref(d)
+        self._reset()  # the pending call is superseded by this one
+        if self._limiter._window:
+            # A new window opens at this call: the next ones are throttled from here.
+            self._anchor = self._last_call = _clock(d)()
+            self._arm(d, self._anchor + self._limiter._wait)
+        self._invoke(d, args, kwargs)
+
+    def _drop(self) -> None:
+        self._dropped += 1
+        self._limiter._dropped += 1
+
     def _reset(self) -> None:
+        if self._pending is not None:
+            self._drop()
         self._pending = None
         timer, self._timer = self._timer, None
         if timer is not None:
@@ -263,6 +315,13 @@ class RateLimited(Generic[P]):
     ) -> None:
         if not callable(fn):
             raise TypeError(f"{kind} can only decorate a callable, got {fn!r}")
+        found = callable_kind(fn)
+        if found is not None:
+            raise TypeError(
+                f"{kind} can only decorate a plain function, got {found} {fn!r}: its body "
+                f"would never run; decorate a plain function that starts the work "
+                f"(ud.submit(fn) for a worker, asyncio.ensure_future(fn()) on an asyncio loop)"
+            )
         functools.update_wrapper(self, fn)
         self._fn = fn
         self._name: str = getattr(fn, "__qualname__", None) or repr(fn)
@@ -277,6 +336,7 @@ class RateLimited(Generic[P]):
         self._gates: dict[int, _Gate] = {}
         self._gates_lock = threading.RLock()  # re-entrant: a weakref callback may run under it
         self._owner: type | None = None
+        self._dropped = 0
 
     def __set_name__(self, owner: type, name: str) -> None:
         self._owner = owner
@@ -309,6 +369,33 @@ class RateLimited(Generic[P]):
         if instance is None:
             return self
         return BoundRateLimited(self, instance, self._gate_for(instance))
+
+    def call_now(self, *args: P.args, **kwargs: P.kwargs) -> None:
+        """Run the wrapped function now, bypassing the limit (a "refresh" button). Any thread.
+
+        On the main thread it runs before returning; from a worker it is marshalled there.
+        A pending call is dropped (counted in :attr:`dropped`: this call supersedes it)
+        and a throttle starts a new window from this call.
+
+        Raises:
+            DispatcherClosed: the given dispatcher is closed.
+            NoBackendDetected: no dispatcher given and none can be found.
+
+        """
+        owner = self._owner
+        if owner is not None and args and isinstance(args[0], owner):
+            self._gate_for(args[0]).call_now(args[1:], kwargs)
+        else:
+            self._gate.call_now(args, kwargs)
+
+    @property
+    def dropped(self) -> int:
+        """Calls merged away: replaced by a later one, outside any edge, or cancelled.
+
+        For a method, the total over all instances (each bound method has its own).
+        Read from any thread (a snapshot); counted on the main thread.
+        """
+        return self._dropped
 
     def cancel(self) -> None:
         """Drop the pending call and stop the timer; the next call starts afresh. Any thread.
@@ -349,6 +436,9 @@ class RateLimited(Generic[P]):
                 old = gates.get(key)
                 if old is not None and old._ref is ref:
                     del gates[key]
+                    # Its timer still holds the gate until it fires (maybe days away): the
+                    # pending arguments go now, so they do not outlive the instance.
+                    old._pending = None
 
         with lock:
             gate = gates.get(key)
@@ -391,6 +481,15 @@ class BoundRateLimited(Generic[P]):
         """Request a call for this instance. Any thread; see :class:`RateLimited`."""
         self._gate.call(args, kwargs)
 
+    def call_now(self, *args: P.args, **kwargs: P.kwargs) -> None:
+        """Run now for this instance, bypassing the limit; see :meth:`RateLimited.call_now`."""
+        self._gate.call_now(args, kwargs)
+
+    @property
+    def dropped(self) -> int:
+        """Calls of this instance merged away; see :attr:`RateLimited.dropped`."""
+        return self._gate._dropped
+
     def cancel(self) -> None:
         """Drop this instance's pending call; see :meth:`RateLimited.cancel`."""
         self._gate.cancel()
@@ -427,9 +526,7 @@ def _seconds(name: str, value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         hint = "; give it a number, as in @throttle(0.1)" if callable(value) else ""
         raise TypeError(f"{name} must be a number of seconds, got {value!r}{hint}")
-    if not 0 <= value < math.inf:  # also rejects NaN
-        raise ValueError(f"{name} must be a finite number of seconds >= 0, got {value!r}")
-    return float(value)
+    return check_seconds(name, value, zero_ok=True)
 
 
 def _flag(name: str, value: object) -> bool:
@@ -458,15 +555,23 @@ def throttle(
     ``leading=True`` runs the first call of a burst at once; ``trailing=True`` runs one
     more when the window ends, with the *latest* arguments received during it, and opens
     a new window from it, so runs stay ``interval`` apart under a continuous stream.
-    Calls with no edge to run on are dropped.
+    Calls with no edge to run on are dropped (counted in ``.dropped``, as are calls
+    replaced by later ones). ``.call_now(*args)`` runs at once, bypassing the throttle
+    (a "refresh" button), and opens a new window from that call.
 
     Returns a :class:`RateLimited` (see it for threads, methods, errors, ``cancel()``,
-    ``flush()``, ``pending`` and closing). Without ``dispatcher=`` the default dispatcher
-    is resolved at the first call, not at decoration.
+    ``flush()``, ``call_now()``, ``dropped``, ``pending`` and closing). Without
+    ``dispatcher=`` the default dispatcher is resolved at the first call, not at
+    decoration.
+
+    A huge ``interval`` (``1e10``, ``10**400``) is clamped to 1e9 seconds: "practically
+    never". The decorated function must be a plain function: a coroutine, generator or
+    async generator function is refused at decoration (its body would never run).
 
     Raises:
         TypeError: ``interval`` is not a number (``@throttle`` without parentheses), a flag
-            is not a bool, or ``dispatcher`` is not a :class:`Dispatcher`.
+            is not a bool, ``dispatcher`` is not a :class:`Dispatcher`, or (at decoration)
+            the function is a coroutine, generator or async generator function.
         ValueError: ``interval`` is negative or not finite, or both ``leading`` and
             ``trailing`` are False (the function would never run).
 
@@ -504,9 +609,14 @@ def debounce(
     ``flush()``, ``pending`` and closing). Without ``dispatcher=`` the default dispatcher
     is resolved at the first call, not at decoration.
 
+    Huge ``wait`` / ``max_wait`` values are clamped to 1e9 seconds, and a coroutine,
+    generator or async generator function is refused at decoration, as for
+    :func:`throttle`.
+
     Raises:
         TypeError: ``wait`` or ``max_wait`` is not a number (``@debounce`` without
-            parentheses), or ``dispatcher`` is not a :class:`Dispatcher`.
+            parentheses), ``dispatcher`` is not a :class:`Dispatcher`, or (at decoration)
+            the function is a coroutine, generator or async generator function.
         ValueError: ``wait`` or ``max_wait`` is negative or not finite, or ``max_wait``
             is less than ``wait``.
 

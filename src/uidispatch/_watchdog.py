@@ -13,7 +13,6 @@ wait (no polling in between). Nothing runs when no watch was started.
 from __future__ import annotations
 
 import logging
-import math
 import sys
 import threading
 import time
@@ -22,6 +21,8 @@ import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from ._options import check_callback, check_seconds, thread_wait_max
 
 if TYPE_CHECKING:
     from ._dispatcher import Dispatcher
@@ -188,8 +189,15 @@ class StallWatch:
 
     def _wait(self, seq: int, timeout: float) -> tuple[bool, bool, float]:
         """Wait up to ``timeout`` for beat ``seq`` or a stop: (answered, stopping, answered_at)."""
+        deadline = time.monotonic() + timeout
         with self._cond:
-            self._cond.wait_for(lambda: self._answered >= seq or self._stopping, timeout)
+            # In steps: Condition.wait raises OverflowError past threading.TIMEOUT_MAX, and
+            # a huge threshold must not kill this thread.
+            while not (self._answered >= seq or self._stopping):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                self._cond.wait(min(remaining, thread_wait_max()))
             return self._answered >= seq, self._stopping, self._answered_at
 
     def _run(self) -> None:
@@ -276,11 +284,7 @@ def _stack_of(ident: int | None) -> tuple[str, str]:
 
 
 def _check_seconds(name: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name} must be a number of seconds, got {value!r}")
-    if not (value > 0 and math.isfinite(value)):
-        raise ValueError(f"{name} must be a finite number of seconds > 0, got {value!r}")
-    return float(value)
+    return check_seconds(name, value, zero_ok=False)
 
 
 def watch_stalls(
@@ -312,8 +316,15 @@ def watch_stalls(
 
     threshold = _check_seconds("threshold", threshold)
     interval = threshold / 2 if interval is None else _check_seconds("interval", interval)
-    if on_stall is not None and not callable(on_stall):
-        raise TypeError(f"on_stall must be callable or None, got {on_stall!r}")
+    if on_stall is not None:
+        if not callable(on_stall):
+            raise TypeError(f"on_stall must be callable or None, got {on_stall!r}")
+        check_callback(
+            "on_stall",
+            on_stall,
+            "give a plain function (it runs on the monitor thread); hand the record to the "
+            "UI with dispatcher.call_soon",
+        )
     if dispatcher.closed:
         raise DispatcherClosed("watch_stalls() on a closed dispatcher")
     return StallWatch(dispatcher, threshold, on_stall, interval)

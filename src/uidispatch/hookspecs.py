@@ -32,9 +32,11 @@ __all__ = [
     "PROJECT_NAME",
     "BackendSpec",
     "Detection",
+    "LoopRunner",
     "hookimpl",
     "hookspec",
     "uidispatch_backends",
+    "uidispatch_doctor_lines",
 ]
 
 PROJECT_NAME = "uidispatch"
@@ -66,6 +68,19 @@ class Detection(enum.IntEnum):
     """The toolkit's main loop is running."""
 
 
+LoopRunner = Callable[[MainThreadDispatcher, Callable[[], object], float], None]
+"""``run_loop(backend, until, timeout)``: run the toolkit's own main loop as an app does.
+
+Called on the backend's main thread with a backend the spec's ``create`` built. It
+enters the loop an app enters (``root.mainloop()``, ``app.exec()``, ``App.run()``, the
+app's frame loop, ``loop.run_until_complete``), checks ``until()`` from that loop every
+few milliseconds or every frame (a toolkit timer of its own, never the backend's
+``post``), and leaves the loop and returns once ``until()`` is true or ``timeout``
+seconds passed. The conformance suite runs its checks through it, so a backend whose
+posts run only from ``process_events()`` fails there.
+"""
+
+
 @dataclass(frozen=True)
 class BackendSpec:
     """Describes one backend to the core: its name, needs, detection and factory."""
@@ -75,8 +90,9 @@ class BackendSpec:
     create: Callable[[object | None], MainThreadDispatcher]
     """Build a backend bound to the given app object (``None``: the current/default one)."""
     detect: Callable[[], int] = lambda: Detection.NONE
-    """Score how active the toolkit is (a :class:`Detection` value). Must not raise or
-    import the toolkit when it is not imported already."""
+    """Score how active the toolkit is (a :class:`Detection` value). Any thread. Must not
+    raise, and must never import the toolkit: look at ``sys.modules`` and
+    ``importlib.util.find_spec`` (``uidispatch.backendkit.detect_toolkit`` does both)."""
     current_app: Callable[[], object | None] = lambda: None
     """The toolkit's current app object (Tk default root, ``QCoreApplication``, running
     loop), or ``None``. A cached dispatcher bound to another app is replaced."""
@@ -86,6 +102,15 @@ class BackendSpec:
     """The distribution providing the backend, for version reporting."""
     description: str = ""
     """One line for ``doctor`` and ``backends()``."""
+    run_loop: LoopRunner | None = None
+    """How an app runs this toolkit's loop (see :data:`LoopRunner`); the conformance
+    suite drives its checks through it. ``None``: the suite's real-loop check fails,
+    naming this field."""
+    bench_module: str | None = None
+    """The module ``python -m uidispatch bench --backend NAME`` runs, as
+    ``python -m MODULE --json [--quick]`` (default ``uidispatch_NAME.bench``). It prints
+    one JSON object whose rows include the toolkit's naive primitive with
+    ``"kind": "naive"``; ratios are taken against it (see the backend guide)."""
 
 
 @hookspec
@@ -93,5 +118,17 @@ def uidispatch_backends() -> Sequence[BackendSpec]:  # type: ignore[empty-body]
     """Return the backends this plugin provides.
 
     Called once per plugin when the registry loads. Must be cheap and must not import
-    the toolkit: import it lazily inside ``create`` and ``detect``.
+    the toolkit: import it lazily inside ``create`` (and ``current_app`` / ``run_loop``
+    when they need it). ``detect`` never imports it (see :attr:`BackendSpec.detect`).
+    """
+
+
+@hookspec
+def uidispatch_doctor_lines() -> Sequence[str]:  # type: ignore[empty-body]
+    """Return lines ``python -m uidispatch doctor`` prints for this plugin.
+
+    Short facts about the toolkit as installed here, each prefixed with the backend's
+    name: ``"qt: binding PyQt6 6.12.0 (QT_API=pyqt6)"``, ``"pygame: SDL_VIDEODRIVER=dummy"``.
+    Called on the main thread each time ``doctor`` runs; may import the toolkit (doctor
+    is a diagnostic, not an app). An exception is reported as a line, never raised.
     """

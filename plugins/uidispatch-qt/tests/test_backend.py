@@ -222,9 +222,9 @@ def test_close_from_a_worker_drops_posts_and_stops_timers_on_the_gui_thread(qapp
     closer = threading.Thread(target=b.close)
     closer.start()
     closer.join()
-    b.process_events(0.0)  # the GUI thread's turn that stops the timers
-    assert timer._timer is not None
-    assert not timer._timer.isActive()
+    assert timer._fn is None  # the callback went at once, from the worker
+    b.process_events(0.0)  # the GUI thread's turn that stops and deletes the timers
+    assert timer._timer is None
     guard = QtBackend(qapp)
     try:
         guard.call_later(0.06, lambda: out.append("guard"))

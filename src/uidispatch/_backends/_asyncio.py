@@ -52,6 +52,7 @@ class AsyncioBackend:
         self._wake: asyncio.Future[None] | None = None
         self._ran = False
         self._closed = False
+        self._timers: set[_Timer] = set()  # pending call_later, cancelled by close()
         self._app_closed: list[Callable[[], object]] = []
         _watch_close(loop, self)
 
@@ -92,9 +93,18 @@ class AsyncioBackend:
         for fn in callbacks:
             fn()
 
-    def call_later(self, delay: float, fn: Callable[[], object]) -> asyncio.TimerHandle:
-        """``loop.call_later``. Main thread only."""
-        return self.loop.call_later(delay, self._run, fn)
+    def call_later(self, delay: float, fn: Callable[[], object]) -> _Timer:
+        """``loop.call_later``. Main thread only. :meth:`close` cancels it."""
+        timer = _Timer(fn, self._timers)
+        timer.handle = self.loop.call_later(delay, self._fire, timer)
+        self._timers.add(timer)
+        return timer
+
+    def _fire(self, timer: _Timer) -> None:
+        self._timers.discard(timer)
+        fn, timer.fn = timer.fn, None
+        if fn is not None:
+            self._run(fn)
 
     def is_alive(self, obj: object) -> bool:
         """A closed loop is dead; anything else is alive."""
@@ -135,12 +145,48 @@ class AsyncioBackend:
             self._app_closed.append(fn)
 
     def close(self) -> None:
-        """Close the loop if this backend created it; idempotent."""
+        """Cancel the pending timers; close the loop if this backend created it. Idempotent.
+
+        Any thread: the timers' callbacks (and their arguments) are released at once; the
+        loop's own handles are cancelled on the loop's thread.
+        """
         if self._closed:
             return
         self._closed = True
+        timers, self._timers = self._timers, set()
+        for timer in timers:
+            timer.fn = None
+        if timers and not self.loop.is_closed():
+            if self.is_main_thread():
+                _cancel_all(timers)
+            else:
+                with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                    self.loop.call_soon_threadsafe(_cancel_all, timers)
         if self._owned and not self.loop.is_running() and not self.loop.is_closed():
             self.loop.close()
+
+
+class _Timer:
+    """A ``call_later`` handle; ``cancel()`` on the loop's thread."""
+
+    __slots__ = ("fn", "handle", "pending")
+
+    def __init__(self, fn: Callable[[], object], pending: set[_Timer]) -> None:
+        self.fn: Callable[[], object] | None = fn
+        self.handle: asyncio.TimerHandle | None = None
+        self.pending = pending  # the backend's set, not the backend: no cycle through it
+
+    def cancel(self) -> None:
+        """Stop the call if it has not run; idempotent. Loop thread only."""
+        self.fn = None
+        self.pending.discard(self)
+        if self.handle is not None:
+            self.handle.cancel()
+
+
+def _cancel_all(timers: set[_Timer]) -> None:
+    for timer in list(timers):  # cancel() discards from the set
+        timer.cancel()
 
 
 # loop -> the live backends bound to it; both weak, so watching a loop keeps nothing alive.
@@ -206,6 +252,18 @@ def _current_app() -> object | None:
         return None
 
 
+def _run_loop(backend: object, until: Callable[[], object], timeout: float) -> None:
+    """``loop.run_until_complete`` of a coroutine that returns once ``until()`` holds."""
+    loop: asyncio.AbstractEventLoop = backend.loop  # type: ignore[attr-defined]
+
+    async def main() -> None:
+        deadline = loop.time() + timeout
+        while not until() and loop.time() < deadline:
+            await asyncio.sleep(0.005)
+
+    loop.run_until_complete(main())
+
+
 def _create(app: object | None) -> AsyncioBackend:
     if app is not None and not isinstance(app, asyncio.AbstractEventLoop):
         raise TypeError(f"app must be an asyncio event loop for the asyncio backend, got {app!r}")
@@ -218,5 +276,6 @@ SPEC = BackendSpec(
     detect=_detect,
     current_app=_current_app,
     requires=("asyncio",),
+    run_loop=_run_loop,
     description="a running asyncio event loop (headless apps, services)",
 )

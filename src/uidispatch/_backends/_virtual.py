@@ -10,6 +10,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import threading
+import time
 import weakref
 from collections import deque
 from collections.abc import Callable
@@ -149,9 +150,22 @@ class VirtualBackend:
             fn()
 
 
+def _run_loop(backend: object, until: Callable[[], object], timeout: float) -> None:
+    """The virtual "main loop": run posts and move virtual time in 5 ms steps.
+
+    Returns once ``until()`` holds or ``timeout`` real seconds passed.
+    """
+    assert isinstance(backend, VirtualBackend)
+    deadline = time.monotonic() + timeout
+    while not until() and time.monotonic() < deadline and not backend.closed:
+        backend.process_events(0.001)
+        backend.advance(0.005)
+
+
 SPEC = BackendSpec(
     name="virtual",
     create=lambda app: VirtualBackend(),
+    run_loop=_run_loop,
     detect=lambda: Detection.NONE,
     description="deterministic loop on virtual time, for tests (never auto-detected)",
 )

@@ -129,11 +129,86 @@ def _kivy(request: pytest.FixtureRequest) -> Iterator[ud.Dispatcher]:
         yield d
 
 
+@contextlib.contextmanager
+def _pygame(request: pytest.FixtureRequest) -> Iterator[ud.Dispatcher]:
+    # SDL reads these at init: no window system, no sound card, no banner on stdout.
+    os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+    os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+    os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+    import pygame
+
+    pygame.init()
+    try:
+        pygame.display.set_mode((64, 64))
+        with default_app("pygame") as d:
+            yield d
+    finally:
+        pygame.quit()
+
+
+@contextlib.contextmanager
+def _textual(request: pytest.FixtureRequest) -> Iterator[ud.Dispatcher]:
+    import asyncio
+
+    from textual.app import App
+
+    # A headless app run by run_test() in one task of a loop of our own, left running between
+    # the test's turns: every turn of that loop (run_loop, process_events) runs the app.
+    loop = asyncio.new_event_loop()
+    app: Any = App()
+    started = loop.create_future()
+    stop = asyncio.Event()
+
+    async def hold() -> None:
+        async with app.run_test(headless=True):
+            started.set_result(None)
+            await stop.wait()
+
+    holder = loop.create_task(hold())
+    try:
+        loop.run_until_complete(asyncio.wait([started, holder], return_when="FIRST_COMPLETED"))
+        if holder.done():
+            holder.result()  # the app failed to start: raise why
+        d = ud.get_dispatcher("textual", app=app)
+        try:
+            yield d
+        finally:
+            d.close()
+    finally:
+        try:
+            stop.set()
+            loop.run_until_complete(holder)
+        finally:
+            loop.close()
+
+
+@contextlib.contextmanager
+def _gtk(request: pytest.FixtureRequest) -> Iterator[ud.Dispatcher]:
+    ensure_display()
+    import gi  # type: ignore[import-untyped,import-not-found,unused-ignore]
+
+    gi.require_version("Gtk", "3.0")
+    from gi.repository import Gtk  # type: ignore[import-untyped,import-not-found,unused-ignore]
+
+    window: Any = Gtk.Window(title="uidispatch test")
+    try:
+        d = ud.get_dispatcher("gtk", app=window)  # closes with the window
+        try:
+            yield d
+        finally:
+            d.close()
+    finally:
+        window.destroy()
+
+
 BUILTIN_APPS: dict[str, TestApp] = {
     "virtual": _virtual,
     "asyncio": _asyncio,
     "tk": _tk,
     "qt": _qt,
     "kivy": _kivy,
+    "pygame": _pygame,
+    "textual": _textual,
+    "gtk": _gtk,
 }
 """Test setup for the backends uidispatch maintains, keyed by backend name."""

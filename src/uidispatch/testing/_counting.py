@@ -2,16 +2,34 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import uidispatch as ud
 
 from ._wait import wait_until
 
-__all__ = ["CountingBackend", "elapse", "is_virtual", "now", "settle"]
+__all__ = ["CountingBackend", "elapse", "is_virtual", "now", "settle", "use_loop_runner"]
+
+LoopRunner = Callable[[ud.MainThreadDispatcher, Callable[[], object], float], None]
+# The toolkit's own loop for the test in progress (set by the conformance suite): while
+# set, settle() and elapse() run it instead of process_events().
+_runner: tuple[LoopRunner, ud.MainThreadDispatcher] | None = None
+
+
+@contextlib.contextmanager
+def use_loop_runner(runner: LoopRunner | None, backend: ud.MainThreadDispatcher) -> Iterator[None]:
+    """Make :func:`settle` and :func:`elapse` wait inside ``runner``'s loop. Main thread."""
+    global _runner
+    previous = _runner
+    _runner = (runner, backend) if runner is not None else None
+    try:
+        yield
+    finally:
+        _runner = previous
 
 
 class CountingBackend:
@@ -98,6 +116,15 @@ def settle(
     then both real and virtual seconds. Main thread only.
     """
     backend = d.backend
+    if _runner is not None and not is_virtual(backend):
+        runner, inner = _runner
+        runner(inner, predicate, timeout)
+        if not predicate():
+            raise AssertionError(
+                f"timed out after {timeout} s waiting for {what or repr(predicate)} inside "
+                f"the {inner.name} toolkit's own loop (its run_loop)"
+            )
+        return
     if not is_virtual(backend):
         wait_until(d, predicate, timeout, what)
         return
@@ -118,5 +145,9 @@ def elapse(d: ud.Dispatcher, seconds: float) -> None:
     if is_virtual(backend):
         backend.advance(seconds)  # type: ignore[attr-defined]
         backend.process_events(0.0)
+        return
+    if _runner is not None:
+        runner, inner = _runner
+        runner(inner, lambda: False, seconds)
         return
     d.run_until(lambda: False, seconds)

@@ -21,7 +21,8 @@ def pytest_uidispatch_test_app(
     application object, a fresh loop), yields a :class:`uidispatch.Dispatcher` bound to
     it, and on exit closes the dispatcher and tears the toolkit down. Return ``None`` for
     backends you do not know: the next implementation is asked, and the built-in ones
-    (``virtual``, ``asyncio``, ``tk``, ``qt``, ``kivy``) answer last, so an implementation
+    (``virtual``, ``asyncio``, ``tk``, ``qt``, ``kivy``, ``pygame``, ``textual``,
+    ``gtk``) answer last, so an implementation
     in a plugin or a ``conftest.py`` overrides them. A backend nobody answers for gets
     ``uidispatch.get_dispatcher(name)``, closed after the test.
 

@@ -17,22 +17,33 @@ instead, override ``dispatcher`` in the subclass::
         def dispatcher(self, gtk_dispatcher):
             return gtk_dispatcher
 
-The tests drive the real toolkit loop and wait on conditions with timeouts, never fixed
-sleeps; on a backend with virtual time (``advance()`` and ``now()``) they move the clock
-instead. Two checks need knowledge only the backend has: :meth:`~BackendConformance.dead_owner`
-and :meth:`~BackendConformance.close_app`. Without an override they are skipped with a reason
-that says so, so the gap shows in the report.
+The tests run inside the toolkit's own main loop, the one an app runs (``root.mainloop()``,
+``app.exec()``, ``App.run()``, a pygame frame loop, a Textual app), through the runner the
+backend supplies as ``BackendSpec.run_loop``; only the checks of ``process_events`` itself
+pump through ``process_events``. So a backend whose posts run only from
+``process_events()`` fails, and a backend with no ``run_loop`` fails
+``test_posts_and_timers_run_inside_the_toolkits_own_loop``, which names the field. They
+wait on conditions with timeouts, never fixed sleeps; on a backend with virtual time
+(``advance()`` and ``now()``) they move the clock instead. Two checks need knowledge
+only the backend has: :meth:`~BackendConformance.dead_owner` and
+:meth:`~BackendConformance.close_app`. Without an override they are skipped with a
+reason that says so, so the gap shows in the report.
 """
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Iterator
 from typing import ClassVar
+
+import pytest
 
 import uidispatch as ud
 
-from ._contract_backend import BackendChecks, _Plain
+from ._contract_backend import BackendChecks, _join, _Plain, _start
 from ._contract_dispatcher import DispatcherChecks
-from ._counting import CountingBackend
+from ._counting import CountingBackend, use_loop_runner
 
 __all__ = ["BackendConformance", "CountingBackend"]
 
@@ -50,6 +61,57 @@ class BackendConformance(BackendChecks, DispatcherChecks):
     """How much earlier than its delay a timer may fire (toolkits count whole ms)."""
     idle_slack: ClassVar[float] = 0.3
     """How long past its timeout ``process_events`` may take on a loaded machine."""
+
+    @pytest.fixture(autouse=True)
+    def _uidispatch_real_loop(self, dispatcher: ud.Dispatcher) -> Iterator[None]:
+        """Wait inside the backend's own loop (``BackendSpec.run_loop``) in every check."""
+        info = ud.backends().get(dispatcher.backend.name)
+        runner = info.run_loop if info is not None else None
+        with use_loop_runner(runner, dispatcher.backend):
+            yield
+
+    def test_posts_and_timers_run_inside_the_toolkits_own_loop(
+        self, dispatcher: ud.Dispatcher
+    ) -> None:
+        """Calls from a worker, a re-post and a timer all run inside the app's own main loop.
+
+        Nothing calls ``process_events`` here: only the loop the backend's ``run_loop``
+        enters (the one an app runs) can run them. The runner also returns on its timeout.
+        """
+        backend = dispatcher.backend
+        info = ud.backends().get(backend.name)
+        runner = info.run_loop if info is not None else None
+        if runner is None:
+            pytest.fail(
+                f"backend {backend.name!r} supplies no BackendSpec.run_loop, so nothing proves "
+                "its posts run inside the toolkit's own main loop (see the backend guide)"
+            )
+        out: list[str] = []
+        seen_threads: set[int] = set()
+
+        def record(what: str) -> None:
+            out.append(what)
+            seen_threads.add(threading.get_ident())
+            if what == "worker 1":
+                dispatcher.call_soon(record, "re-post")
+
+        def produce() -> None:
+            for i in range(3):
+                dispatcher.call_soon(record, f"worker {i}")
+
+        _join(_start(produce))
+        dispatcher.call_later(0.02, record, "timer")
+        runner(backend, lambda: len(out) == 5, 5.0)
+        assert sorted(out) == ["re-post", "timer", "worker 0", "worker 1", "worker 2"], (
+            f"inside {backend.name}'s own loop only {out} ran"
+        )
+        assert seen_threads == {threading.get_ident()}
+        start = time.monotonic()
+        runner(backend, lambda: False, 0.1)
+        took = time.monotonic() - start
+        assert 0.1 - self.timer_tolerance <= took < 0.1 + self.idle_slack + 1.0, (
+            f"run_loop(until=False, timeout=0.1) returned after {took:.3f} s"
+        )
 
     def dead_owner(self, dispatcher: ud.Dispatcher) -> object | None:
         """Return an object ``dispatcher.backend.is_alive()`` reports dead (a destroyed widget).

@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 from uidispatch.hookspecs import BackendSpec, Detection, hookimpl
 
+from ._runloop import run_loop as _run_loop
+
 if TYPE_CHECKING:
     from ._backend import KivyBackend
 
@@ -103,6 +105,7 @@ def uidispatch_backends() -> list[BackendSpec]:
             current_app=current_app,
             requires=("kivy",),
             distribution="uidispatch-kivy",
+            run_loop=_run_loop,
             description="Kivy's Clock: one trigger per batch, one budgeted drain per frame",
         )
     ]

@@ -1,14 +1,15 @@
 """The Kivy backend: one Clock trigger per batch, Clock timers, frame-paced pumping.
 
-Wake-up. ``post`` appends to a deque and calls one ``Clock.create_trigger(cb, 0)``
-event. Calling a trigger is thread-safe (``ClockEvent.__call__`` links the event into
-the clock's list under the clock's lock, kivy/_clock.pyx in Kivy 2.3.1) and a no-op
-while it is already scheduled, so a worker never waits for the Kivy thread and a batch
-costs one clock event. The naive pattern, one ``Clock.schedule_once`` per call, costs a
-new ``ClockEvent`` per call (0.8 us against 0.1-0.2 us for calling the trigger, measured
-here) and runs every callback scheduled before the frame in that one frame: Kivy ran
-up to 40,515 callbacks in one frame (BASELINES.md), and users have reported losing
-results from worker threads with it (kivy/kivy#5202).
+Wake-up. ``post`` (a ``uidispatch.backendkit.PostQueue``) appends to a deque and calls
+one ``Clock.create_trigger(cb, 0)`` event once per batch. Calling a trigger is thread-
+safe (``ClockEvent.__call__`` links the event into the clock's list under the clock's
+lock, kivy/_clock.pyx in Kivy 2.3.1) and a no-op while it is already scheduled, so a
+worker never waits for the Kivy thread and a batch costs one clock event. The naive
+pattern, one ``Clock.schedule_once`` per call, costs a new ``ClockEvent`` per call (0.8
+us against 0.1-0.2 us for calling the trigger, measured here) and runs every callback
+scheduled before the frame in that one frame: Kivy ran up to 40,515 callbacks in one
+frame (BASELINES.md), and users have reported losing results from worker threads with it
+(kivy/kivy#5202).
 
 Which frame. Kivy's frame is ``Clock.tick()`` (sleep to the next frame, then run the
 events whose timeout is due, timeout 0 included), input, ``Clock.tick_draw()`` (the
@@ -46,9 +47,10 @@ import sys
 import threading
 import time
 import weakref
-from collections import deque
 from collections.abc import Callable
 from typing import Any
+
+from uidispatch.backendkit import PostQueue
 
 __all__ = ["KivyBackend"]
 
@@ -140,7 +142,6 @@ class KivyBackend:
             # runs on the main thread, where Kivy's window has to live.
             assert main.ident is not None
             self._thread = main.ident
-        self._posted: deque[Callable[[], object]] = deque()
         self._timers: set[_ClockTimer] = set()
         self._attached: weakref.WeakSet[Any] = weakref.WeakSet()
         self._app_closed: list[Callable[[], object]] = []
@@ -161,6 +162,8 @@ class KivyBackend:
 
         # A plain function, not a bound method: Kivy's trigger would hold a method weakly.
         self._trigger: Any = Clock.create_trigger(run_posted, 0)
+        # One trigger call per batch, dropped after close (backendkit.PostQueue).
+        self._posts = PostQueue(self._trigger)
         self._loop: Any = EventLoop
         self._stop_uid: Any = EventLoop.fbind("on_stop", loop_stopped)
 
@@ -177,27 +180,13 @@ class KivyBackend:
         runs, ``fn`` runs in the next frame, after this one is painted. After ``close()``
         ``fn`` is dropped.
         """
-        if self._closed:
-            return
-        self._posted.append(fn)
-        self._trigger()
+        self._posts.post(fn)
 
     def _run_posted(self) -> None:
         self._ran = True
-        posted = self._posted
-        # Only what was posted before this frame: a re-post from inside waits for the
-        # next frame, so Kivy paints between batches.
-        n = len(posted)
-        try:
-            for _ in range(n):
-                try:
-                    fn = posted.popleft()
-                except IndexError:  # close() on another thread emptied it
-                    break
-                fn()
-        finally:
-            if posted and not self._closed:
-                self._trigger()  # a callback raised with posts left, or one re-posted
+        # Only what was posted before this frame: a re-post from inside re-arms the
+        # trigger, which then runs in the next frame, so Kivy paints between batches.
+        self._posts.drain()
 
     def call_later(self, delay: float, fn: Callable[[], object]) -> _ClockTimer:
         """Run ``fn()`` on the Kivy thread once ``delay`` seconds (``>= 0``) have passed.
@@ -272,8 +261,8 @@ class KivyBackend:
         if self._closed:
             return
         self._closed = True
+        self._posts.close()
         self._trigger.cancel()  # the clock's lock makes this safe from any thread
-        self._posted.clear()
         for timer in list(self._timers):
             timer.cancel()
         loop, uid = self._loop, self._stop_uid

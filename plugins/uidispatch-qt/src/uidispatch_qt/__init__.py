@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from uidispatch.hookspecs import BackendSpec, Detection, hookimpl
 
 from ._api import BINDINGS, imported_binding, installed_binding
+from ._runloop import run_loop as _run_loop
 
 if TYPE_CHECKING:
     from ._backend import QtBackend
@@ -99,6 +100,7 @@ def uidispatch_backends() -> list[BackendSpec]:
             current_app=current_app,
             requires=tuple(BINDINGS.values()),
             distribution="uidispatch-qt",
+            run_loop=_run_loop,
             description="Qt through PySide6: posted events, QTimer, shiboken6.isValid; qasync",
         )
     ]

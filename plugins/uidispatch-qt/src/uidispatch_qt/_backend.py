@@ -84,7 +84,7 @@ class _Receiver(QtCore.QObject):
 class QtTimer:
     """A pending ``QtBackend.call_later`` timer. ``cancel()`` on the GUI thread only."""
 
-    __slots__ = ("_fn", "_remaining_ms", "_timer")
+    __slots__ = ("__weakref__", "_fn", "_remaining_ms", "_timer")
 
     def __init__(self, parent: QtCore.QObject, ms: int, fn: Callable[[], object]) -> None:
         self._fn: Callable[[], object] | None = fn
@@ -160,6 +160,7 @@ class QtBackend:
         self._pending: deque[Callable[[], object]] = deque()
         self._zero: QtCore.QTimer | None = None  # created on the GUI thread, on first use
         self._closed = False
+        self._timers: weakref.WeakSet[QtTimer] = weakref.WeakSet()  # pending call_later
         self._app_closed: list[Callable[[], object]] = []
         self._ran = False
         self._wait_loop: QtCore.QEventLoop | None = None
@@ -265,7 +266,9 @@ class QtBackend:
                 backend._note_ran()
             fn()
 
-        return QtTimer(self._receiver, math.ceil(max(0.0, delay) * 1000), fire)
+        timer = QtTimer(self._receiver, math.ceil(max(0.0, delay) * 1000), fire)
+        self._timers.add(timer)
+        return timer
 
     def is_alive(self, obj: object) -> bool:
         """``shiboken6.isValid`` for Qt objects (False once deleted); True for anything else."""
@@ -307,6 +310,8 @@ class QtBackend:
             fn()
 
     def _stop_timers(self) -> None:
+        for handle in list(self._timers):
+            handle._release()  # deletes its QTimer, and with it the connection to the handle
         for timer in self._receiver.findChildren(QTimer):
             timer.stop()
 
@@ -320,6 +325,10 @@ class QtBackend:
         self._closed = True
         self._pending.clear()
         self._app_closed.clear()
+        # The callbacks and their arguments go now, from any thread: a stopped QTimer's
+        # connection would hold them until the application is destroyed.
+        for handle in list(self._timers):
+            handle._fn = None
         receiver = self._receiver
         if not is_valid(receiver):
             return

@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any
 from uidispatch import NoBackendDetected
 from uidispatch.hookspecs import BackendSpec, Detection, hookimpl
 
+from ._runloop import run_loop as _run_loop
+
 if TYPE_CHECKING:
     from ._backend import TkBackend
 
@@ -133,6 +135,7 @@ def uidispatch_backends() -> list[BackendSpec]:
             current_app=current_app,
             requires=("tkinter",),
             distribution="uidispatch-tk",
+            run_loop=_run_loop,
             description="Tkinter: a self-pipe wake-up, Tcl timers, winfo_exists liveness",
         )
     ]

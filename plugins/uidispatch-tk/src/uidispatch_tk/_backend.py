@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import _tkinter
 import contextlib
+import functools
 import itertools
 import math
 import sys
@@ -54,12 +55,12 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from ._timer import TkTimer
+from ._timer import MAX_MS, TkTimer
 from ._wake import PipeWake, SocketWake, Wake
 
 __all__ = ["TkBackend", "TkTimer"]
 
-_MAX_MS = 2**31 - 1  # Tcl timers take a C int of milliseconds
+_MAX_MS = MAX_MS  # Tcl timers take a C int of milliseconds
 _ids = itertools.count(1)
 WORKER_SETUP_TIMEOUT = 5.0
 """Seconds a backend created off the Tk thread waits for the Tk thread to set it up."""
@@ -147,12 +148,28 @@ class TkBackend:
         tkapp = root.tk
         self._thread = threading.get_ident()
         ref = self._ref
-        on_wake = _weak(ref, "_on_wake")
+        orphan: list[Callable[[], None] | None] = [None]
+
+        def on_wake() -> None:
+            backend = ref()
+            if backend is not None:
+                backend._on_wake()
+                return
+            # Dropped without close() and collected off the Tk thread: its finalizer left
+            # the Tcl part of the release for us, here on the Tk thread.
+            cleanup, orphan[0] = orphan[0], None
+            if cleanup is not None:
+                cleanup()
+
         kind = self._wake_kind
         if kind == "pipe" or (kind == "auto" and hasattr(tkapp, "createfilehandler")):
             self._wake = PipeWake(tkapp, on_wake)
         else:
-            self._wake = SocketWake(lambda: _tkapp_of(ref), on_wake)
+            root_ref = weakref.ref(root)
+            # Through the root once the backend is gone: an orphan's release needs it.
+            self._wake = SocketWake(
+                lambda: _tkapp_of(ref) if ref() is not None else _root_tk(root_ref), on_wake
+            )
         # Held here as well as by Tcl: release() deletes the commands, possibly from
         # inside one of them (the destroy handler), which must not free it mid-call.
         self._commands = (_weak(ref, "_run_main_posts"), _weak(ref, "_root_destroyed"))
@@ -160,6 +177,25 @@ class TkBackend:
         tkapp.createcommand(self._destroy_cmd, self._commands[1])
         tkapp.call("bind", self._tag, "<Destroy>", self._destroy_cmd)
         root.bindtags((self._tag, *root.bindtags()))
+        # A backend dropped without close() must still give back its pipe (2 fds), its
+        # bindtag and its Tcl commands. The finalizer holds no backend and no root, only
+        # a weak reference to it: a Tk root freed off the Tk thread aborts the process.
+        self._finalizer = weakref.finalize(
+            self,
+            _orphaned,
+            self._thread,
+            orphan,
+            self._wake,
+            functools.partial(
+                _unregister,
+                weakref.ref(root),
+                self._wake,
+                self._timers,
+                (self._run_cmd, self._destroy_cmd),
+                self._tag,
+            ),
+        )
+        self._finalizer.atexit = False  # at exit the interpreter goes with the process
 
     def _setup_from_worker(self, tkapp: Any) -> None:
         # One-time exception to "a worker never calls Tcl": registering a file handler is
@@ -236,6 +272,7 @@ class TkBackend:
     def call_later(self, delay: float, fn: Callable[[], object]) -> TkTimer:
         """Run ``fn()`` after ``delay`` seconds (rounded up to whole ms). Tk thread only.
 
+        A delay past Tcl's cap (2**31 - 1 ms, 24.8 days) is re-armed in steps: never early.
         After :meth:`close` the returned timer never fires.
         """
         timer = TkTimer(self._ref, fn)
@@ -245,8 +282,7 @@ class TkBackend:
             return timer
         # Tcl counts whole milliseconds; round up (never early), forgiving float noise
         # such as 0.007 * 1000 == 7.000000000000001.
-        ms = min(_MAX_MS, max(0, math.ceil(delay * 1000 - 1e-6)))
-        timer._token = root.tk.createtimerhandler(ms, timer._fire)
+        timer._start(root.tk, max(0, math.ceil(delay * 1000 - 1e-6)))
         self._timers.add(timer)
         return timer
 
@@ -387,30 +423,73 @@ class TkBackend:
         if self._released:
             return
         self._released = True
+        finalizer = getattr(self, "_finalizer", None)
+        if finalizer is not None:
+            finalizer.detach()  # released here: nothing is left for it
         root, self._root = self._root, None  # never keep a root alive: see module docs
         self._main_posts.clear()
         self._worker_posts.clear()
-        for timer in list(self._timers):
-            timer.cancel()
         if root is None:  # pragma: no cover - set up never finished
             return
-        tkapp = root.tk
-        if self._wake is not None:
-            self._wake.close(tkapp)
-        # Every Tcl call below may meet a root destroyed meanwhile: that is no error here.
+        _unregister(
+            weakref.ref(root),
+            self._wake,
+            self._timers,
+            (self._run_cmd, self._destroy_cmd),
+            self._tag,
+            bindtag=not self._destroying,
+        )
+
+
+def _orphaned(
+    thread: int, orphan: list[Any], wake: Wake | None, unregister: Callable[[], None]
+) -> None:
+    """The finalizer of a backend collected without ``close()``. Any thread."""
+    if threading.get_ident() == thread:
+        with contextlib.suppress(Exception):  # a finalizer must never raise
+            unregister()
+        return
+    # No Tcl call off the Tk thread: the wake-up's handler runs it there.
+    orphan[0] = unregister
+    if wake is not None:
+        wake.wake()
+
+
+def _unregister(
+    root_ref: weakref.ref[tkinter.Tk],
+    wake: Wake | None,
+    timers: set[TkTimer],
+    commands: tuple[str, ...],
+    tag: str,
+    *,
+    bindtag: bool = True,
+) -> None:
+    """Give back what a backend registered with Tk. Tk thread only; idempotent."""
+    for timer in list(timers):
+        timer.cancel()
+    root = root_ref()
+    if root is None:  # the root went first: only the OS resources are left
+        if wake is not None:
+            with contextlib.suppress(Exception):
+                wake.close(None)
+        return
+    tkapp = root.tk
+    if wake is not None:
+        wake.close(tkapp)
+    # Every Tcl call below may meet a root destroyed meanwhile: that is no error here.
+    with contextlib.suppress(tkinter.TclError):
+        for event in tkapp.splitlist(tkapp.call("after", "info")):
+            script = str(tkapp.splitlist(tkapp.call("after", "info", event))[0])
+            if commands[0] in tkapp.splitlist(script):
+                tkapp.call("after", "cancel", event)
+    if bindtag:
         with contextlib.suppress(tkinter.TclError):
-            for event in tkapp.splitlist(tkapp.call("after", "info")):
-                script = str(tkapp.splitlist(tkapp.call("after", "info", event))[0])
-                if self._run_cmd in tkapp.splitlist(script):
-                    tkapp.call("after", "cancel", event)
-        if not self._destroying:
-            with contextlib.suppress(tkinter.TclError):
-                root.bindtags(tuple(t for t in root.bindtags() if t != self._tag))
+            root.bindtags(tuple(t for t in root.bindtags() if t != tag))
+    with contextlib.suppress(tkinter.TclError):
+        tkapp.call("bind", tag, "<Destroy>", "")
+    for cmd in commands:
         with contextlib.suppress(tkinter.TclError):
-            tkapp.call("bind", self._tag, "<Destroy>", "")
-        for cmd in (self._run_cmd, self._destroy_cmd):
-            with contextlib.suppress(tkinter.TclError):
-                tkapp.deletecommand(cmd)
+            tkapp.deletecommand(cmd)
 
 
 def _on_tk_thread(tkapp: Any) -> bool:
@@ -424,6 +503,11 @@ def _on_tk_thread(tkapp: Any) -> bool:
     except RuntimeError:
         return False
     return True
+
+
+def _root_tk(root_ref: weakref.ref[tkinter.Tk]) -> Any:
+    root = root_ref()
+    return None if root is None else root.tk
 
 
 def _tkapp_of(ref: weakref.ref[TkBackend]) -> Any:

@@ -8,7 +8,9 @@ backend are imported inside ``create``, the first time someone asks for the back
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from uidispatch.hookspecs import BackendSpec, Detection, hookimpl
 
@@ -56,6 +58,21 @@ def _create(app: object | None) -> ExampleBackend:
     return ExampleBackend(app)
 
 
+def _run_loop(backend: Any, until: Callable[[], object], timeout: float) -> None:
+    """Run ``loop.run()`` (what an app of the toy toolkit runs) until ``until()`` holds."""
+    loop = backend.loop
+    deadline = time.monotonic() + timeout
+
+    def check() -> None:
+        if until() or time.monotonic() >= deadline:
+            loop.stop()
+        else:
+            loop.after(0.005, check)
+
+    loop.after(0, check)
+    loop.run()
+
+
 @hookimpl
 def uidispatch_backends() -> list[BackendSpec]:
     """The ``example`` backend."""
@@ -68,5 +85,6 @@ def uidispatch_backends() -> list[BackendSpec]:
             requires=("uidispatch_example",),
             distribution="uidispatch-example",
             description="the toy event loop of the backend author's guide",
+            run_loop=_run_loop,
         )
     ]

@@ -43,6 +43,7 @@ class ToyLoop:
         self.thread = threading.get_ident()
         self.closed = False
         self.running = False
+        self._stopping = False
         self._selector = selectors.DefaultSelector()
         self._timers: list[tuple[float, int, Timer]] = []
         self._seq = itertools.count()
@@ -89,13 +90,18 @@ class ToyLoop:
         return ran
 
     def run(self) -> None:
-        """Run until :meth:`close`."""
+        """Run until :meth:`close` or :meth:`stop`."""
         self.running = True
+        self._stopping = False
         try:
-            while not self.closed:
+            while not self.closed and not self._stopping:
                 self.run_once(3600.0)
         finally:
             self.running = False
+
+    def stop(self) -> None:
+        """Make :meth:`run` return after the current callback (like Tk's ``quit``)."""
+        self._stopping = True
 
     def on_close(self, fn: Callable[[], object]) -> None:
         """Call ``fn()`` when the loop closes."""

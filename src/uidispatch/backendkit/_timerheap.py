@@ -1,0 +1,188 @@
+"""``TimerHeap``: any number of timers on one toolkit timer, never early."""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import math
+import time
+import weakref
+from collections.abc import Callable
+from typing import Protocol
+
+__all__ = ["Cancellable", "KitTimer", "TimerHeap"]
+
+
+class Cancellable(Protocol):
+    """Anything with ``cancel()``: what a toolkit's one-shot timer returns."""
+
+    def cancel(self) -> None:
+        """Stop it; idempotent."""
+
+
+class KitTimer:
+    """A pending :class:`TimerHeap` timer; ``cancel()`` stops it."""
+
+    __slots__ = ("_heap", "cancelled", "due", "fn")
+
+    def __init__(self, heap: TimerHeap, due: float, fn: Callable[[], object]) -> None:
+        self._heap: weakref.ref[TimerHeap] = weakref.ref(heap)
+        self.due = due
+        """When it fires, on the heap's clock."""
+        self.fn: Callable[[], object] | None = fn
+        self.cancelled = False
+        """True once cancelled (or fired: firing releases ``fn`` too)."""
+
+    def cancel(self) -> None:
+        """Stop the timer if it has not fired; idempotent. Main thread."""
+        if self.cancelled:
+            return
+        self.cancelled = True
+        self.fn = None  # release what the callback holds (a widget, a closure) now
+        heap = self._heap()
+        if heap is not None:
+            heap._cancelled()
+
+
+class TimerHeap:
+    """``call_later`` for any number of timers on one toolkit timer. Main thread only.
+
+    ``schedule(delay, callback)`` arms the toolkit's one-shot timer (``GLib.timeout_add``,
+    ``pygame.time.set_timer`` of one event type) and returns something with ``cancel()``;
+    the heap keeps at most one armed, for its earliest deadline, and re-arms it when an
+    earlier timer arrives. The toolkit's callback (or the loop, for toolkits that only
+    post an event) calls :meth:`run_due`.
+
+    Timers never fire early: a toolkit timer that wakes early (whole milliseconds, frame
+    pacing) re-arms for the rest. A delay longer than ``max_step`` seconds is armed in
+    steps (toolkits overflow or clamp long delays). ``resolution`` rounds each armed
+    delay *up* to the toolkit's unit (0.001 for milliseconds).
+    """
+
+    def __init__(
+        self,
+        schedule: Callable[[float, Callable[[], object]], Cancellable],
+        *,
+        max_step: float = 3600.0,
+        resolution: float = 0.001,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if not (isinstance(max_step, (int, float)) and max_step > 0):
+            raise ValueError(f"max_step must be a positive number of seconds, got {max_step!r}")
+        if not (isinstance(resolution, (int, float)) and resolution >= 0):
+            raise ValueError(f"resolution must be >= 0 seconds, got {resolution!r}")
+        self._schedule = schedule
+        self._max_step = float(max_step)
+        self._resolution = float(resolution)
+        self.clock = clock
+        """The heap's clock (``time.monotonic`` unless given)."""
+        self._heap: list[tuple[float, int, KitTimer]] = []
+        self._seq = itertools.count()
+        self._armed: Cancellable | None = None
+        self._armed_for = math.inf
+        self._live = 0
+        self._closed = False
+
+    def __len__(self) -> int:
+        """How many timers are pending (not fired, not cancelled)."""
+        return self._live
+
+    def call_later(self, delay: float, fn: Callable[[], object]) -> KitTimer:
+        """Run ``fn()`` from :meth:`run_due` once ``delay`` seconds (``>= 0``) have passed.
+
+        After :meth:`close` the timer never fires.
+
+        Raises:
+            ValueError: ``delay`` is negative or not a number.
+
+        """
+        if not isinstance(delay, (int, float)) or isinstance(delay, bool) or not delay >= 0:
+            raise ValueError(f"delay must be a number of seconds >= 0, got {delay!r}")
+        timer = KitTimer(self, self.clock() + delay, fn)
+        if self._closed:
+            timer.cancelled = True
+            timer.fn = None
+            return timer
+        heapq.heappush(self._heap, (timer.due, next(self._seq), timer))
+        self._live += 1
+        if timer.due < self._armed_for:
+            self._arm()
+        return timer
+
+    def next_due(self) -> float | None:
+        """The earliest pending deadline on the heap's clock, or ``None``."""
+        heap = self._heap
+        while heap and heap[0][2].cancelled:
+            heapq.heappop(heap)
+        return heap[0][0] if heap else None
+
+    def run_due(self) -> int:
+        """Run every timer whose deadline passed, in deadline order; re-arm. Main thread.
+
+        Returns how many ran. A raising timer stops this run (the exception propagates);
+        the toolkit timer is re-armed for the rest first.
+        """
+        ran = 0
+        heap = self._heap
+        self._disarm()
+        try:
+            while heap:
+                due, _, timer = heap[0]
+                if timer.cancelled:
+                    heapq.heappop(heap)
+                    continue
+                if due > self.clock():
+                    break
+                heapq.heappop(heap)
+                fn = timer.fn
+                timer.cancelled = True
+                timer.fn = None
+                self._live -= 1
+                ran += 1
+                assert fn is not None
+                fn()
+        finally:
+            self._arm()
+        return ran
+
+    def _cancelled(self) -> None:
+        self._live -= 1
+        if self._live == 0:
+            self._heap.clear()
+            self._disarm()
+
+    def _disarm(self) -> None:
+        armed, self._armed = self._armed, None
+        self._armed_for = math.inf
+        if armed is not None:
+            armed.cancel()
+
+    def _arm(self) -> None:
+        if self._closed:
+            return
+        due = self.next_due()
+        if due is None:
+            self._disarm()
+            return
+        self._disarm()
+        delay = min(max(due - self.clock(), 0.0), self._max_step)
+        if self._resolution:
+            # Up to the toolkit's unit, but 0.2 / 0.001 is 200.00000000000003: not 201 units.
+            delay = math.ceil(delay / self._resolution - 1e-9) * self._resolution
+        self._armed_for = due
+        self._armed = self._schedule(delay, self._fire)
+
+    def _fire(self) -> None:
+        self._armed = None
+        self._armed_for = math.inf
+        self.run_due()
+
+    def close(self) -> None:
+        """Cancel the toolkit timer and forget every pending timer; idempotent. Main thread."""
+        self._closed = True
+        for _, _, timer in self._heap:
+            timer.cancelled = True
+            timer.fn = None
+        self._heap.clear()
+        self._live = 0
+        self._disarm()
