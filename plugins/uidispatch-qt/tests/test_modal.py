@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import threading
 
-from conftest import WAIT
-from PySide6 import QtCore, QtWidgets
+from conftest import WAIT, QtWidgets
 from pytestqt.qtbot import QtBot
+from uidispatch_qt._binding import QtCore, exec_
 
 import uidispatch as ud
+
+
+def _int(member: object) -> int:
+    # A Python enum on PySide6 and PyQt6 (its .value), an int already on PyQt5 and PySide2.
+    return int(getattr(member, "value", member))  # type: ignore[call-overload]
 
 
 def test_a_dialog_exec_in_a_dispatched_callback_keeps_dispatching_in_order(
@@ -35,7 +40,7 @@ def test_a_dialog_exec_in_a_dispatched_callback_keeps_dispatching_in_order(
         QtCore.QTimer.singleShot(8000, dialog.reject)
         QtCore.QTimer.singleShot(0, opened.set)  # set once the nested loop runs
         out.append("opened")
-        code = dialog.exec()  # a nested event loop
+        code = exec_(dialog)  # a nested event loop
         out.append(("answered", code))
         d.call_soon(out.append, "after")  # posted by the callback itself: runs after
 
@@ -50,7 +55,7 @@ def test_a_dialog_exec_in_a_dispatched_callback_keeps_dispatching_in_order(
     d.call_soon(ask)
     qtbot.waitUntil(lambda: "after" in out, timeout=int(WAIT * 2000))
     worker.join(WAIT)
-    accepted = QtWidgets.QDialog.DialogCode.Accepted.value
+    accepted = _int(QtWidgets.QDialog.DialogCode.Accepted)
     assert out == ["opened", *range(50), "close", ("answered", accepted), "after"]
     assert during == [True] * 50  # every worker call ran while the dialog was modal
 
@@ -75,7 +80,7 @@ def test_a_worker_call_is_answered_inside_a_message_box(
         boxes.append(box)
         QtCore.QTimer.singleShot(8000, box.reject)
         QtCore.QTimer.singleShot(0, opened.set)
-        return box.exec()
+        return exec_(box)
 
     def asker() -> None:
         results.append(("asked", ask()))
@@ -92,5 +97,5 @@ def test_a_worker_call_is_answered_inside_a_message_box(
     qtbot.waitUntil(lambda: len(results) == 2, timeout=int(WAIT * 2000))
     for t in threads:
         t.join(WAIT)
-    yes_value = QtWidgets.QMessageBox.StandardButton.Yes.value
+    yes_value = _int(QtWidgets.QMessageBox.StandardButton.Yes)
     assert sorted(results, key=str) == [("asked", yes_value), ("visible", True)]

@@ -67,7 +67,9 @@ class _QtLoop:
         else:
             self._loop = loop = self.QtCore.QEventLoop()
             timer = self.every(timeout, on_timeout)
-            loop.exec()
+            from ._binding import exec_
+
+            exec_(loop)
             timer.stop()
         return stopped[0]
 
@@ -172,7 +174,7 @@ def _setup(variant: str) -> tuple[Any, Post]:
         loop = _FloorLoop()
         return loop, loop.post
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from ._binding import QtCore
+    from ._binding import QtCore, Signal, Slot
 
     app = QtCore.QCoreApplication.instance() or QtCore.QCoreApplication([])
     globals()["_app"] = app  # keep it alive for the process
@@ -185,10 +187,10 @@ def _setup(variant: str) -> tuple[Any, Post]:
     if variant == "signal":
 
         class Emitter(QtCore.QObject):
-            sig = QtCore.Signal(object, object)
+            sig = Signal(object, object)
 
         class Sink(QtCore.QObject):
-            @QtCore.Slot(object, object)
+            @Slot(object, object)
             def run(self, fn: Callable[[Any], object], arg: Any) -> None:
                 fn(arg)
 

@@ -155,8 +155,15 @@ def run_benchmark(
 def _versions() -> str:
     import importlib.metadata as md
 
+    from ._api import choose
+
+    try:
+        binding = choose().module
+    except (ImportError, ValueError):
+        binding = "PySide6"
+    binding = {"PySide6": "PySide6-Essentials"}.get(binding, binding)
     parts = [f"Python {sys.version.split()[0]}"]
-    for dist in ("PySide6-Essentials", "qasync", "superqt"):
+    for dist in (binding, "qasync", "superqt"):
         try:
             parts.append(f"{dist} {md.version(dist)}")
         except md.PackageNotFoundError:
