@@ -7,7 +7,12 @@ lint, typecheck, docs, the core tests and the toolkit tests. One session:
 
 Toolkit wheels, checked with ``pip download --no-deps --only-binary :all:
 --python-version X``: Kivy 2.3.1 ships cp310-cp313 wheels, PySide6-Essentials abi3 wheels
-cover 3.10+, and tkinter comes with CPython; so every toolkit runs on 3.10-3.13.
+cover 3.10+, and tkinter comes with CPython; so every toolkit runs on 3.10-3.13. The Qt
+backend runs once per binding, each session installing only its own (``qt-pyqt6-3.13``:
+``uidispatch-qt[pyqt6]``, ``QT_API=pyqt6``): PySide6 on 3.10-3.13 (its 6.12.0 pin is for
+< 3.12), PyQt6 and PyQt5 on 3.10 and 3.13, PySide2 on 3.10 (its last wheel, 5.15.2.1, stops at
+cp310; pytest-qt 4.4 is the last to drive it); ``qt-mixed`` installs two at once and
+checks the choice between them.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ nox.options.default_venv_backend = "venv"
 # keeps PySide6 (~100 MB) and Kivy (~23 MB) from being downloaded and unpacked again.
 nox.options.reuse_existing_virtualenvs = True
 nox.options.error_on_missing_interpreters = False
-nox.options.sessions = ["lint", "typecheck", "tests", "tk", "qt", "kivy", "docs"]
+nox.options.sessions = ["lint", "typecheck", "tests", "tk", "qt-pyside6", "kivy", "docs"]
 
 ROOT = Path(__file__).parent
 PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
@@ -56,6 +61,15 @@ TEST_DEPS = ["pytest>=8", "hypothesis>=6", "tomli>=2; python_version < '3.11'"]
 POOL_TEST_DEPS = ["loky", "distributed"]
 PLOT_TEST_DEPS = ["matplotlib>=3.7"]  # bench --plot
 TOOLKIT_TEST_DEPS = {"tk": [], "qt": ["pytest-qt>=4.4"], "kivy": []}
+# Qt binding -> the Pythons its session runs on (oldest and newest, PySide6 all four).
+# PySide2's last wheel (5.15.2.1, cp35-cp310 abi3) stops at 3.10; pytest-qt 4.5 dropped it.
+QT_BINDINGS = {
+    "pyside6": PYTHONS,
+    "pyqt6": ["3.10", "3.13"],
+    "pyqt5": ["3.10", "3.13"],
+    "pyside2": ["3.10"],
+}
+QT_TEST_DEPS = {"pyside2": ["pytest-qt>=4.4,<4.5"]}
 DOCS_DEPS = ["mkdocs>=1.6", "mkdocs-material>=9.5", "mkdocstrings[python]>=0.26"]
 PIP_QUIET = "-q"
 # Pinned so that a new release's rules cannot fail CI on unchanged code; bump on purpose.
@@ -121,8 +135,16 @@ def tests(session: nox.Session) -> None:
 def _toolkit(session: nox.Session, name: str) -> None:
     ensure_xvfb(session)
     install_core(session, "-e", PLUGINS[name], *TOOLKIT_TEST_DEPS[name])
-    env = {"QT_QPA_PLATFORM": "offscreen"} if name == "qt" else {}
-    session.run("pytest", f"{PLUGINS[name]}/tests", *session.posargs, env=env)
+    session.run("pytest", f"{PLUGINS[name]}/tests", *session.posargs)
+
+
+def _qt(session: nox.Session, *bindings: str, tests: str = "tests") -> None:
+    """Install uidispatch-qt with only these bindings (extras) and run its tests offscreen."""
+    deps = QT_TEST_DEPS.get(bindings[0], TOOLKIT_TEST_DEPS["qt"])
+    install_core(session, "-e", f"{PLUGINS['qt']}[{','.join(bindings)}]", *deps)
+    # QT_API for qasync and our backend, PYTEST_QT_API for pytest-qt: one Qt per process.
+    env = {"QT_QPA_PLATFORM": "offscreen", "QT_API": bindings[0], "PYTEST_QT_API": bindings[0]}
+    session.run("pytest", f"{PLUGINS['qt']}/{tests}", *session.posargs, env=env)
 
 
 @nox.session(python=PYTHONS)
@@ -131,10 +153,34 @@ def tk(session: nox.Session) -> None:
     _toolkit(session, "tk")
 
 
-@nox.session(python=PYTHONS)
-def qt(session: nox.Session) -> None:
+@nox.session(name="qt-pyside6", python=QT_BINDINGS["pyside6"])
+def qt_pyside6(session: nox.Session) -> None:
     """The Qt backend on PySide6 (offscreen) with pytest-qt and qasync."""
-    _toolkit(session, "qt")
+    _qt(session, "pyside6")
+
+
+@nox.session(name="qt-pyqt6", python=QT_BINDINGS["pyqt6"])
+def qt_pyqt6(session: nox.Session) -> None:
+    """The Qt backend on PyQt6 alone (no PySide6 installed), offscreen, with qasync."""
+    _qt(session, "pyqt6")
+
+
+@nox.session(name="qt-pyqt5", python=QT_BINDINGS["pyqt5"])
+def qt_pyqt5(session: nox.Session) -> None:
+    """The Qt backend on PyQt5 alone (no PySide6 installed), offscreen, with qasync."""
+    _qt(session, "pyqt5")
+
+
+@nox.session(name="qt-pyside2", python=QT_BINDINGS["pyside2"])
+def qt_pyside2(session: nox.Session) -> None:
+    """The Qt backend on PySide2 alone (Qt 5, CPython 3.10 only), offscreen, with qasync."""
+    _qt(session, "pyside2")
+
+
+@nox.session(name="qt-mixed", python=["3.13"])
+def qt_mixed(session: nox.Session) -> None:
+    """PySide6 and PyQt6 side by side: the app's binding wins, QT_API next, qasync agrees."""
+    _qt(session, "pyside6", "pyqt6", tests="tests/test_plugin.py")
 
 
 @nox.session(python=PYTHONS)
@@ -215,7 +261,7 @@ def lint(session: nox.Session) -> None:
 def typecheck(session: nox.Session) -> None:
     """mypy --strict on src/, every plugin's src/, the example plugin and the docs' recipes."""
     editable = [f"-e{p}" for p in (*PLUGINS.values(), EXAMPLE_PLUGIN)] + [
-        f"-e{PLUGINS['qt']}[bench]",
+        f"-e{PLUGINS['qt']}[bench,pyside6]",  # mypy reads Qt through PySide6's stubs
         f"-e{KIT_PLUGINS['pygame']}",
         f"-e{KIT_PLUGINS['textual']}",
     ]
@@ -255,24 +301,55 @@ def bench(session: nox.Session) -> None:
         ".[bench]",
         *(f"-e{p}" for p in PLUGINS.values()),
         "-e",
-        f"{PLUGINS['qt']}[bench]",
+        f"{PLUGINS['qt']}[bench,pyside6]",
     )
     session.run("python", "-m", "uidispatch", "bench", *session.posargs)
 
 
+DEMO_BACKENDS = ("tk", "qt", "kivy", "asyncio")
+
+
 @nox.session(python=MAIN_PYTHON)
 def demo(session: nox.Session) -> None:
-    """The Tk demo; without a display, a scripted self-test under Xvfb instead."""
+    """The demo on Tk, Qt and Kivy (and asyncio, the terminal one): its tests and self-tests.
+
+    ``nox -s demo`` opens the Tk window where a display is set; ``-- --selftest 20`` (what
+    CI runs) drives each toolkit's demo by script instead: Tk and Kivy under Xvfb, Qt
+    offscreen; ``-- --backend qt`` picks one toolkit.
+    """
     ensure_xvfb(session)
-    session.install(PIP_QUIET, "-e", ".", "-e", PLUGINS["tk"])
-    args = session.posargs or ([] if os.environ.get("DISPLAY") else ["--selftest", "8"])
-    session.run("python", "-m", "uidispatch", "demo", *args)
+    session.install(
+        PIP_QUIET,
+        "-e",
+        ".",
+        "-e",
+        PLUGINS["tk"],
+        "-e",
+        f"{PLUGINS['qt']}[pyside6]",
+        "-e",
+        PLUGINS["kivy"],
+        *TEST_DEPS,
+    )
+    if not session.posargs and os.environ.get("DISPLAY"):
+        session.run("python", "-m", "uidispatch", "demo")
+        return
+    args = list(session.posargs) or ["--selftest", "20"]
+    if "--selftest" in args:
+        # The demo's own tests: README's first command with and without Xvfb, screenshots.
+        session.run("pytest", "tests/test_demo.py", "-q")
+    if "--backend" in args:
+        session.run("python", "-m", "uidispatch", "demo", *args)
+        return
+    for backend in DEMO_BACKENDS:
+        session.run("python", "-m", "uidispatch", "demo", "--backend", backend, *args)
 
 
 @nox.session(python=MAIN_PYTHON)
 def doctor(session: nox.Session) -> None:
     """Install everything and run ``uidispatch doctor``."""
-    session.install(PIP_QUIET, "-e", ".", *(f"-e{p}" for p in PLUGINS.values()))
+    session.install(
+        PIP_QUIET, "-e", ".", *(f"-e{p}" for p in PLUGINS.values()), f"-e{PLUGINS['qt']}[pyside6]"
+    )
     session.install(PIP_QUIET, "-e", KIT_PLUGINS["pygame"], "-e", KIT_PLUGINS["textual"])
     # PyGObject builds from source (see the gtk session): installed only where it can be.
     session.install(PIP_QUIET, "--no-deps", "-e", KIT_PLUGINS["gtk"])
@@ -284,6 +361,10 @@ def doctor(session: nox.Session) -> None:
 PACKAGE_SMOKE = {
     ".": ["tests/test_exports.py", "tests/test_versions.py", "tests/test_dispatcher.py"],
     **{path: [f"{path}/tests/test_conformance.py"] for path in PLUGINS.values()},
+    **{
+        KIT_PLUGINS[name]: [f"{KIT_PLUGINS[name]}/tests/test_conformance.py"]
+        for name in ("pygame", "textual")
+    },
 }
 PACKAGE_CHECK = """
 import sys, pathlib, uidispatch as ud
@@ -318,13 +399,14 @@ def package(session: nox.Session) -> None:
     tmp = Path(session.create_tmp()).resolve()
     dist = tmp / "dist"
     shutil.rmtree(dist, ignore_errors=True)
-    for project in (".", *PLUGINS.values()):
+    projects = (".", *PLUGINS.values(), *KIT_PLUGINS.values())
+    for project in projects:
         session.run("python", "-m", "build", "--outdir", str(dist), str(ROOT / project))
     built = sorted(dist.iterdir())
     session.run("twine", "check", "--strict", *map(str, built))
     sdists = [p for p in built if p.name.endswith(".tar.gz")]
     wheels = [p for p in built if p.suffix == ".whl"]
-    if len(sdists) != len(wheels) or len(wheels) != 1 + len(PLUGINS):
+    if len(sdists) != len(wheels) or len(wheels) != len(projects):
         session.error(f"expected a wheel and an sdist per package, built {[p.name for p in built]}")
 
     venv = tmp / "installed"
@@ -332,16 +414,28 @@ def package(session: nox.Session) -> None:
     session.run("python", "-m", "venv", str(venv))
     python = str(venv / "bin" / "python")
     session.run(python, "-m", "pip", "install", PIP_QUIET, "--upgrade", "pip", external=True)
+    # uidispatch-qt depends on no Qt binding: install it as a PySide6 app would.
+    # uidispatch-gtk's PyGObject builds from source (the gtk session covers it): its wheel is
+    # installed without dependencies, so its entry point and metadata are still checked.
+    specs = [f"{w}[pyside6]" if w.name.startswith("uidispatch_qt-") else str(w) for w in wheels]
+    gtk = [s for s in specs if Path(s).name.startswith("uidispatch_gtk-")]
+    specs = [s for s in specs if s not in gtk]
     session.run(
-        python, "-m", "pip", "install", PIP_QUIET, *map(str, wheels), *TEST_DEPS,
+        python, "-m", "pip", "install", PIP_QUIET, *specs, *TEST_DEPS,
         *TOOLKIT_TEST_DEPS["qt"], "trove-classifiers", external=True,
     )  # fmt: skip
+    session.run(python, "-m", "pip", "install", PIP_QUIET, "--no-deps", *gtk, external=True)
     session.chdir(tmp)  # nothing from the checkout is importable from here
-    env = {"QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": ""}
-    distributions = ["uidispatch", *(Path(p).name for p in PLUGINS.values())]
+    env = {
+        "QT_QPA_PLATFORM": "offscreen",
+        "SDL_VIDEODRIVER": "dummy",
+        "SDL_AUDIODRIVER": "dummy",
+        "PYTHONPATH": "",
+    }
+    distributions = ["uidispatch", *(Path(p).name for p in projects[1:])]
     session.run(python, "-c", PACKAGE_CHECK, str(ROOT), *distributions, env=env, external=True)
     session.run(python, "-m", "uidispatch", "doctor", env=env, external=True)
-    session.run(python, "-m", "uidispatch", "demo", "--selftest", "8", env=env, external=True)
+    session.run(python, "-m", "uidispatch", "demo", "--selftest", "30", env=env, external=True)
     for project, tests in PACKAGE_SMOKE.items():
         session.run(
             python, "-m", "pytest", "-q", "-p", "no:cacheprovider",
@@ -359,7 +453,9 @@ CI_SESSIONS = [
     "typecheck",
     "docs",
     *(f"tests-{v}" for v in PYTHONS),
-    *(f"{toolkit}-{v}" for toolkit in PLUGINS for v in PYTHONS),
+    *(f"{toolkit}-{v}" for toolkit in PLUGINS if toolkit != "qt" for v in PYTHONS),
+    *(f"qt-{binding}-{v}" for binding, versions in QT_BINDINGS.items() for v in versions),
+    "qt-mixed-3.13",
     *(f"{toolkit}-{v}" for toolkit in KIT_PLUGINS for v in EDGE_PYTHONS),
     "package",
 ]
@@ -371,5 +467,5 @@ def ci(session: nox.Session) -> None:
     for name in CI_SESSIONS:
         session.notify(name)
     # Never the interactive demo, even where a display is set.
-    session.notify("demo", posargs=["--selftest", "8"])
+    session.notify("demo", posargs=["--selftest", "20"])
     session.notify("bench", posargs=["--quick"])

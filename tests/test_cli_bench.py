@@ -35,15 +35,29 @@ def test_quick_asyncio_bench_reports_ours_naive_and_floor_with_ratios(
         "uidispatch": "ours",
         "call_soon_threadsafe": "naive",
         "floor": "floor",
+        "spinning deque": "limit",
     }
     for row in rows.values():
         assert row["error"] is None
-        assert all(isinstance(row[f], (int, float)) for f in NUMERIC), row
+        measured = [f for f in NUMERIC if not (row["kind"] == "limit" and f.startswith("idle_w"))]
+        assert all(isinstance(row[f], (int, float)) for f in measured), row
+        assert row["freeze8_ms"] > 0  # every variant: 8 producers' plain posts
         assert row["thr1"] > 0
         assert row["thr4"] > 0
         assert row["post_p99_us"] >= row["post_p50_us"] > 0
         assert row["idle_p99_us"] >= row["idle_p50_us"] > 0
         assert row["freeze_ms"] > 0
+    # Issue 16: every posting path of ours, and the timelines charts draw.
+    ours = rows["uidispatch"]
+    for field in ("thr_key", "post_key_p99_us", "freeze8_owner_ms", "freeze8_key_ms"):
+        assert ours[field] > 0, field
+    assert ours["freeze8_bounded_ms"] > 0
+    assert ours["drain8_bounded_ms"] > 0
+    assert rows["call_soon_threadsafe"]["freeze8_key_ms"] is None  # no key= there
+    for name in ("uidispatch", "call_soon_threadsafe"):
+        timeline = rows[name]["freeze_gaps_ms"]
+        assert timeline
+        assert max(timeline) == pytest.approx(rows[name]["freeze_ms"])
     # Nothing posted, nothing woken: the asyncio loop sleeps in select.
     assert rows["uidispatch"]["idle_wakeups_per_s"] == 0
     assert rows["call_soon_threadsafe"]["vs_naive"]["thr1"] == pytest.approx(1.0)
@@ -63,8 +77,13 @@ def test_table_shows_each_variant_with_ratios_to_the_naive_primitive(
     assert main(["bench", "--backend", "asyncio", "--quick"]) == 0
     out = capsys.readouterr().out
     assert "(xN = value / call_soon_threadsafe)" in out
-    lines = {line.split()[0]: line for line in out.splitlines() if line.strip()}
+    lines: dict[str, str] = {}
+    for line in out.splitlines():
+        if line.strip():
+            lines.setdefault(line.split()[0], line)  # the first table's row
+    lines["uidispatch"] = next(ln for ln in out.splitlines() if ln.startswith("uidispatch  "))
     assert " ours " in lines["uidispatch"]
+    assert "8-producer freeze ms" in out
     assert "x1.00" in lines["call_soon_threadsafe"]
     assert " floor " in lines["floor"]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -12,6 +13,8 @@ import pytest
 
 import uidispatch as ud
 from uidispatch._cli import main
+from uidispatch._demo import SEE_THE_WINDOW
+from uidispatch._demo._model import DemoModel, DemoView, plural
 from uidispatch._demo._work import _short, format_stats
 
 needs_tk = pytest.mark.skipif(
@@ -24,12 +27,15 @@ needs_x = pytest.mark.skipif(
 )
 
 
-def run_demo(*argv: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def run_demo(
+    *argv: str, timeout: float = 120, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "uidispatch", "demo", *argv],
         capture_output=True,
         text=True,
         timeout=timeout,
+        env=env,
     )
 
 
@@ -43,10 +49,13 @@ def test_selftest_exercises_every_panel_and_exits_0() -> None:
         "ok   two tasks finished",
         "ok   cancelled task resolved as cancelled",
         "ok   long task shows progress",
-        "ok   search debounced: 3 keystrokes, 1 search",
+        "ok   search debounced: 4 keystrokes, 2 searches",
+        'ok   newer search cancelled the running one (if_running="restart")',
+        "ok   busy spinner: pool.on_busy reported idle, then busy",
         "ok   plain flood: 100,000 calls ran",
         "ok   keyed flood coalesced, last value 99,999",
         "ok   0.5 s block reported as a stall with its duration",
+        "ok   window keeps its size while content changes",
     ):
         assert line in out, out
     assert "FAIL" not in out
@@ -63,20 +72,132 @@ def test_selftest_screenshot_writes_a_png(tmp_path: Path) -> None:
     assert f"screenshot: {shot}" in proc.stdout
 
 
-@needs_tk
-def test_without_a_display_or_xvfb_the_demo_explains_and_exits_1(tmp_path: Path) -> None:
+def _loaded(name: str) -> bool:
+    info = ud.backends().get(name)
+    return info is not None and info.loaded
+
+
+needs_qt = pytest.mark.skipif(
+    not _loaded("qt") or importlib.util.find_spec(ud.backends()["qt"].requires[0]) is None,
+    reason="the Qt demo needs uidispatch-qt and a binding: pip install uidispatch-qt[pyside6]",
+)
+needs_kivy = pytest.mark.skipif(
+    not _loaded("kivy") or importlib.util.find_spec("kivy") is None,
+    reason="the Kivy demo needs uidispatch-kivy: pip install -e plugins/uidispatch-kivy",
+)
+EVERY_PANEL = (
+    "ok   two tasks finished",
+    "ok   cancelled task resolved as cancelled",
+    "ok   long task shows progress",
+    "ok   search debounced: 4 keystrokes, 2 searches",
+    'ok   newer search cancelled the running one (if_running="restart")',
+    "ok   busy spinner: pool.on_busy reported idle, then busy",
+    "ok   plain flood: 100,000 calls ran",
+    "ok   keyed flood coalesced, last value 99,999",
+    "ok   0.5 s block reported as a stall with its duration",
+)
+
+
+@needs_qt
+def test_qt_demo_selftest_and_screenshot_run_offscreen_without_xvfb(tmp_path: Path) -> None:
+    shot = tmp_path / "qt.png"
+    args = ("--backend", "qt", "--selftest", "60", "--screenshot", str(shot))
+    proc = run_demo(*args, timeout=180, env=_headless_env(tmp_path))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "uidispatch demo self-test on qt" in proc.stdout
+    for line in (*EVERY_PANEL, "ok   window keeps its size while content changes"):
+        assert line in proc.stdout, proc.stdout
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@needs_qt
+def test_qt_demo_without_a_display_runs_its_self_test_offscreen(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "uidispatch", "demo", "--backend", "qt"],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env=_headless_env(tmp_path),
+    )
+    assert "running the scripted self-test offscreen instead" in proc.stderr
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "ok   plain flood: 100,000 calls ran" in proc.stdout
+
+
+@needs_kivy
+@needs_x
+def test_kivy_demo_selftest_and_screenshot_pass(tmp_path: Path) -> None:
+    shot = tmp_path / "kivy.png"
+    proc = run_demo("--backend", "kivy", "--selftest", "60", "--screenshot", str(shot), timeout=180)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "uidispatch demo self-test on kivy" in proc.stdout
+    for line in (*EVERY_PANEL, "ok   window keeps its size while content changes"):
+        assert line in proc.stdout, proc.stdout
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_asyncio_demo_needs_no_toolkit_and_prints_what_it_checked() -> None:
+    proc = run_demo("--backend", "asyncio", "--selftest", "60")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "uidispatch demo on the asyncio backend (no window)" in proc.stdout
+    for line in EVERY_PANEL:
+        assert line in proc.stdout, proc.stdout
+    assert "window keeps its size" not in proc.stdout  # no window to measure
+
+
+def _headless_env(tmp_path: Path) -> dict[str, str]:
+    """A fresh server's environment: no display, and no Xvfb anywhere on PATH."""
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
-    env["PATH"] = str(tmp_path)  # no Xvfb to fall back on
+    env["PATH"] = str(tmp_path)
+    return env
+
+
+@needs_tk
+def test_without_a_display_or_xvfb_the_demo_runs_its_self_test_in_the_terminal(
+    tmp_path: Path,
+) -> None:
+    # README's first command on a fresh server: exit 0, the library at work, and how to
+    # see the real window.
     proc = subprocess.run(
         [sys.executable, "-m", "uidispatch", "demo"],
         capture_output=True,
         text=True,
+        timeout=120,
+        env=_headless_env(tmp_path),
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "no display and no Xvfb here; running the scripted self-test on the asyncio" in (
+        proc.stderr
+    )
+    out = proc.stdout
+    assert "uidispatch demo self-test on asyncio" in out
+    for line in (
+        "ok   two tasks finished",
+        "ok   search debounced: 4 keystrokes, 2 searches",
+        'ok   newer search cancelled the running one (if_running="restart")',
+        "ok   busy spinner: pool.on_busy reported idle, then busy",
+        "ok   plain flood: 100,000 calls ran",
+        "ok   0.5 s block reported as a stall with its duration",
+    ):
+        assert line in out, out
+    assert "task 'resize photos': done" in out  # each change printed as it lands
+    assert "FAIL" not in out
+    assert out.rstrip().endswith(SEE_THE_WINDOW)
+
+
+@needs_tk
+def test_an_explicit_selftest_without_a_display_or_xvfb_says_what_to_install(
+    tmp_path: Path,
+) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "uidispatch", "demo", "--selftest", "5"],
+        capture_output=True,
+        text=True,
         timeout=60,
-        env=env,
+        env=_headless_env(tmp_path),
     )
     assert proc.returncode == 1
-    assert "demo: cannot open a window" in proc.stderr
-    assert "--selftest" in proc.stderr
+    assert "demo: no DISPLAY is set and Xvfb is not installed; install the 'xvfb'" in (proc.stderr)
 
 
 @needs_tk
@@ -107,7 +228,9 @@ def test_a_toolkit_without_a_demo_exits_2_naming_the_ones_that_exist(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     assert main(["demo", "--backend", "gtk"]) == 2
-    assert "no demo for backend 'gtk'; demos exist for: tk" in capsys.readouterr().err
+    assert "no demo for backend 'gtk'; demos exist for: tk, qt, kivy, asyncio" in (
+        capsys.readouterr().err
+    )
 
 
 def test_screenshot_without_selftest_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
@@ -147,3 +270,28 @@ def test_slowest_callback_names_are_short_and_readable() -> None:
     )
     assert _short("<function block at 0x7f>") == "block"
     assert _short("a" * 40) == "..." + "a" * 25
+
+
+def test_counts_take_the_singular_for_one() -> None:
+    assert plural(1, "match", "matches") == "1 match"
+    assert plural(0, "match", "matches") == "0 matches"
+    assert plural(2, "search", "searches") == "2 searches"
+    assert plural(1_000, "drain") == "1,000 drains"
+    assert plural(1, "key") == "1 key"
+
+
+def test_search_status_says_1_match_not_1_matches(virtual_dispatcher: ud.Dispatcher) -> None:
+    statuses: list[str] = []
+
+    class Recorder(DemoView):
+        def search_changed(self, status: str, results: tuple[str, ...]) -> None:
+            statuses.append(status)
+
+    model = DemoModel(virtual_dispatcher, Recorder())
+    try:
+        model.on_query("zipimport")
+        model._search_done("zipimport", 0.0, ("zipimport",))
+        assert statuses[-1].startswith("1 match for 'zipimport' in ")
+        assert statuses[-1].endswith("; 1 key -> 0 searches")
+    finally:
+        model.close()

@@ -9,6 +9,7 @@ the collector freeing such a root on a worker thread aborts the process; the Tk 
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import threading
 import weakref
@@ -109,7 +110,7 @@ def test_a_failed_task_read_from_a_worker_keeps_nothing(no_collector: None) -> N
         tasks = [pool.submit(work, on_error=seen.append, on_progress=lambda v, m: None)]
 
         def read() -> None:
-            with pytest.raises(ValueError):
+            with pytest.raises(ValueError, match="Root"):
                 tasks.pop().result(30)
 
         _in_thread(read)
@@ -142,10 +143,8 @@ def test_decorated_functions_with_calls_pending_at_close_keep_nothing(
             raise KeyError(root)
 
         def worker() -> None:
-            try:
+            with contextlib.suppress(KeyError):
                 now()
-            except KeyError:
-                pass
 
         thread = threading.Thread(target=worker)
         thread.start()
@@ -153,7 +152,8 @@ def test_decorated_functions_with_calls_pending_at_close_keep_nothing(
         for i in range(3):
             throttled(i)
             debounced(root)
-        assert throttled.pending and debounced.pending
+        assert throttled.pending
+        assert debounced.pending
         d.close()
         return weakref.ref(root)
 

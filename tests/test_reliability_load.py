@@ -80,9 +80,11 @@ def test_eight_producers_flood_virtual_every_call_once_in_order(
     assert_exactly_once_in_order(lists, CALLS)
     s = d.stats()
     assert (s.posted, s.executed, s.dropped, s.pending, s.errors) == (total, total, 0, 0, 0)
-    # Wake coalescing: a flood costs a handful of toolkit wake-ups, not one per call.
+    # Wake coalescing: a flood costs a handful of toolkit wake-ups, not one per call. A
+    # drain posts its successor when it starts (so a modal dialog opened by one of its
+    # callbacks keeps dispatch going): at most one extra wake per drain.
     backend: Any = d.backend
-    assert backend.posts == s.drains
+    assert s.drains <= backend.posts <= 2 * s.drains + 1
     assert s.drains < total // 100
 
 

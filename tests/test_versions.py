@@ -50,7 +50,8 @@ def _version(directory: Path) -> str:
 
 
 def _pins(requirements: list[str], name: str) -> list[str]:
-    pattern = re.compile(rf"^{re.escape(name)}\s*==\s*([^;\s]+)", re.IGNORECASE)
+    # An extra may sit between name and pin: uidispatch-qt[pyside6]==0.1.0.
+    pattern = re.compile(rf"^{re.escape(name)}(?:\[[\w,\s-]*\])?\s*==\s*([^;\s]+)", re.I)
     return [m.group(1) for r in requirements if (m := pattern.match(r))]
 
 

@@ -6,12 +6,18 @@ which prints one JSON object::
 
     {"backend": NAME, "notes": [...], "rows": [{"variant", "kind", "thr1", "thr4",
      "post_p50_us", "post_p99_us", "idle_p50_us", "idle_p99_us", "freeze_ms",
-     "idle_wakeups_per_s", "error"}]}
+     "idle_wakeups_per_s", "error", ...}]}
+
+and optionally, per row, the fields of ``EXTRA_FIELDS`` (``None`` where a variant has no
+such path: the naive primitive has no ``key=``) and ``freeze_gaps_ms``, the UI timer's
+gaps in ms during the single-producer flood (what charts draw; the merged report keeps
+the timeline of the run whose ``freeze_ms`` is the median).
 
 ``kind`` is ``ours``, ``naive`` (the toolkit's own primitive, what ratios are taken
-against), ``helper`` (the best existing helper library) or ``floor`` (a pure-Python
-handoff). Every run is a fresh process, so one crashing primitive (superqt's
-``ensure_main_thread`` under back-to-back posting, BASELINES.md) or a missing module
+against), ``helper`` (the best existing helper library), ``floor`` (a pure-Python
+handoff) or ``limit`` (a deque handed to a spinning consumer). Every run is a fresh
+process, so one crashing primitive (superqt's ``ensure_main_thread`` under back-to-back
+posting, BASELINES.md) or a missing module
 becomes a row with an error, never a crash of the command. With ``--repeat N`` each
 field is the median of N processes.
 """
@@ -43,6 +49,20 @@ FIELDS = (
     "freeze_ms",
     "idle_wakeups_per_s",
 )
+# Issue 16's measurements: unique-key throughput and post time, and the longest UI timer
+# gap (ms) while 8 producers flood on each posting path, with the longest drain of the
+# bounded one.
+EXTRA_FIELDS = (
+    "thr_key",
+    "post_key_p50_us",
+    "post_key_p99_us",
+    "freeze8_ms",
+    "freeze8_owner_ms",
+    "freeze8_key_ms",
+    "freeze8_bounded_ms",
+    "drain8_bounded_ms",
+)
+ALL_FIELDS = FIELDS + EXTRA_FIELDS
 NEEDS_DISPLAY = frozenset({"tk", "kivy", "gtk"})
 Progress = Callable[[str], None]
 
@@ -232,9 +252,16 @@ def merge_rows(runs: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
     for variant, rows in merged.items():
         row = dict(rows[0])
         row["variant"] = variant
-        for field in FIELDS:
+        for field in ALL_FIELDS:
             values = [r[field] for r in rows if _is_number(r.get(field))]
-            row[field] = statistics.median(values) if values else None
+            if values or field in FIELDS or field in row:
+                row[field] = statistics.median(values) if values else None
+        timed = sorted(
+            (r for r in rows if _is_number(r.get("freeze_ms")) and "freeze_gaps_ms" in r),
+            key=lambda r: float(r["freeze_ms"]),
+        )
+        if timed:
+            row["freeze_gaps_ms"] = timed[len(timed) // 2]["freeze_gaps_ms"]
         errors = [str(r["error"]) for r in rows if r.get("error")]
         ok = [r for r in rows if not r.get("error")]
         row["error"] = errors[0] if errors and not ok else None
@@ -254,7 +281,7 @@ def _add_ratios(rows: list[dict[str, Any]]) -> None:
         return
     for row in rows:
         ratios = {}
-        for field in FIELDS:
+        for field in ALL_FIELDS:
             a, b = row.get(field), naive.get(field)
             if _is_number(a) and _is_number(b) and b:
                 ratios[field] = a / b
@@ -367,8 +394,35 @@ def format_backend(result: dict[str, Any]) -> str:
         )
         if row.get("failed_runs"):
             lines.append(f"{'':<35}({row['failed_runs']} run(s) of this variant failed)")
+    lines.extend(_extra_table(rows))
     lines.extend(f"  note: {n}" for n in result.get("notes", []))
     return "\n".join(lines) + "\n"
+
+
+def _extra_table(rows: list[dict[str, Any]]) -> list[str]:
+    """Issue 16's columns, for the rows that have any of them."""
+    rows = [
+        r for r in rows if not r.get("error") and any(_is_number(r.get(f)) for f in EXTRA_FIELDS)
+    ]
+    if not rows:
+        return []
+    head = (
+        f"{'variant':<28} {'thr key':>14} {'post key p50/p99 us':>22} "
+        f"{'8-producer freeze ms: plain':>29} {'owner=':>10} {'key=':>10} {'bounded':>10} "
+        f"{'drain ms':>9}"
+    )
+    lines = ["", head, "-" * len(head)]
+    for row in rows:
+        thr = _cell(row, "thr_key", _si)
+        post = f"{_cell(row, 'post_key_p50_us', _num)}/{_cell(row, 'post_key_p99_us', _num)}"
+        lines.append(
+            f"{row.get('variant')!s:<28} {thr:>14} {post:>22} "
+            f"{_cell(row, 'freeze8_ms', _num) + _ratio(row, 'freeze8_ms'):>29} "
+            f"{_cell(row, 'freeze8_owner_ms', _num):>10} {_cell(row, 'freeze8_key_ms', _num):>10} "
+            f"{_cell(row, 'freeze8_bounded_ms', _num):>10} "
+            f"{_cell(row, 'drain8_bounded_ms', _num):>9}"
+        )
+    return lines
 
 
 def format_report(report: dict[str, Any]) -> str:

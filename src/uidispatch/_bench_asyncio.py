@@ -1,11 +1,14 @@
 """``python -m uidispatch._bench_asyncio [--json] [--quick]``: the asyncio backend's benchmark.
 
 Measures uidispatch on an asyncio loop against the naive primitive
-(``loop.call_soon_threadsafe`` per call, which is also the best existing helper) and the
-pure-Python handoff floor (a ``SimpleQueue`` whose main thread blocks in ``get``), with the
-workloads of BASELINES.md: throughput from 1 and 4 producers, the producer's post time,
-idle latency, the longest gap of a 10 ms main-thread timer during a flood, and idle
-wake-ups. Each callback is a bare ``list.append``, so the numbers are transport costs.
+(``loop.call_soon_threadsafe`` per call, which is also the best existing helper), the
+pure-Python handoff floor (a ``SimpleQueue`` whose main thread blocks in ``get``) and the
+pure-Python limit (a ``deque`` handed to a spinning consumer), with the workloads of
+BASELINES.md: throughput from 1 and 4 producers, the producer's post time, idle latency,
+the longest gap of a 10 ms main-thread timer during a flood (and its timeline), and idle
+wake-ups; plus, per posting path (plain, ``owner=``, unique ``key=``, ``max_pending`` with
+``drop_oldest``), the longest timer gap while 8 producers flood, and unique-key throughput
+and post time. Each callback is a bare ``list.append``, so the numbers are transport costs.
 
 Prints one JSON object (``{"backend", "rows", "notes"}``, the shape every backend's bench
 module prints, merged by ``python -m uidispatch bench``); without ``--json``, a short table.
@@ -23,10 +26,13 @@ import statistics
 import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from queue import Empty, SimpleQueue
 from typing import Any
+
+from ._bench_paths import BOUNDED, PATHS, Owner, flood_gaps, produce_path
 
 __all__ = ["Sizes", "main", "run"]
 
@@ -39,6 +45,14 @@ FIELDS = (
     "idle_p99_us",
     "freeze_ms",
     "idle_wakeups_per_s",
+    "thr_key",
+    "post_key_p50_us",
+    "post_key_p99_us",
+    "freeze8_ms",
+    "freeze8_owner_ms",
+    "freeze8_key_ms",
+    "freeze8_bounded_ms",
+    "drain8_bounded_ms",
 )
 
 Post = Callable[[Callable[[Any], object], Any], object]
@@ -54,11 +68,19 @@ class Sizes:
     flood: int = 100_000
     idle_seconds: float = 0.5
     rounds: int = 3
+    producers: int = 8
+    per_producer: int = 100_000
 
 
 FULL = Sizes()
 QUICK = Sizes(
-    calls=5_000, post_samples=2_000, idle_samples=30, flood=10_000, idle_seconds=0.1, rounds=1
+    calls=5_000,
+    post_samples=2_000,
+    idle_samples=30,
+    flood=10_000,
+    idle_seconds=0.1,
+    rounds=1,
+    per_producer=2_000,
 )
 
 
@@ -90,6 +112,7 @@ class _Variant:
 
     name = ""
     kind = ""
+    paths: tuple[str, ...] = ("plain",)  # posting paths this variant has
 
     def open(self) -> None:
         """Create the loop (or queue) for one measurement."""
@@ -170,12 +193,34 @@ class _LoopVariant(_Variant):
 
 class _Uidispatch(_LoopVariant):
     name, kind = "uidispatch", "ours"
+    paths = PATHS
+
+    def __init__(self) -> None:
+        self.path = "plain"
+        self.owner = Owner()
 
     def open(self) -> None:
         from ._registry import get_dispatcher
 
         super().open()
         self.dispatcher = get_dispatcher("asyncio", app=self.loop)
+        if self.path == "bounded":
+            self.dispatcher.configure(**BOUNDED)  # type: ignore[arg-type]
+
+    def produce(self, fn: Callable[[Any], object], start: int, stop: int) -> None:
+        produce_path(self.dispatcher, self.path, self.owner)(fn, start, stop)
+
+    def produce_timed(self, fn: Callable[[Any], object], n: int, times: list[int]) -> None:
+        if self.path != "key":
+            super().produce_timed(fn, n, times)
+            return
+        post = self.dispatcher.call_soon
+        pc = time.perf_counter_ns
+        record = times.append
+        for i in range(n):
+            t = pc()
+            post(fn, i, key=i)
+            record(pc() - t)
 
     def close(self) -> None:
         self.dispatcher.close()
@@ -247,7 +292,58 @@ class _Floor(_Variant):
         return 1 / seconds  # pragma: no cover - nothing puts
 
 
-VARIANTS: tuple[type[_Variant], ...] = (_Uidispatch, _CallSoonThreadsafe, _Floor)
+class _SpinningDeque(_Floor):
+    """The pure-Python limit: a ``deque`` whose consumer spins on ``popleft`` (burns a core)."""
+
+    name, kind = "spinning deque", "limit"
+
+    def open(self) -> None:
+        self.deque: deque[tuple[Callable[[Any], object], Any]] = deque()
+
+    def poster(self) -> Post:
+        append = self.deque.append
+        return lambda fn, arg: append((fn, arg))
+
+    def produce(self, fn: Callable[[Any], object], start: int, stop: int) -> None:
+        append = self.deque.append
+        for i in range(start, stop):
+            append((fn, i))
+
+    def produce_timed(self, fn: Callable[[Any], object], n: int, times: list[int]) -> None:
+        append = self.deque.append
+        pc = time.perf_counter_ns
+        record = times.append
+        for i in range(n):
+            t = pc()
+            append((fn, i))
+            record(pc() - t)
+
+    def run_main(self, done: threading.Event, tick: Callable[[], None] | None) -> None:
+        pop = self.deque.popleft
+        perf = time.perf_counter
+        due = perf() + 0.01
+        n = 0
+        while True:
+            try:
+                fn, arg = pop()
+            except IndexError:
+                if done.is_set():
+                    return
+                if tick is not None and perf() >= due:
+                    tick()
+                    due = perf() + 0.01
+                continue
+            fn(arg)
+            n += 1
+            if tick is not None and not n & 63 and perf() >= due:
+                tick()
+                due = perf() + 0.01
+
+    def idle_wakeups(self, seconds: float) -> float:
+        return float("nan")  # it never sleeps: not comparable
+
+
+VARIANTS: tuple[type[_Variant], ...] = (_Uidispatch, _CallSoonThreadsafe, _Floor, _SpinningDeque)
 
 # ------------------------------------------------------------------------- workloads
 
@@ -370,7 +466,7 @@ def _idle_latency(variant: _Variant, samples: int) -> tuple[float, float]:
         variant.close()
 
 
-def _freeze(variant: _Variant, flood: int) -> float:
+def _freeze(variant: _Variant, flood: int) -> list[float]:
     variant.open()
     try:
         post = variant.poster()
@@ -398,10 +494,49 @@ def _freeze(variant: _Variant, flood: int) -> float:
         t.join()
         ticks.append(end)
         # The flood starts at the second tick.
-        gaps = [b - a for a, b in itertools.pairwise(ticks[1:])]
-        return max(gaps, default=0.0) * 1000
+        return [round((b - a) * 1000, 3) for a, b in itertools.pairwise(ticks[1:])]
     finally:
         variant.close()
+
+
+def _freeze_many(variant: _Variant, producers: int, per: int) -> tuple[float, float | None]:
+    """The longest timer gap (ms) while ``producers`` threads flood; and ours' longest drain."""
+    variant.open()
+    try:
+        post = variant.poster()
+
+        def finish(done: threading.Event) -> None:
+            post(_finisher(variant, done), None)
+
+        gaps = flood_gaps(variant.run_main, variant.produce, finish, producers, per)
+        d = getattr(variant, "dispatcher", None)
+        return max(gaps, default=0.0), (d.stats().max_drain_ms if d is not None else None)
+    finally:
+        variant.close()
+
+
+def _on_path(variant: _Variant, path: str) -> _Variant:
+    if path != "plain":
+        variant.path = path  # type: ignore[attr-defined]
+    return variant
+
+
+def _extras(cls: type[_Variant], sizes: Sizes) -> dict[str, Any]:
+    """The per-path measurements of one round."""
+    out: dict[str, Any] = {}
+    if "key" in cls.paths:
+        _progress(f"{cls.name}: unique-key throughput and post time")
+        out["thr_key"] = _throughput(_on_path(cls(), "key"), sizes.calls, 1)
+        p50, p99 = _post_times(_on_path(cls(), "key"), sizes.post_samples)
+        out["post_key_p50_us"], out["post_key_p99_us"] = p50, p99
+    for path in cls.paths:
+        _progress(f"{cls.name}: {sizes.producers} producers x {sizes.per_producer:,}, {path}")
+        gap, drain = _freeze_many(_on_path(cls(), path), sizes.producers, sizes.per_producer)
+        suffix = "" if path == "plain" else f"_{path}"
+        out[f"freeze8{suffix}_ms"] = gap
+        if path == "bounded":
+            out["drain8_bounded_ms"] = drain
+    return out
 
 
 def _idle(variant: _Variant, seconds: float) -> float:
@@ -413,7 +548,7 @@ def _idle(variant: _Variant, seconds: float) -> float:
 
 
 def _measure(cls: type[_Variant], sizes: Sizes) -> dict[str, Any]:
-    rounds: list[dict[str, float]] = []
+    rounds: list[dict[str, Any]] = []
     for r in range(sizes.rounds):
         v = cls()
         _progress(f"{v.name} round {r + 1}/{sizes.rounds}")
@@ -427,13 +562,21 @@ def _measure(cls: type[_Variant], sizes: Sizes) -> dict[str, Any]:
                 "post_p99_us": post_p99,
                 "idle_p50_us": idle_p50,
                 "idle_p99_us": idle_p99,
-                "freeze_ms": _freeze(v, sizes.flood),
+                "timeline": _freeze(v, sizes.flood),
                 "idle_wakeups_per_s": _idle(v, sizes.idle_seconds),
+                **_extras(cls, sizes),
             }
         )
+        rounds[-1]["freeze_ms"] = max(rounds[-1]["timeline"], default=0.0)
+    rounds.sort(key=lambda r: float(r["freeze_ms"]))
     row: dict[str, Any] = {"variant": cls.name, "kind": cls.kind}
     for field in FIELDS:
-        row[field] = statistics.median(r[field] for r in rounds)
+        values = [r[field] for r in rounds if field in r and r[field] == r[field]]
+        if values:
+            row[field] = statistics.median(values)
+        row.setdefault(field, None)
+    # The gap timeline of the median-freeze round: what charts draw.
+    row["freeze_gaps_ms"] = rounds[len(rounds) // 2]["timeline"]
     row["error"] = None
     return row
 
@@ -454,6 +597,10 @@ def run(sizes: Sizes = FULL) -> dict[str, Any]:
         f"Python {sys.version.split()[0]}, median of {sizes.rounds} round(s)",
         f"thr: {sizes.calls:,} calls; freeze: 10 ms loop timer during a {sizes.flood:,}-call "
         "flood; idle: one post every 5 ms",
+        f"freeze8: the same timer while {sizes.producers} producers post "
+        f"{sizes.per_producer:,} calls each (owner=, unique key=, max_pending=10,000 with "
+        "drop_oldest); thr_key/post_key: unique key= per call",
+        "spinning deque: the pure-Python limit (its consumer never sleeps: no idle figure)",
         "call_soon_threadsafe is both the naive primitive and the best existing helper",
     ]
     return {"backend": "asyncio", "rows": rows, "notes": notes}

@@ -17,6 +17,7 @@ Hot-path rules, each measured (BASELINES.md, "What the hot path needs"):
 from __future__ import annotations
 
 import concurrent.futures
+import itertools
 import threading
 import time
 import weakref
@@ -37,6 +38,9 @@ _CLOSED: Final = 2
 OVERFLOW_POLICIES: Final = ("block", "drop_oldest", "raise")
 YIELD_EVERY: Final = 1023  # posts between checks (a mask: 2**n - 1)
 YIELD_AFTER: Final = 0.002  # seconds without drain progress before a producer yields
+PACE_NAP: Final = 0.0005  # a lagging producer's sleep while the UI thread catches up
+PACE_LIMIT: Final = 0.005  # the longest a producer steps aside per check
+MAX_DEPTH: Final = 16  # nested drains (modal loops inside callbacks) run up to this depth
 SLOW_FLOOR: Final = 0.001  # callbacks under 1 ms are never "slowest"
 SLOWEST_KEPT: Final = 5
 
@@ -45,15 +49,18 @@ ErrorSink = Callable[[BaseException, object], None]
 
 
 class _Keyed:
-    """A pending entry that later posts with the same key replace in place."""
+    """A pending entry that later posts with the same key replace in place.
 
-    __slots__ = ("args", "fn", "key", "owner")
+    ``call`` is one ``(fn, args, owner)`` tuple so a producer replaces it with one atomic
+    store; ``taken`` is the call the drain ran (or a drop discarded), set under the lock.
+    """
 
-    def __init__(self, fn: Callable[..., object], args: tuple[Any, ...], owner: Any, key: Hashable):
-        self.fn = fn
-        self.args = args
-        self.owner = owner
+    __slots__ = ("call", "key", "taken")
+
+    def __init__(self, call: tuple[Callable[..., object], tuple[Any, ...], Any], key: Hashable):
+        self.call = call
         self.key = key
+        self.taken: object = None
 
 
 class _Waiting:
@@ -86,7 +93,10 @@ class MainQueue:
         self._lanes: tuple[deque[Any], ...] = tuple(deque() for _ in Priority)
         # Accept members and their int values alike; anything else is an unknown priority.
         self.lane_of: dict[object, deque[Any]] = {p: self._lanes[p] for p in Priority}
-        self._lock = threading.Lock()
+        # Reentrant: a signal handler runs on the main thread between two bytecodes, maybe
+        # while this thread holds the lock, and posting from it must not deadlock. Only
+        # wakes, keyed races, bounded queues and the drain's keyed entries take it.
+        self._lock = threading.RLock()
         self._room = threading.Condition(self._lock)
         self._keyed: dict[Hashable, _Keyed] = {}
         self.scheduled = False
@@ -95,13 +105,16 @@ class MainQueue:
         self.max_pending: int | None = None
         self.overflow = "block"
         self._blocked = 0
-        self._draining = False
+        # Drains running on the main thread: more than one when a callback runs a nested
+        # event loop (a modal dialog) and that loop runs our posted wake.
+        self._depth = 0
         # One writer each: the main thread (drain) or a holder of _lock.
         self.executed = 0
         self.errors = 0
         self.dropped_main = 0
         self.dropped_locked = 0
-        self.coalesced = 0
+        # Producers coalesce without the lock: next() on a C counter loses no increment.
+        self._coalesced = itertools.count()
         self.drains = 0
         self.max_drain = 0.0
         self.peak = 0
@@ -135,13 +148,22 @@ class MainQueue:
         """Number of entries waiting in all lanes (any thread, approximate under races)."""
         return sum(map(len, self._lanes))
 
+    @property
+    def coalesced(self) -> int:
+        """Calls merged into a pending keyed entry (any thread)."""
+        # repr is "count(N)": reading never advances the counter.
+        return int(repr(self._coalesced)[6:-1])
+
     def wake(self) -> None:
-        """Schedule a drain unless one is scheduled already (any thread)."""
+        """Schedule a drain unless one is posted and not yet started (any thread)."""
         with self._lock:
             if self.scheduled or self.state == _CLOSED:
                 return
             self.scheduled = True
             self._woken_at = time.perf_counter()
+        self._post_wake()
+
+    def _post_wake(self) -> None:
         try:
             self._backend.post(self._drain_fn)
         except BaseException:
@@ -158,39 +180,74 @@ class MainQueue:
         key: Hashable | None,
     ) -> None:
         """Queue a call with an owner, a key or under backpressure (the slow path)."""
-        if key is None and self.max_pending is None:
-            lane.append((fn, args, owner))
-            self.after_append()
-            return
-        if self.max_pending is not None:
-            if key is not None and self._coalesce(key, fn, args, owner):
-                return  # coalescing never grows the queue: no room needed
-            self._main_thread_room()
-        with self._lock:
-            if key is not None:
-                entry = self._keyed.get(key)
-                if entry is not None:  # appeared while we made room
-                    entry.fn, entry.args, entry.owner = fn, args, owner
-                    self.coalesced += 1
-                    return
-            self._room_locked()
+        if self.max_pending is None:
             if key is None:
                 lane.append((fn, args, owner))
             else:
-                entry = self._keyed[key] = _Keyed(fn, args, owner, key)
-                lane.append(entry)
+                call = (fn, args, owner)
+                found = self._keyed.get(key)
+                if found is None:
+                    entry = _Keyed(call, key)
+                    # One atomic dict operation decides who creates the entry: no lock.
+                    found = self._keyed.setdefault(key, entry)
+                    if found is entry:
+                        lane.append(entry)
+                        self.after_append()
+                        return
+                self._replace(found, call, lane)
+                return
+            self.after_append()
+            return
+        if key is not None:
+            found = self._keyed.get(key)
+            if found is not None:
+                self._replace(found, (fn, args, owner), lane)  # never grows the queue
+                return
+        self._main_thread_room()
+        with self._lock:
+            found = None if key is None else self._keyed.get(key)
+            if found is None:  # else it appeared while we made room
+                self._room_locked()
+                if key is None:
+                    lane.append((fn, args, owner))
+                else:
+                    entry = _Keyed((fn, args, owner), key)
+                    found = self._keyed.setdefault(key, entry)
+                    if found is entry:
+                        lane.append(entry)
+                        found = None
+        if found is not None:
+            self._replace(found, (fn, args, owner), lane)
+            return
         self.after_append()
 
-    def _coalesce(
-        self, key: Hashable, fn: Callable[..., object], args: tuple[Any, ...], owner: Any
-    ) -> bool:
-        with self._lock:
-            entry = self._keyed.get(key)
-            if entry is None:
-                return False
-            entry.fn, entry.args, entry.owner = fn, args, owner
-            self.coalesced += 1
-            return True
+    def _replace(self, entry: _Keyed, call: tuple[Any, ...], lane: deque[Any]) -> None:
+        """Put ``call`` into a keyed entry another post created (latest wins, position kept).
+
+        No lock: the taker (the drain, or a drop) unregisters the entry and then reads
+        ``call`` into ``taken``, so an entry still registered after our store will run our
+        call or a later one. Otherwise we wait for ``taken`` (a few bytecodes away) and
+        see whether the taker had our call.
+        """
+        entry.call = call
+        if self._keyed.get(entry.key) is entry:
+            next(self._coalesced)
+            self._pace_tick()
+            return
+        while entry.taken is None:
+            if self._backend.is_main_thread():
+                # A signal handler interrupted the drain between the two steps: the
+                # drain has yet to read call, so it reads ours.
+                next(self._coalesced)
+                return
+            time.sleep(0)
+        if entry.call is not call or entry.taken is call:
+            # A later post replaced ours (it settles its own fate), or ours was taken.
+            next(self._coalesced)
+            return
+        # The drain ran an earlier call of this entry: ours is a new one.
+        fn, args, owner = call
+        self.push(lane, fn, args, owner, entry.key)
 
     def push_waiting(self, entry: _Waiting) -> None:
         """Queue a ``call()`` entry in the NORMAL lane, so it keeps its producer's order."""
@@ -205,14 +262,33 @@ class MainQueue:
         self.after_append()
 
     def pace(self) -> None:
-        """Yield the GIL if the main thread has made no progress lately (a producer)."""
-        if time.perf_counter() - self.progress_at > YIELD_AFTER:
-            time.sleep(0)
+        """Step aside if the main thread has made no progress lately (a producer).
+
+        One producer: yielding the GIL once hands it to the UI thread. Several: the GIL
+        goes to another producer as often as not, so a producer that still sees no
+        progress sleeps (up to ``PACE_LIMIT``) until the UI thread moves.
+        """
+        perf = time.perf_counter
+        if perf() - self.progress_at <= YIELD_AFTER:
+            return
+        time.sleep(0)
+        if perf() - self.progress_at <= YIELD_AFTER or self._backend.is_main_thread():
+            return
+        give_up = perf() + PACE_LIMIT
+        while self.scheduled and perf() - self.progress_at > YIELD_AFTER and perf() < give_up:
+            time.sleep(PACE_NAP)
+
+    def _pace_tick(self) -> None:
+        self.ticks += 1  # racy on purpose: it only paces
+        if not self.ticks & YIELD_EVERY:
+            self.pace()
 
     def after_append(self) -> None:
         """Wake the main thread if needed, and settle a race with ``close()``."""
         if not self.scheduled:
             self.wake()
+        else:
+            self._pace_tick()
         if self.state == _CLOSED:
             # close() finished between our state check and our append: the entry would
             # sit unseen forever; drop it and count it like the ones close() dropped.
@@ -225,7 +301,7 @@ class MainQueue:
         if (
             limit is not None
             and self.overflow == "block"
-            and not self._draining
+            and not self._depth
             and self.pending() >= limit
             and self._backend.is_main_thread()
         ):
@@ -277,6 +353,7 @@ class MainQueue:
         if type(entry) is _Keyed:
             if self._keyed.get(entry.key) is entry:
                 del self._keyed[entry.key]
+            entry.taken = entry.call  # a producer racing this drop counts its call coalesced
         elif type(entry) is _Waiting:
             _fail(entry.future, exc)
 
@@ -305,13 +382,42 @@ class MainQueue:
     def drain(self, budget: float | None = None) -> None:
         """Run queued entries, highest lane first, for up to the budget; then re-post.
 
-        Main thread only.
+        Main thread only. Re-entered when a callback runs a nested event loop (a modal
+        dialog, ``wait_window``, ``QDialog.exec()``, ``process_events``) and that loop runs
+        our posted wake: the inner drain runs the entries after the current one, with its
+        own budget, so dispatch goes on during the modal in FIFO order.
         """
-        if self._draining:  # re-entered from a callback through process_events: no-op
+        if self._depth >= MAX_DEPTH:
+            # Callbacks pumping the loop from callbacks: the outer drains go on, and a
+            # producer's next append posts a new wake.
+            with self._lock:
+                self.scheduled = False
             return
         if budget is None:
             budget = self.budget
-        self._draining = True
+        woken_at = self._woken_at
+        with self._lock:
+            self.scheduled = False  # before counting: a producer appending after it wakes
+            pending = self.pending()
+            # The posted wake has started: a producer appending from now on posts a new
+            # one, which is what lets a nested loop inside a long callback run it. With
+            # more than one entry waiting, post the next wake now rather than when the
+            # budget runs out: a callback may open a modal whose close is queued behind it.
+            # (Under a flood that is the re-post the budget would need anyway.)
+            ahead = pending > 1 and self.state != _CLOSED
+            self.scheduled = ahead
+            self._woken_at = time.perf_counter() if ahead else 0.0
+        failed: BaseException | None = None
+        if ahead:
+            try:
+                self._post_wake()
+            except Exception as exc:  # the backend cannot post now: drain, re-post, then raise
+                failed = exc
+        if not pending and self.state == _OPEN:
+            # The wake a drain posted ahead, and that drain emptied the queue: no work,
+            # so no drain (the loop was not idle: it was still finishing that drain's turn).
+            return
+        self._depth += 1
         self.drains += 1
         lanes = self._lanes
         backend = self._backend
@@ -319,10 +425,8 @@ class MainQueue:
         perf = time.perf_counter
         start = last = self.progress_at = perf()
         deadline = start + budget
-        if self._woken_at:
-            self.latencies.append(start - self._woken_at)
-            self._woken_at = 0.0
-        pending = self.pending()
+        if woken_at:
+            self.latencies.append(start - woken_at)
         if pending > self.peak:
             self.peak = pending
         repost = False
@@ -361,12 +465,12 @@ class MainQueue:
                             else:
                                 self.executed += 1
                     else:
-                        fn = entry.fn
-                        self._run_special(entry)
+                        fn = self._run_special(entry)
                     if self._blocked:
                         with self._room:
                             self._room.notify_all()
-                    now = perf()
+                    # Producers pace themselves on this clock (time-based backpressure).
+                    now = self.progress_at = perf()
                     if now - last > self._slow_floor:
                         self._note_slow(fn, now - last)
                     last = now
@@ -379,16 +483,18 @@ class MainQueue:
             repost = True  # KeyboardInterrupt/SystemExit propagate; the rest still runs later
             raise
         finally:
+            self._depth -= 1
             self.progress_at = end = perf()
             elapsed = end - start
             if elapsed > self.max_drain:
                 self.max_drain = elapsed
-            self._draining = False
             # A callback's exception kept by a waiter holds this frame (its traceback's
             # frames hold their callers): naming the entry here would close a cycle.
             entry = fn = None
             if repost:
-                self._repost()
+                self.wake()  # unless a producer already posted one that has not started
+            if failed is not None:
+                raise failed  # the loop hears of the failed post, as from any other
 
     def _note_slow(self, fn: object, seconds: float) -> None:
         inner = getattr(fn, "func", fn)  # functools.partial: name what it wraps
@@ -400,43 +506,34 @@ class MainQueue:
         if len(slowest) == SLOWEST_KEPT:
             self._slow_floor = slowest[-1][0]
 
-    def _repost(self) -> None:
-        if self.state == _CLOSED:
-            return
-        self._woken_at = time.perf_counter()
-        try:
-            self._backend.post(self._drain_fn)
-        except BaseException:
-            with self._lock:
-                self.scheduled = False
-            raise
-
     def _go_idle(self) -> bool:
         """Lanes looked empty: go idle unless a producer raced us; True when idle."""
         finished = False
         with self._lock:
-            # Clear the flag *before* the re-check: a producer that appends after it sees
-            # scheduled=False and wakes us; one that appended before it is seen here.
-            self.scheduled = False
+            # A producer that appends after this check sees scheduled=False (cleared when
+            # this drain started, or set by a wake still to come) and wakes us.
             if any(self._lanes):
-                self.scheduled = True
                 return False
-            if self.state == _CLOSING:
+            # A nested drain leaves the close to the outermost one: its callback still runs.
+            if self.state == _CLOSING and self._depth == 1:
                 self.state = _CLOSED
                 finished = True
         if finished:
             self._on_closed()
         return True
 
-    def _run_special(self, entry: Any) -> None:
+    def _run_special(self, entry: Any) -> object:
         if type(entry) is _Keyed:
-            with self._lock:
-                if self._keyed.get(entry.key) is entry:
-                    del self._keyed[entry.key]
-                fn, args, owner = entry.fn, entry.args, entry.owner
+            # Unregister, then read: the order _replace relies on. Only the popper of an
+            # entry unregisters it, so the check and the delete need no lock.
+            keyed = self._keyed
+            if keyed.get(entry.key) is entry:
+                del keyed[entry.key]
+            call = entry.taken = entry.call
+            fn, args, owner = call
             if owner is not None and not _owner_alive(owner, self._backend):
                 self.dropped_main += 1
-                return
+                return fn
             try:
                 fn(*args)
             except (KeyboardInterrupt, SystemExit):
@@ -449,14 +546,15 @@ class MainQueue:
                 self._on_error(exc, fn)
             else:
                 self.executed += 1
-            return
+            return fn
         # _Waiting: the caller receives the outcome, so it is not an unhandled error.
+        fn = entry.fn
         future = entry.future
         if not future.set_running_or_notify_cancel():
             self.dropped_main += 1  # withdrawn after a timeout
-            return
+            return fn
         try:
-            result = entry.fn(*entry.args)
+            result = fn(*entry.args)
         except BaseException as exc:
             # exc's traceback holds this frame: it must not name the future holding exc.
             del entry
@@ -468,6 +566,7 @@ class MainQueue:
         else:
             future.set_result(result)
         self.executed += 1
+        return fn
 
     # ---------------------------------------------------------------- closing
 
@@ -479,7 +578,7 @@ class MainQueue:
             on_main = self._backend.is_main_thread()
             # From a worker, or from a callback of the running drain, only a drain can run
             # what is pending: let the current or a final drain finish the close.
-            deferred = run_pending and (not on_main or self._draining)
+            deferred = run_pending and (not on_main or self._depth > 0)
             if deferred:
                 # Only the main thread may run them: a final unbounded drain closes for us.
                 self.state = _CLOSING

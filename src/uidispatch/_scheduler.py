@@ -9,7 +9,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, NoReturn
+from typing import Any
 
 from . import _fork, _task
 from ._context import StopFlag
@@ -131,10 +131,6 @@ class Scheduler:
             job.timeout_handle.cancel()
         if job.attempt_handle is not None:
             job.attempt_handle.cancel()
-        # Task and Job name each other for the task's life: once it is resolved, what the
-        # function and its arguments hold (a Tk root) must not ride on that cycle. An
-        # attempt still running holds its own references.
-        job.fn, job.args = _released, ()
 
     def join(self) -> None:
         """Wait until no job is left, then for every thread of the pool to exit."""
@@ -530,7 +526,3 @@ class Scheduler:
         # Nothing is left to time or to run on the loop: let those threads go too.
         self.timers.close(wait=False)
         self.loop.close(wait=False)
-
-
-def _released(*_: object) -> NoReturn:
-    raise TaskCancelled("the task was resolved before this attempt started")

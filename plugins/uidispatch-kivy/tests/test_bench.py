@@ -40,10 +40,19 @@ def test_bench_json_has_one_well_formed_row_per_variant() -> None:
             assert value >= 0, f"{variant}.{field} = {value!r}"
         assert row["thr1"] > 0
         assert row["thr4"] > 0
+        frames = ("max_callbacks_per_frame", "frame_max_ms", "frame_ms")
         for field in EXTRA:
             assert field in row
-            if variant == "floor":
+            if field.startswith(("freeze8", "drain8")):
+                # 8 producers: every variant plain, ours on every posting path
+                if field == "freeze8_ms" or variant == "uidispatch":
+                    assert row[field] > 0, f"{variant}.{field} = {row[field]!r}"
+                else:
+                    assert row[field] is None, f"{variant}.{field} = {row[field]!r}"
+            elif variant == "floor":
+                assert field in frames
                 assert row[field] is None, "the floor has no frames"
             else:
                 assert row[field] > 0, f"{variant}.{field} = {row[field]!r}"
+        assert row["freeze_gaps_ms"], "the flood's timer gaps, for charts"
     assert rows["uidispatch"]["idle_wakeups_per_s"] == 0, "an idle dispatcher kept the Clock busy"

@@ -10,17 +10,27 @@ import os
 
 # Before Qt is imported anywhere: no display needed, same behaviour on CI and desktops.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# pytest-qt picks its binding (PySide6 first) before any test runs; make it the one the
+# session asks for with QT_API (the nox sessions set it), so qapp, qasync and the backend
+# all drive one Qt. Read here because conftest loads before pytest-qt configures.
+_api = os.environ.get("QT_API", "").strip().lower()
+if _api in ("pyside6", "pyqt6", "pyqt5", "pyside2"):
+    os.environ.setdefault("PYTEST_QT_API", _api)
 
-from collections.abc import Iterator
+from collections.abc import Iterator  # noqa: E402
 
-import pytest
-from uidispatch_qt._backend import QtBackend
+import pytest  # noqa: E402
+from uidispatch_qt._backend import QtBackend  # noqa: E402
+from uidispatch_qt._binding import qt_module  # noqa: E402
 
-import uidispatch as ud
-from uidispatch.testing import ErrorCollector
+import uidispatch as ud  # noqa: E402
+from uidispatch.testing import ErrorCollector  # noqa: E402
 
 # Never fixed sleeps: real-loop waits poll a condition up to this long.
 WAIT = 10.0
+
+QtWidgets = qt_module("QtWidgets")
+"""The QtWidgets of the binding under test (the tests are binding-neutral)."""
 
 
 @pytest.fixture

@@ -10,11 +10,10 @@ import weakref
 from typing import Any
 
 import pytest
-import shiboken6
-from conftest import WAIT
-from PySide6 import QtCore, QtWidgets
+from conftest import WAIT, QtWidgets
 from pytestqt.qtbot import QtBot
 from uidispatch_qt._backend import QtBackend
+from uidispatch_qt._binding import QtCore, delete, exec_, is_valid
 
 
 def _pump(backend: QtBackend, predicate: Any, what: str) -> None:
@@ -128,11 +127,11 @@ def test_is_alive_follows_the_cpp_object_and_is_true_for_plain_objects(
     parent = QtWidgets.QWidget()
     child = QtWidgets.QLabel(parent)
     assert backend.is_alive(child)
-    shiboken6.delete(parent)  # C++ deletes the child too; its Python wrapper lives on
+    delete(parent)  # C++ deletes the child too; its Python wrapper lives on
     assert not backend.is_alive(child)
     late = QtCore.QObject()
     late.deleteLater()
-    qtbot.waitUntil(lambda: not shiboken6.isValid(late), timeout=int(WAIT * 1000))
+    qtbot.waitUntil(lambda: not is_valid(late), timeout=int(WAIT * 1000))
     assert not backend.is_alive(late)
     assert backend.is_alive(object())
     assert backend.is_alive("text")
@@ -190,10 +189,10 @@ def test_on_app_closed_runs_once_when_the_application_quits(backend: QtBackend, 
     calls: list[str] = []
     backend.on_app_closed(lambda: calls.append("closed"))
     QtCore.QTimer.singleShot(0, qapp.quit)
-    qapp.exec()  # returns at once; exec() emits aboutToQuit on its way out
+    exec_(qapp)  # returns at once; exec() emits aboutToQuit on its way out
     assert calls == ["closed"]
     QtCore.QTimer.singleShot(0, qapp.quit)
-    qapp.exec()
+    exec_(qapp)
     assert calls == ["closed"]
 
 
@@ -240,7 +239,7 @@ def test_the_receiver_lives_as_long_as_the_application_not_the_backend(qapp: Any
     b.close()
     del b
     gc.collect()
-    assert shiboken6.isValid(receiver)  # never deleted under a worker's postEvent
+    assert is_valid(receiver)  # never deleted under a worker's postEvent
     assert receiver.parent() is qapp
 
 

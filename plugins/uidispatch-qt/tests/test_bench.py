@@ -34,7 +34,9 @@ def test_quick_json_run_prints_one_object_with_a_well_formed_row_per_variant() -
     assert list(rows) == ["uidispatch", "signal", "floor"]
     assert {row["kind"] for row in rows.values()} == {"ours", "naive", "floor"}
     for row in rows.values():
-        assert set(row) == {"variant", "kind", "error", *bench.METRICS}
+        assert set(row) == {"variant", "kind", "error", "freeze_gaps_ms", *bench.METRICS}
+        assert row["freeze_gaps_ms"]  # the flood's gaps, for charts
+        assert row["freeze8_ms"] > 0
         assert row["error"] is None, row
         assert row["thr1"] > 0
         assert row["thr4"] > 0
@@ -42,6 +44,9 @@ def test_quick_json_run_prints_one_object_with_a_well_formed_row_per_variant() -
         assert 0 <= row["idle_p50_us"] <= row["idle_p99_us"]
         assert row["freeze_ms"] > 0
         assert row["idle_wakeups_per_s"] >= 0
+    assert rows["uidispatch"]["freeze8_key_ms"] > 0
+    assert rows["uidispatch"]["drain8_bounded_ms"] > 0
+    assert rows["signal"]["freeze8_key_ms"] is None  # no key= there
 
 
 def test_every_variant_has_a_kind_the_merged_report_knows() -> None:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import shiboken6
-from PySide6 import QtCore
+from uidispatch_qt._binding import QtCore, delete, exec_
 
 import uidispatch as ud
 from uidispatch.testing.conformance import BackendConformance
@@ -17,11 +16,11 @@ class TestQtConformance(BackendConformance):
     def dead_owner(self, dispatcher: ud.Dispatcher) -> object:
         obj = QtCore.QObject()
         self._keep = obj  # the wrapper lives on; its C++ object does not
-        shiboken6.delete(obj)
+        delete(obj)
         return obj
 
     def close_app(self, dispatcher: ud.Dispatcher) -> bool:
         app: Any = QtCore.QCoreApplication.instance()
         QtCore.QTimer.singleShot(0, app.quit)
-        app.exec()  # exec() emits aboutToQuit as it returns: the app's loop is over
+        exec_(app)  # exec() emits aboutToQuit as it returns: the app's loop is over
         return True

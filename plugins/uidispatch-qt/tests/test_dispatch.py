@@ -9,10 +9,9 @@ import time
 from typing import Any
 
 import pytest
-import shiboken6
-from conftest import WAIT
-from PySide6 import QtCore, QtWidgets
+from conftest import WAIT, QtWidgets
 from pytestqt.qtbot import QtBot
+from uidispatch_qt._binding import QtCore, delete, exec_, is_valid
 
 import uidispatch as ud
 
@@ -77,8 +76,8 @@ def test_call_soon_skips_a_deleted_widget_owner_and_counts_it_dropped(
     d.call_soon(texts.append, "never", owner=label)
     d.call_soon(kept.setText, "shown", owner=kept)
     d.call_soon(texts.append, "kept", owner=kept)
-    shiboken6.delete(window)  # the label's C++ side goes with its parent
-    assert not shiboken6.isValid(label)
+    delete(window)  # the label's C++ side goes with its parent
+    assert not is_valid(label)
     qtbot.waitUntil(lambda: texts == ["kept"], timeout=int(WAIT * 1000))
     assert kept.text() == "shown"
     assert d.stats().dropped == 2
@@ -91,7 +90,7 @@ def test_owner_deleted_later_from_a_worker_is_skipped(
     widget = QtWidgets.QLabel()
     ran: list[str] = []
     d.call_soon(widget.deleteLater)
-    qtbot.waitUntil(lambda: not shiboken6.isValid(widget), timeout=int(WAIT * 1000))
+    qtbot.waitUntil(lambda: not is_valid(widget), timeout=int(WAIT * 1000))
     _join(_start(lambda: d.call_soon(ran.append, "late", owner=widget)))
     d.call_soon(ran.append, "sentinel")
     qtbot.waitUntil(lambda: ran == ["sentinel"], timeout=int(WAIT * 1000))
@@ -205,8 +204,17 @@ def test_app_quit_mid_flood_releases_waiters_with_dispatcher_closed_and_counts_p
             outcome["waiter"] = exc
 
     QtCore.QTimer.singleShot(0, lambda: [_start(flood), _start(waiter)])
-    QtCore.QTimer.singleShot(int(WAIT * 1000), qapp.quit)  # a guard, never the way out
-    qapp.exec()
+    # A guard, never the way out, stopped once exec() returns: left running, it quit a
+    # later test's event loop. Under Qt 5 a quit() outside exec() makes every later
+    # QEventLoop.exec() return at once, so no timer fired again in that process.
+    guard = QtCore.QTimer()
+    guard.setSingleShot(True)
+    guard.timeout.connect(qapp.quit)
+    guard.start(int(WAIT * 1000))
+    try:
+        exec_(qapp)
+    finally:
+        guard.stop()
     assert d.closed
     deadline = time.monotonic() + WAIT
     while len(outcome) < 2 and time.monotonic() < deadline:

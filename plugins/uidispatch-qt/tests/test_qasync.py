@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import pytest
 import qasync  # type: ignore[import-untyped]
 from conftest import WAIT
+from uidispatch_qt import _binding
 
 import uidispatch as ud
 
@@ -38,6 +39,11 @@ def run_in_qasync(qapp: Any) -> Iterator[Callable[[Callable[[], Awaitable[T]]], 
     finally:
         loop.close()
         ud.use(None)
+
+
+def test_qasync_drives_the_same_binding_as_the_backend() -> None:
+    assert qasync.QtModuleName == _binding.MODULE
+    assert qasync.QtCore is _binding.QtCore
 
 
 def test_asyncio_tasks_and_uidispatch_calls_interleave_on_the_gui_thread(
@@ -115,7 +121,8 @@ def test_qasync_exits_cleanly_while_workers_still_wait_in_call() -> None:
         """
         import asyncio, json, os, threading, time
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-        from PySide6.QtWidgets import QApplication
+        from uidispatch_qt._binding import qt_module
+        QApplication = qt_module("QtWidgets").QApplication
         import qasync  # type: ignore[import-untyped]
         import uidispatch as ud
 
@@ -166,7 +173,8 @@ def _run_under_qasync_run(body: str, timeout: float = 120) -> dict[str, Any]:
             """
             import asyncio, json, os, threading
             os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-            from PySide6.QtWidgets import QApplication
+            from uidispatch_qt._binding import qt_module
+            QApplication = qt_module("QtWidgets").QApplication
             import qasync  # type: ignore[import-untyped]
             import uidispatch as ud
             app = QApplication([])

@@ -12,16 +12,21 @@ import threading
 import weakref
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QEvent
 from uidispatch_qt._backend import QtBackend
+from uidispatch_qt._binding import QtCore
 
 import uidispatch as ud
 from uidispatch.testing.resources import Thing, check_close_releases
 
+QCoreApplication = QtCore.QCoreApplication
+# A Python enum's value on PySide6 and PyQt6, an int already on PyQt5 and PySide2.
+_DELETE = QtCore.QEvent.Type.DeferredDelete
+DEFERRED_DELETE = int(getattr(_DELETE, "value", _DELETE))
+
 
 def _pump() -> None:
     QCoreApplication.processEvents()
-    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
+    QCoreApplication.sendPostedEvents(None, DEFERRED_DELETE)
 
 
 def test_close_releases_every_callback_argument_owner_and_the_dispatcher(qapp: Any) -> None:

@@ -60,7 +60,8 @@ def test_closing_the_window_under_a_reporting_task_drops_its_callbacks_quietly(
     assert task.result(30) == "result"
     if pool_kind == "Pool()":
         pool.shutdown(wait=True)
-    assert "after" not in seen and "result" not in seen
+    assert "after" not in seen
+    assert "result" not in seen
     assert pool.stats().dropped_callbacks - before == AFTER + 1  # the reports and on_done
     assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
     assert "Traceback" not in capfd.readouterr().err
@@ -85,5 +86,6 @@ def test_a_task_bound_to_a_closed_window_never_delivers_to_the_next_one(
     assert mainloop(second, lambda: seen)
     pool.shutdown(wait=True)
     # The first task's on_done belonged to the closed window; the next task's runs.
-    assert seen == ["next"] and later.done()
+    assert seen == ["next"]
+    assert later.done()
     assert pool.stats().dropped_callbacks == 1

@@ -8,7 +8,13 @@ import pytest
 from uidispatch_tk import bench
 
 TINY = bench.Sizes(
-    calls=400, post_samples=200, idle_samples=5, flood=400, idle_seconds=0.05, rounds=1
+    calls=400,
+    post_samples=200,
+    idle_samples=5,
+    flood=400,
+    idle_seconds=0.05,
+    rounds=1,
+    per_producer=50,
 )
 
 
@@ -20,11 +26,24 @@ def test_bench_rows_have_the_shape_the_uidispatch_bench_merges() -> None:
     for row in result["rows"]:
         assert row["error"] is None, row
         assert row["kind"] == bench.KINDS[row["variant"]]
-        assert set(row) == {"variant", "kind", "error", *bench.FIELDS}
+        assert set(row) == {
+            "variant",
+            "kind",
+            "error",
+            "freeze_gaps_ms",
+            *bench.FIELDS,
+            *bench.EXTRA,
+        }
         for field in bench.FIELDS:
             assert isinstance(row[field], float), (row["variant"], field)
             assert row[field] >= 0
+        assert row["freeze_gaps_ms"]  # the flood's timer gaps, for charts
+        many = row["variant"] not in bench.NO_MANY_PRODUCERS
+        assert (row["freeze8_ms"] is not None) == many, row
     rows = {r["variant"]: r for r in result["rows"]}
+    for field in bench.EXTRA:  # every posting path of ours
+        assert rows["uidispatch"][field] > 0, field
+    assert rows["floor"]["freeze8_key_ms"] is None  # no key= there
     assert rows["uidispatch"]["idle_wakeups_per_s"] == 0.0
     assert rows["queue_poll"]["idle_wakeups_per_s"] > 0  # it polls: the contrast we measure
     assert all(isinstance(note, str) for note in result["notes"])

@@ -311,6 +311,24 @@ SCENARIOS: dict[str, str] = {
         root.destroy()
         watch.stop()
     """,
+    # A worker asks for the dispatcher of a root already destroyed: the setup fails (Tcl
+    # refuses the call: that root runs no mainloop) and the worker gets the error.
+    "worker-asks-for-a-destroyed-root": """
+        root = tkinter.Tk()
+        gone = tkinter.Tk()
+        gone.destroy()
+        out = []
+
+        def ask():
+            try:
+                ud.get_dispatcher("tk", app=gone)
+            except RuntimeError:
+                out.append("refused")
+
+        root.after(0, lambda: start(ask))
+        run_mainloop(root, lambda: out)
+        root.destroy()
+    """,
     "first-lookup-race": """
         root = tkinter.Tk()
         got = []

@@ -255,6 +255,8 @@ def _current_app() -> object | None:
 def _run_loop(backend: object, until: Callable[[], object], timeout: float) -> None:
     """``loop.run_until_complete`` of a coroutine that returns once ``until()`` holds."""
     loop: asyncio.AbstractEventLoop = backend.loop  # type: ignore[attr-defined]
+    if loop.is_closed():
+        return  # the app is gone: there is no loop left to run
 
     async def main() -> None:
         deadline = loop.time() + timeout

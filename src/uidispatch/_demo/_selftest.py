@@ -1,43 +1,58 @@
 """``demo --selftest SECONDS``: drive the demo by script, check what happened, exit 0 or 1.
 
-Used by the tests and to take the documentation's screenshots under Xvfb. Every step is a
-timer on the main loop; the checks poll until they all pass or the time is up.
+The same script on every toolkit: it acts on the :class:`DemoModel` (types through the
+view's search box), every step is a ``call_later`` timer on the main loop, and the checks
+poll until they all pass or the time is up. Used by the tests, by CI and to take the
+documentation's screenshots.
 """
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 import sys
 import time
 from collections.abc import Callable
 from typing import TextIO
 
-from ._tk import FLOOD_CALLS, TkDemo
+from ._model import FLOOD_CALLS, DemoModel
 
-__all__ = ["SelfTest"]
+__all__ = ["QUERY", "SelfTest"]
 
 QUERY = "imp"
+MORE = "o"  # typed once the first search runs: the second search restarts it
 
 
 class SelfTest:
-    """Scripted run of a :class:`TkDemo`; ``status`` is the exit status once it finished."""
+    """Scripted run of a :class:`DemoModel`; ``status`` is the exit status once it finished.
+
+    ``on_finished()`` runs last (the view closes its window there).
+    """
 
     def __init__(
-        self, app: TkDemo, limit: float, screenshot: str | None, out: TextIO = sys.stdout
+        self,
+        model: DemoModel,
+        limit: float,
+        screenshot: str | None,
+        on_finished: Callable[[], object],
+        out: TextIO = sys.stdout,
     ) -> None:
-        self.app = app
+        self.model = model
         self.limit = limit
         self.screenshot = screenshot
+        self.on_finished = on_finished
         self.out = out
         self.status = 1
+        self.done = False
         self.t0 = time.monotonic()
         self.stage = "starting"
+        self.size: tuple[int, int] | None = None
+        self.grew_to: tuple[int, int] | None = None
         self.checks: list[tuple[str, Callable[[], bool]]] = [
             ("two tasks finished", self._finished),
             ("cancelled task resolved as cancelled", self._cancelled),
             ("long task shows progress", self._running),
-            ("search debounced: 3 keystrokes, 1 search", self._debounced),
+            ("search debounced: 4 keystrokes, 2 searches", self._debounced),
+            ('newer search cancelled the running one (if_running="restart")', self._restarted),
+            ("busy spinner: pool.on_busy reported idle, then busy", self._busy),
             (f"plain flood: {FLOOD_CALLS:,} calls ran", self._flooded),
             (f"keyed flood coalesced, last value {FLOOD_CALLS - 1:,}", self._coalesced),
             ("0.5 s block reported as a stall with its duration", self._stall),
@@ -46,49 +61,58 @@ class SelfTest:
     # ------------------------------------------------------------------ script
 
     def start(self) -> None:
-        """Schedule the script on the app's main loop."""
-        after = self.app.root.after
-        after(200, self.app.start_tasks)
-        for i, ch in enumerate(QUERY):
-            after(400 + 60 * i, self._type, ch)
-        after(900, self._cancel_third)
-        after(1200, self._flood_then_more)
-        after(300, self._poll)
+        """Schedule the script on the app's main loop. Main thread."""
+        later = self.model.d.call_later
+        self.t0 = time.monotonic()
+        self.size = self.model.view.size()
+        if self.size is not None:
+            self.checks.append(("window keeps its size while content changes", self._same_size))
+        later(0.2, self.model.start_tasks)
+        for i in range(len(QUERY)):
+            later(0.4 + 0.06 * i, self._type, QUERY[: i + 1])
+        later(0.5, self._when, lambda: self.model.searches >= 1, self._type_more)
+        later(0.9, self._cancel_third)
+        later(1.2, self._flood_then_more)
+        later(0.3, self._poll)
 
-    def _type(self, ch: str) -> None:
-        self.app.entry.insert("end", ch)
-        self.app.on_key()
+    def _type(self, text: str) -> None:
+        self.stage = "typing"
+        self.model.view.set_query(text)
+        self.model.on_query(text)
+
+    def _type_more(self) -> None:
+        self._type(QUERY + MORE)
 
     def _cancel_third(self) -> None:
-        if len(self.app.rows) >= 3:
-            self.app.cancel_task(self.app.rows[2])
+        if len(self.model.rows) >= 3:
+            self.model.cancel_task(self.model.rows[2])
 
     def _flood_then_more(self) -> None:
         self.stage = "plain flood"
-        self.app.flood_plain()
-        self._when(lambda: "seconds" in self.app.floods.get("plain", {}), self._keyed)
+        self.model.flood_plain()
+        self._when(lambda: "seconds" in self.model.floods.get("plain", {}), self._keyed)
 
     def _keyed(self) -> None:
         self.stage = "keyed flood"
-        self.app.flood_keyed()
-        self._when(lambda: "seconds" in self.app.floods.get("keyed", {}), self._block)
+        self.model.flood_keyed()
+        self._when(lambda: "seconds" in self.model.floods.get("keyed", {}), self._block)
 
     def _block(self) -> None:
         self.stage = "blocking the UI"
         # Let a heartbeat through first, so the block is a stall of its own.
-        self.app.root.after(300, self.app.block_ui)
+        self.model.d.call_later(0.3, self.model.block_ui)
         self.stage = "checking"
 
     def _when(self, predicate: Callable[[], bool], then: Callable[[], None]) -> None:
         if predicate():
             then()
         else:
-            self.app.root.after(50, self._when, predicate, then)
+            self.model.d.call_later(0.05, self._when, predicate, then)
 
     # ------------------------------------------------------------------ checks
 
     def _row(self, i: int) -> str:
-        rows = self.app.rows
+        rows = self.model.rows
         return rows[i].outcome if len(rows) > i else "missing"
 
     def _finished(self) -> bool:
@@ -98,81 +122,98 @@ class SelfTest:
         return self._row(2) == "cancelled"
 
     def _running(self) -> bool:
-        rows = self.app.rows
-        return len(rows) > 3 and rows[3].outcome == "running" and float(rows[3].bar["value"]) > 0
+        rows = self.model.rows
+        return len(rows) > 3 and rows[3].outcome == "running" and rows[3].value > 0
 
     def _debounced(self) -> bool:
-        a = self.app
+        m = self.model
+        query = QUERY + MORE
         return (
-            a.keystrokes == len(QUERY)
-            and a.searches == 1
-            and bool(a.search_results)
-            and all(QUERY in w.lower() for w in a.search_results)
+            m.keystrokes == len(query)
+            and m.searches == 2
+            and bool(m.search_results)
+            and all(query in w.lower() for w in m.search_results)
         )
 
+    def _restarted(self) -> bool:
+        return self.model.search_restarts >= 1
+
+    def _busy(self) -> bool:
+        return self.model.busy_changes[:2] == [False, True]
+
     def _flooded(self) -> bool:
-        return self.app.flood_ran == FLOOD_CALLS
+        return self.model.flood_ran == FLOOD_CALLS
 
     def _coalesced(self) -> bool:
-        a = self.app
-        keyed = a.floods.get("keyed", {})
+        m = self.model
+        keyed = m.floods.get("keyed", {})
         return (
             "seconds" in keyed
-            and a.keyed_last == FLOOD_CALLS - 1
-            and a.keyed_ran < FLOOD_CALLS
+            and m.keyed_last == FLOOD_CALLS - 1
+            and m.keyed_ran < FLOOD_CALLS
             and keyed["coalesced"] > 0
         )
 
+    def _same_size(self) -> bool:
+        # Sticky: a window that grew and shrank back still failed.
+        size = self.model.view.size()
+        if size != self.size and self.grew_to is None:
+            self.grew_to = size
+        return self.grew_to is None
+
     def _stall(self) -> bool:
-        return any(i.ended and i.duration >= 0.4 for i in self.app.stall_infos)
+        return any(i.ended and i.duration >= 0.4 for i in self.model.stall_infos)
 
     def _poll(self) -> None:
         results = [(name, check()) for name, check in self.checks]
         if all(ok for _, ok in results):
             # A moment for the indicator and labels to paint before the screenshot.
-            self.app.root.after(400, self._finish, results)
+            self.model.d.call_later(0.4, self._finish, results)
             return
         if time.monotonic() - self.t0 > self.limit:
             self._finish(results, timed_out=True)
             return
-        self.app.root.after(100, self._poll)
+        self.model.d.call_later(0.1, self._poll)
 
     def _finish(self, results: list[tuple[str, bool]], timed_out: bool = False) -> None:
-        app = self.app
+        ok = self._report(results, timed_out=timed_out)
+        self.model.watch.stop()
+        if self.screenshot:
+            error = self.model.view.capture(self.screenshot)
+            if error is None:
+                self.out.write(f"  screenshot: {self.screenshot}\n")
+            else:
+                self.out.write(f"  FAIL screenshot: {error}\n")
+                ok = False
+        self.status = 0 if ok else 1
+        self.done = True
+        self.model.close()
+        self.on_finished()
+
+    def interrupted(self) -> int:
+        """The loop ended before the script did (the window was closed): report, return 1."""
+        if not self.done:
+            self._report([(name, check()) for name, check in self.checks])
+            self.out.write(f"  FAIL the window was closed at stage: {self.stage}\n")
+            self.done = True
+        return self.status
+
+    def _report(self, results: list[tuple[str, bool]], timed_out: bool = False) -> bool:
+        m = self.model
         w = self.out.write
         elapsed = time.monotonic() - self.t0
-        w(f"uidispatch demo self-test on {app.d.backend.name}, {elapsed:.1f} s\n")
+        w(f"uidispatch demo self-test on {m.d.backend.name}, {elapsed:.1f} s\n")
         for name, ok in results:
             w(f"  {'ok  ' if ok else 'FAIL'} {name}\n")
         if timed_out:
             w(f"  timed out after {self.limit:g} s at stage: {self.stage}\n")
-        s = app.d.stats()
+        s = m.d.stats()
         w(
             f"  stats: executed={s.executed:,} coalesced={s.coalesced:,} dropped={s.dropped:,} "
             f"drains={s.drains:,} longest drain={s.max_drain_ms:.1f} ms "
             f"latency p50/p99={s.latency_p50_ms:.2f}/{s.latency_p99_ms:.2f} ms\n"
         )
-        w(f"  longest animation frame gap during floods: {app.flood_gap_max * 1000:.0f} ms\n")
-        ok = all(r for _, r in results) and not timed_out
-        app.watch.stop()
-        if self.screenshot:
-            ok = self._capture(self.screenshot) and ok
-        self.status = 0 if ok else 1
-        app.close()
-
-    def _capture(self, path: str) -> bool:
-        exe = shutil.which("import")
-        if exe is None:
-            self.out.write("  FAIL screenshot: ImageMagick's 'import' is not installed\n")
-            return False
-        root = self.app.root
-        root.update()
-        window = root.wm_frame()
-        proc = subprocess.run(
-            [exe, "-window", window, path], capture_output=True, text=True, timeout=30
-        )
-        if proc.returncode != 0:
-            self.out.write(f"  FAIL screenshot: {proc.stderr.strip()}\n")
-            return False
-        self.out.write(f"  screenshot: {path}\n")
-        return True
+        w(f"  longest animation frame gap during floods: {m.flood_gap_max * 1000:.0f} ms\n")
+        if self.grew_to is not None:
+            w(f"  window size changed from {self.size} to {self.grew_to}\n")
+        return all(r for _, r in results) and not timed_out

@@ -55,7 +55,7 @@ def crunch(steps: int, seconds_per_step: float) -> str:
     return f"{steps} steps done"
 
 
-def slow_search(query: str, delay: float = 0.3) -> tuple[str, ...]:
+def slow_search(query: str, delay: float = 0.8) -> tuple[str, ...]:
     """A deliberately slow search over :data:`WORDS` (a stand-in for a database query)."""
     pause = threading.Event()
     deadline = time.monotonic() + delay

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import importlib
 import os
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
@@ -104,13 +105,14 @@ def _tk(request: pytest.FixtureRequest) -> Iterator[ud.Dispatcher]:
 @contextlib.contextmanager
 def _qt(request: pytest.FixtureRequest) -> Iterator[ud.Dispatcher]:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    if request.config.pluginmanager.hasplugin("pytestqt"):
+    if request.config.pluginmanager.hasplugin("pytest-qt"):
         # pytest-qt owns the process's one QApplication; share it with the user's tests.
         app = request.getfixturevalue("qapp")
     else:
-        from PySide6.QtWidgets import QApplication
-
-        app = QApplication.instance() or QApplication([])
+        # The binding the qt plugin chose (PySide6, PyQt6, ...): its one required module.
+        binding = ud.backends()["qt"].requires[0]
+        widgets: Any = importlib.import_module(f"{binding}.QtWidgets")
+        app = widgets.QApplication.instance() or widgets.QApplication([])
     d = ud.get_dispatcher("qt", app=app)
     try:
         yield d

@@ -198,8 +198,10 @@ class DispatcherChecks:
     def test_a_task_whose_app_went_away_drops_its_callbacks_quietly_and_counts_them(
         self, dispatcher: ud.Dispatcher, caplog: pytest.LogCaptureFixture
     ) -> None:
-        """A pool task still reporting after the app went away: its callbacks are dropped,
-        counted in ``PoolStats.dropped_callbacks``, and nothing is logged."""
+        """A task reporting after its app went away: callbacks dropped, counted, not logged.
+
+        They count in ``PoolStats.dropped_callbacks``.
+        """
         pool = ud.Pool(max_workers=1, dispatcher=dispatcher)
         go = threading.Event()
         seen: list[object] = []

@@ -116,6 +116,8 @@ def settle(
     then both real and virtual seconds. Main thread only.
     """
     backend = d.backend
+    if predicate():
+        return  # already holds: no turn of a loop needed (the app may be gone by now)
     if _runner is not None and not is_virtual(backend):
         runner, inner = _runner
         runner(inner, predicate, timeout)

@@ -9,6 +9,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from uidispatch._bench_paths import (
+    BOUNDED,
+    PATHS,
+    Owner,
+    Produce,
+    flood_gaps,
+    produce_path,
+)
+
 from ._bench_variants import VARIANTS, _KivyVariant, _Variant
 
 __all__ = ["EXTRA", "FIELDS", "SIZES", "Sizes", "measure_variant"]
@@ -24,8 +33,18 @@ FIELDS = (
     "idle_wakeups_per_s",
 )
 """The fields every backend's rows share (``python -m uidispatch bench`` merges them)."""
-EXTRA = ("max_callbacks_per_frame", "frame_max_ms", "frame_ms")
-"""Kivy's own fields: callbacks and frame interval during the flood, idle frame period."""
+EXTRA = (
+    "max_callbacks_per_frame",
+    "frame_max_ms",
+    "frame_ms",
+    "freeze8_ms",
+    "freeze8_owner_ms",
+    "freeze8_key_ms",
+    "freeze8_bounded_ms",
+    "drain8_bounded_ms",
+)
+"""Kivy's own fields (callbacks and frame interval during the flood, idle frame period)
+and the 8-producer timer gaps per posting path (``uidispatch._bench_paths``)."""
 
 
 @dataclass(frozen=True)
@@ -38,15 +57,29 @@ class Sizes:
     flood: int = 100_000
     idle_seconds: float = 1.0
     runs: int = 3
+    producers: int = 8
+    per_producer: int = 100_000
 
 
 SIZES = {
     "full": Sizes(),
     "quick": Sizes(
-        calls=20_000, post_samples=5_000, idle_samples=60, flood=50_000, idle_seconds=0.5, runs=1
+        calls=20_000,
+        post_samples=5_000,
+        idle_samples=60,
+        flood=50_000,
+        idle_seconds=0.5,
+        runs=1,
+        per_producer=2_000,
     ),
     "tiny": Sizes(
-        calls=600, post_samples=200, idle_samples=5, flood=1_000, idle_seconds=0.1, runs=1
+        calls=600,
+        post_samples=200,
+        idle_samples=5,
+        flood=1_000,
+        idle_seconds=0.1,
+        runs=1,
+        per_producer=100,
     ),
 }
 
@@ -140,7 +173,7 @@ def _idle_latency(v: _Variant, samples: int) -> tuple[float, float]:
     return _pct(lat, 0.50) * 1e6, _pct(lat, 0.99) * 1e6
 
 
-def _flood(v: _Variant, flood: int) -> dict[str, float | None]:
+def _flood(v: _Variant, flood: int) -> dict[str, Any]:
     post = v.poster()
     sink: list[int] = []
     ticks: list[float] = []
@@ -169,8 +202,9 @@ def _flood(v: _Variant, flood: int) -> dict[str, float | None]:
     if len(sink) != flood:
         raise AssertionError(f"ran {len(sink)} of {flood} flood callbacks")
     gaps = [b - a for a, b in itertools.pairwise(ticks[1:])]
-    out: dict[str, float | None] = {
+    out: dict[str, Any] = {
         "freeze_ms": max(gaps, default=0.0) * 1000,
+        "freeze_gaps_ms": [round(g * 1000, 3) for g in gaps],
         "max_callbacks_per_frame": None,
         "frame_max_ms": None,
     }
@@ -179,6 +213,26 @@ def _flood(v: _Variant, flood: int) -> dict[str, float | None]:
         out["max_callbacks_per_frame"] = max((b[1] - a[1] for a, b in pairs), default=len(sink))
         out["frame_max_ms"] = max((b[0] - a[0] for a, b in pairs), default=0.0) * 1000
     return out
+
+
+def _flood_many(v: _Variant, path: str, sizes: Sizes) -> tuple[float, float | None]:
+    """The longest timer gap (ms) while many producers flood on ``path``; ours' longest drain."""
+    d = getattr(v, "dispatcher", None)
+    produce: Produce = v.produce
+    if d is not None:
+        if path == "bounded":
+            d.configure(**BOUNDED)
+        produce = produce_path(d, path, Owner())
+    post = v.poster()
+
+    def finish(done: threading.Event) -> None:
+        post(lambda _: done.set(), None)
+
+    def run_main(done: threading.Event, tick: Callable[[], None]) -> None:
+        v.run_main(done, tick, None)
+
+    gaps = flood_gaps(run_main, produce, finish, sizes.producers, sizes.per_producer)
+    return max(gaps, default=0.0), (d.stats().max_drain_ms if d is not None else None)
 
 
 def measure_variant(name: str, sizes: Sizes) -> dict[str, Any]:
@@ -210,4 +264,15 @@ def measure_variant(name: str, sizes: Sizes) -> dict[str, Any]:
             row[key] = value
     # The idle step ran last: its variant measured the Clock's frame period.
     row["frame_ms"] = v.frame_s * 1000 if v.frame_s is not None else None
+    paths = PATHS if cls.kind == "ours" else ("plain",)
+    for path in paths:
+        v = cls()
+        v.open()
+        try:
+            gap, drain = _flood_many(v, path, sizes)
+        finally:
+            v.close()
+        row["freeze8_ms" if path == "plain" else f"freeze8_{path}_ms"] = gap
+        if path == "bounded":
+            row["drain8_bounded_ms"] = drain
     return row

@@ -79,6 +79,10 @@ def run(sizes_name: str = "full") -> dict[str, Any]:
             for field in FIELDS + EXTRA:
                 values = [x[field] for x in results if x.get(field) is not None]
                 row[field] = statistics.median(values) if values else None
+            timed = sorted(results, key=lambda x: float(x.get("freeze_ms") or 0.0))
+            if timed and "freeze_gaps_ms" in timed[0]:
+                # The gap timeline of the median-freeze process: what charts draw.
+                row["freeze_gaps_ms"] = timed[len(timed) // 2]["freeze_gaps_ms"]
             row["error"] = None if results else errors[0]
             rows.append(row)
     notes = [

@@ -1,7 +1,8 @@
-"""uidispatch-qt: the ``qt`` backend of uidispatch (PySide6; qasync-friendly).
+"""uidispatch-qt: the ``qt`` backend of uidispatch (PySide6, PyQt6, PyQt5, PySide2; qasync).
 
 Importing this module never imports Qt: the registry loads it at startup. Qt is imported
-when a backend is created, through :mod:`uidispatch_qt._binding`.
+when a backend is created, through :mod:`uidispatch_qt._binding`, which imports the binding
+:mod:`uidispatch_qt._api` chose (the app's own, else ``QT_API``, else the first installed).
 
 Usage::
 
@@ -13,17 +14,25 @@ Usage::
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from uidispatch.hookspecs import BackendSpec, Detection, hookimpl
 
-from ._api import BINDINGS, imported_binding, installed_binding
+from ._api import (
+    BINDINGS,
+    choose,
+    conflict,
+    imported_binding,
+    installed_binding,
+    installed_bindings,
+)
 from ._runloop import run_loop as _run_loop
 
 if TYPE_CHECKING:
     from ._backend import QtBackend
 
-__all__ = ["create", "current_app", "detect", "uidispatch_backends"]
+__all__ = ["create", "current_app", "detect", "uidispatch_backends", "uidispatch_doctor_lines"]
 
 __version__ = "0.1.0"
 
@@ -82,11 +91,21 @@ def create(app: object | None = None) -> QtBackend:
     Raises:
         RuntimeError: no application exists yet.
         TypeError: ``app`` is not a ``QCoreApplication``.
+        ImportError: no Qt binding is installed (the message names the extras).
+        ValueError: ``QT_API`` names an unsupported binding.
 
     """
     from ._backend import QtBackend
 
     return QtBackend(app)  # type: ignore[arg-type]  # validated by QtBackend
+
+
+def _requires() -> tuple[str, ...]:
+    # The module the backend would import: the chosen binding, else the recommended one.
+    try:
+        return (choose().module,)
+    except (ImportError, ValueError):
+        return ("PySide6",)
 
 
 @hookimpl
@@ -98,9 +117,38 @@ def uidispatch_backends() -> list[BackendSpec]:
             create=create,
             detect=detect,
             current_app=current_app,
-            requires=tuple(BINDINGS.values()),
+            requires=_requires(),
             distribution="uidispatch-qt",
             run_loop=_run_loop,
-            description="Qt through PySide6: posted events, QTimer, shiboken6.isValid; qasync",
+            description="Qt (PySide6, PyQt6, PyQt5, PySide2): posted events, QTimer; qasync",
         )
     ]
+
+
+def _version(module: str) -> str:
+    from importlib import metadata
+
+    dist = {"PySide6": "PySide6-Essentials", "PySide2": "PySide2"}.get(module, module)
+    for name in (dist, module):
+        try:
+            return metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return "?"
+
+
+@hookimpl
+def uidispatch_doctor_lines() -> Sequence[str]:
+    """For ``doctor``: the Qt binding in use (or that would be used) and why. Never imports Qt."""
+    try:
+        choice = choose()
+    except (ImportError, ValueError) as exc:
+        return [f"qt: no usable binding: {exc}"]
+    lines = [f"qt: binding {choice.module} {_version(choice.module)} ({choice.reason})"]
+    others = [BINDINGS[a] for a in BINDINGS if a != choice.api and a in installed_bindings()]
+    if others:
+        lines.append(f"qt: also installed: {', '.join(others)} (QT_API=<name> picks one)")
+    why = conflict()
+    if why:
+        lines.append(f"qt: warning: {why}")
+    return lines

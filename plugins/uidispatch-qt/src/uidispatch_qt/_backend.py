@@ -26,10 +26,12 @@ post never blocks the worker and never starves the GUI's own timers, not its cos
 The receiver is a child of the application and is never deleted before it: deleting it
 while a worker is inside ``postEvent`` to it would be a use-after-free, and a parentless
 receiver would be deleted by whichever thread drops the last Python reference to it.
-``is_alive`` is ``shiboken6.isValid``. ``on_app_closed`` listens to the application's
-``aboutToQuit`` (``exec()`` returned: no loop will run our posts any more) and
-``destroyed`` signals. The backend holds the application only weakly and the receiver holds
-the backend only weakly, so no reference cycle runs through the application object.
+``is_alive`` is ``shiboken6.isValid`` on PySide, ``not sip.isdeleted`` on PyQt (``_binding``:
+the one Qt binding the app, ``QT_API`` or the installation chose). ``on_app_closed``
+listens to the application's ``aboutToQuit`` (``exec()`` returned: no loop will run our
+posts any more) and ``destroyed`` signals. The backend holds the application only weakly
+and the receiver holds the backend only weakly, so no reference cycle runs through the
+application object.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ import weakref
 from collections import deque
 from collections.abc import Callable
 
-from ._binding import QtCore, address, is_valid
+from ._binding import QtCore, address, exec_, is_valid
 
 __all__ = ["QtBackend", "QtTimer"]
 
@@ -271,7 +273,7 @@ class QtBackend:
         return timer
 
     def is_alive(self, obj: object) -> bool:
-        """``shiboken6.isValid`` for Qt objects (False once deleted); True for anything else."""
+        """False once a Qt object's C++ side was deleted (shiboken, sip); True for anything else."""
         return is_valid(obj)
 
     def process_events(self, timeout: float) -> None:
@@ -295,7 +297,7 @@ class QtBackend:
         outer, self._wait_loop = self._wait_loop, loop
         try:
             timer.start(max(1, math.ceil(timeout * 1000)))
-            loop.exec()
+            exec_(loop)
         finally:
             self._wait_loop = outer
             timer.stop()

@@ -19,7 +19,7 @@ from typing import Any
 
 __all__ = ["PHASES", "phase_timeout", "run_child"]
 
-PHASES = ("thr1", "thr4", "post", "idle", "freeze", "wakeups")
+PHASES = ("thr1", "thr4", "post", "idle", "freeze", "wakeups", "freeze8")
 """Every phase, in the order a child runs them."""
 
 
@@ -67,7 +67,9 @@ class _QtLoop:
         else:
             self._loop = loop = self.QtCore.QEventLoop()
             timer = self.every(timeout, on_timeout)
-            loop.exec()
+            from ._binding import exec_
+
+            exec_(loop)
             timer.stop()
         return stopped[0]
 
@@ -172,7 +174,7 @@ def _setup(variant: str) -> tuple[Any, Post]:
         loop = _FloorLoop()
         return loop, loop.post
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from ._binding import QtCore
+    from ._binding import QtCore, Signal, Slot
 
     app = QtCore.QCoreApplication.instance() or QtCore.QCoreApplication([])
     globals()["_app"] = app  # keep it alive for the process
@@ -185,10 +187,10 @@ def _setup(variant: str) -> tuple[Any, Post]:
     if variant == "signal":
 
         class Emitter(QtCore.QObject):
-            sig = QtCore.Signal(object, object)
+            sig = Signal(object, object)
 
         class Sink(QtCore.QObject):
-            @QtCore.Slot(object, object)
+            @Slot(object, object)
             def run(self, fn: Callable[[Any], object], arg: Any) -> None:
                 fn(arg)
 
@@ -345,7 +347,62 @@ def _freeze(loop: Any, post: Post, calls: int) -> dict[str, Any]:
     if not ok or len(out) != calls:
         return {"error": "freeze phase did not finish"}
     marks = [window[0], *(x for x in ticks if window[0] < x < window[1]), window[1]]
-    return {"freeze_ms": max(b - a for a, b in itertools.pairwise(marks)) * 1000}
+    gaps = [round((b - a) * 1000, 3) for a, b in itertools.pairwise(marks)]
+    return {"freeze_ms": max(gaps), "freeze_gaps_ms": gaps}
+
+
+# superqt's helper crashes under back-to-back posting (BASELINES.md), and qasync's takes
+# longer than a phase may for 800,000 posts (~68 k/s): one flood is enough for them.
+_ONE_PRODUCER_ONLY = frozenset({"superqt_ensure_main_thread", "qasync_call_soon_threadsafe"})
+
+
+def _freeze8(loop: Any, post: Post, variant: str, per: int) -> dict[str, Any]:
+    """The longest timer gap while 8 producers flood, per posting path for ours."""
+    from uidispatch._bench_paths import (
+        BOUNDED,
+        PATHS,
+        Owner,
+        Produce,
+        flood_gaps,
+        produce_path,
+    )
+
+    if variant in _ONE_PRODUCER_ONLY:
+        return {}
+    d: Any = None
+    if variant == "uidispatch":
+        import uidispatch as ud
+
+        d = ud.get_dispatcher("qt")
+
+    def finish(done: threading.Event) -> None:
+        def end(_: object) -> None:
+            done.set()
+            loop.stop()
+
+        post(end, None)
+
+    def run_main(done: threading.Event, tick: Callable[[], None]) -> None:
+        timer = loop.every(0.010, tick)
+        loop.run(300)
+        timer.stop()
+
+    def plain(fn: Callable[[Any], object], start: int, stop: int) -> None:
+        for i in range(start, stop):
+            post(fn, i)
+
+    out: dict[str, Any] = {}
+    for path in PATHS if d is not None else ("plain",):
+        produce: Produce = plain
+        if d is not None:
+            d.configure(**(BOUNDED if path == "bounded" else {"max_pending": None}))
+            d._q.max_drain = 0.0  # this flood's longest drain
+            produce = produce_path(d, path, Owner())
+        gaps = flood_gaps(run_main, produce, finish, 8, per)
+        out["freeze8_ms" if path == "plain" else f"freeze8_{path}_ms"] = max(gaps, default=0.0)
+        if path == "bounded":
+            out["drain8_bounded_ms"] = d.stats().max_drain_ms
+    return out
 
 
 def _wakeups(loop: Any, post: Post, seconds: float) -> dict[str, Any]:
@@ -376,6 +433,8 @@ def run_child(variant: str, phases: list[str], scale: float) -> None:
             result = _idle_latency(loop, post, max(4, int(200 * min(scale, 1.0))))
         elif phase == "freeze":
             result = _freeze(loop, post, 2 * n)
+        elif phase == "freeze8":
+            result = _freeze8(loop, post, variant, 2 * n)
         else:
             result = _wakeups(loop, post, 1.0 if scale >= 1 else 0.5)
         faulthandler.cancel_dump_traceback_later()

@@ -46,6 +46,11 @@ METRICS = (
     "idle_p99_us",
     "freeze_ms",
     "idle_wakeups_per_s",
+    "freeze8_ms",
+    "freeze8_owner_ms",
+    "freeze8_key_ms",
+    "freeze8_bounded_ms",
+    "drain8_bounded_ms",
 )
 NOTES = [
     "each variant runs in its own subprocess; medians of the runs per metric",
@@ -53,6 +58,8 @@ NOTES = [
     "idle_wakeups_per_s: QAbstractEventDispatcher.awake signals with nothing posted "
     "(the floor blocks in SimpleQueue.get and wakes only for items)",
     "freeze_ms: longest gap of a 10 ms PreciseTimer while one worker posts flat out",
+    "freeze8: the same while 8 workers post 100,000 calls each, per posting path of ours "
+    "(owner=, unique key=, max_pending=10,000 with drop_oldest)",
     "2 shared cores: compare ratios within one run, not absolute numbers across runs",
 ]
 
@@ -124,6 +131,12 @@ def run_benchmark(
         for metric in METRICS:
             values = [r[metric] for r in results if r.get(metric) is not None]
             row[metric] = round(statistics.median(values), 2) if values else None
+        timed = sorted(
+            (r for r in results if r.get("freeze_gaps_ms")), key=lambda r: r["freeze_ms"]
+        )
+        if timed:
+            # The gap timeline of the median-freeze process: what charts draw.
+            row["freeze_gaps_ms"] = timed[len(timed) // 2]["freeze_gaps_ms"]
         errors = []
         for phase in PHASES:
             if phase in failed:
@@ -142,8 +155,15 @@ def run_benchmark(
 def _versions() -> str:
     import importlib.metadata as md
 
+    from ._api import choose
+
+    try:
+        binding = choose().module
+    except (ImportError, ValueError):
+        binding = "PySide6"
+    binding = {"PySide6": "PySide6-Essentials"}.get(binding, binding)
     parts = [f"Python {sys.version.split()[0]}"]
-    for dist in ("PySide6-Essentials", "qasync", "superqt"):
+    for dist in (binding, "qasync", "superqt"):
         try:
             parts.append(f"{dist} {md.version(dist)}")
         except md.PackageNotFoundError:

@@ -237,6 +237,9 @@ class TkBackend:
             abandoned = not finished
         if not finished or failure:
             cause = failure[0] if failure else None
+            # The closures' frames are in cause's traceback and name this list (a cycle
+            # holding this backend and its root until a collection on any thread).
+            failure.clear()
             if isinstance(cause, (ValueError, TypeError)):
                 raise cause
             raise RuntimeError(
@@ -332,7 +335,10 @@ class TkBackend:
             self._pumping -= 1
         stashed, self._stashed = self._stashed, None
         if stashed is not None:
-            raise stashed
+            try:
+                raise stashed
+            finally:
+                del stashed  # its traceback holds this frame: no cycle through the local
 
     def on_app_closed(self, fn: Callable[[], object]) -> None:
         """Call ``fn()`` once, on the Tk thread, when the root is destroyed."""

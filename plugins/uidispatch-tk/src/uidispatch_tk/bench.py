@@ -31,6 +31,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from uidispatch._bench_paths import (
+    BOUNDED,
+    PATHS,
+    Owner,
+    Produce,
+    flood_gaps,
+    produce_path,
+)
+
 from ._bench_loops import KINDS, VARIANTS, Loop
 
 __all__ = ["FIELDS", "KINDS", "Sizes", "main", "run"]
@@ -45,6 +54,16 @@ FIELDS = (
     "freeze_ms",
     "idle_wakeups_per_s",
 )
+# The 8-producer timer gaps per posting path (uidispatch._bench_paths), once per variant.
+EXTRA = (
+    "freeze8_ms",
+    "freeze8_owner_ms",
+    "freeze8_key_ms",
+    "freeze8_bounded_ms",
+    "drain8_bounded_ms",
+)
+# after(0) from a worker waits for the Tk thread on every post: 800,000 of them take minutes.
+NO_MANY_PRODUCERS = frozenset({"after0"})
 
 
 @dataclass(frozen=True)
@@ -57,11 +76,20 @@ class Sizes:
     flood: int = 100_000
     idle_seconds: float = 1.0
     rounds: int = 3
+    producers: int = 8
+    per_producer: int = 100_000
+    extras: bool = True  # the many-producer floods (off in tests that only check shapes)
 
 
 FULL = Sizes()
 QUICK = Sizes(
-    calls=10_000, post_samples=5_000, idle_samples=50, flood=30_000, idle_seconds=0.3, rounds=1
+    calls=10_000,
+    post_samples=5_000,
+    idle_samples=50,
+    flood=30_000,
+    idle_seconds=0.3,
+    rounds=1,
+    per_producer=2_000,
 )
 
 
@@ -150,7 +178,7 @@ def _idle_latency(loop: Loop, samples: int) -> tuple[float, float]:
     return _pct(lat, 0.50) * 1e6, _pct(lat, 0.99) * 1e6
 
 
-def _freeze(loop: Loop, flood: int) -> float:
+def _freeze(loop: Loop, flood: int) -> list[float]:
     sink: list[int] = []
     ticks: list[float] = []
     go = threading.Event()
@@ -175,33 +203,66 @@ def _freeze(loop: Loop, flood: int) -> float:
     loop.run()
     thread.join()
     marks = [*ticks[1:], end[0]]  # from the tick that started the flood to its last call
-    return max(b - a for a, b in itertools.pairwise(marks)) * 1000
+    return [round((b - a) * 1000, 3) for a, b in itertools.pairwise(marks)]
 
 
-def _child(name: str, sizes: Sizes) -> dict[str, float]:
+def _freeze_many(loop: Loop, path: str, sizes: Sizes) -> tuple[float, float | None]:
+    """The longest timer gap (ms) while many producers flood on ``path``; ours' longest drain."""
+    d = getattr(loop, "dispatcher", None)
+    produce: Produce = loop.produce
+    if d is not None:
+        d.configure(max_pending=None)
+        if path == "bounded":
+            d.configure(**BOUNDED)
+        produce = produce_path(d, path, Owner())
+        d._q.max_drain = 0.0  # this flood's longest drain, not the earlier workloads'
+
+    def finish(done: threading.Event) -> None:
+        def end(_: object) -> None:
+            done.set()
+            loop.stop()
+
+        loop.post(end, None)
+
+    def run_main(done: threading.Event, tick: Callable[[], None]) -> None:
+        loop.every(0.010, tick)
+        loop.run()
+
+    gaps = flood_gaps(run_main, produce, finish, sizes.producers, sizes.per_producer)
+    return max(gaps, default=0.0), (d.stats().max_drain_ms if d is not None else None)
+
+
+def _child(name: str, sizes: Sizes) -> dict[str, Any]:
     """One round of every workload for one variant, in this process."""
-    out: dict[str, float] = {}
+    out: dict[str, Any] = {}
     loop = VARIANTS[name]()
     out["thr1"] = _throughput(loop, sizes.calls, 1)
     out["thr4"] = _throughput(loop, sizes.calls, 4)
     out["post_p50_us"], out["post_p99_us"] = _post_times(loop, sizes.post_samples)
     out["idle_p50_us"], out["idle_p99_us"] = _idle_latency(loop, sizes.idle_samples)
-    out["freeze_ms"] = _freeze(loop, sizes.flood)
+    out["freeze_gaps_ms"] = _freeze(loop, sizes.flood)
+    out["freeze_ms"] = max(out["freeze_gaps_ms"], default=0.0)
     out["idle_wakeups_per_s"] = loop.idle_wakeups(sizes.idle_seconds)
+    if sizes.extras and name not in NO_MANY_PRODUCERS:
+        for path in PATHS if hasattr(loop, "dispatcher") else ("plain",):
+            gap, drain = _freeze_many(loop, path, sizes)
+            out["freeze8_ms" if path == "plain" else f"freeze8_{path}_ms"] = gap
+            if path == "bounded":
+                out["drain8_bounded_ms"] = drain
     return out
 
 
 # ------------------------------------------------------------------------- driver
 
 
-def _round(name: str, sizes: Sizes, timeout: float) -> dict[str, float]:
+def _round(name: str, sizes: Sizes, timeout: float) -> dict[str, Any]:
     cmd = [sys.executable, "-m", "uidispatch_tk.bench", "--child", name]
     cmd += ["--sizes", json.dumps(asdict(sizes))]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
     if proc.returncode != 0:
         tail = (proc.stderr.strip().splitlines() or [f"exit status {proc.returncode}"])[-1]
         raise RuntimeError(f"{name} exited with status {proc.returncode}: {tail}")
-    result: dict[str, float] = json.loads(proc.stdout.strip().splitlines()[-1])
+    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
     return result
 
 
@@ -235,7 +296,7 @@ def run(
     """Measure ``variants`` and return ``{"backend": "tk", "rows": [...], "notes": [...]}``."""
     rows = []
     for name in variants:
-        rounds: list[dict[str, float]] = []
+        rounds: list[dict[str, Any]] = []
         error: str | None = None
         for i in range(sizes.rounds):
             if progress is not None:
@@ -246,9 +307,13 @@ def run(
                 error = f"{type(exc).__name__}: {exc}"
                 break
         row: dict[str, Any] = {"variant": name, "kind": KINDS[name]}
-        for field in FIELDS:
-            values = [r[field] for r in rounds if field in r]
+        for field in FIELDS + EXTRA:
+            values = [r[field] for r in rounds if r.get(field) is not None]
             row[field] = statistics.median(values) if values and error is None else None
+        if rounds and error is None:
+            # The gap timeline of the median-freeze round: what charts draw.
+            timed = sorted(rounds, key=lambda r: float(r["freeze_ms"]))
+            row["freeze_gaps_ms"] = timed[len(timed) // 2]["freeze_gaps_ms"]
         row["error"] = error
         rows.append(row)
     return {"backend": "tk", "rows": rows, "notes": _notes(sizes)}
