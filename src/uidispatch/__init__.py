@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import contextlib
 
+from ._breaker import CircuitBreaker
 from ._busy import BusyHandle
 from ._context import emit
 from ._dispatcher import Dispatcher, DispatchStats
 from ._errors import (
     BackendNotFound,
+    CircuitOpen,
     DispatcherClosed,
     NoBackendDetected,
     PluginLoadWarning,
@@ -22,10 +24,13 @@ from ._errors import (
 )
 from ._gather import gather
 from ._main_thread import main_thread
+from ._opstats import OperationStats
 from ._pool import Pool, PoolStats, submit
 from ._priority import Priority
 from ._protocol import MainThreadDispatcher, TimerHandle
+from ._ratelimit import RateLimiter
 from ._registry import BackendInfo, backends, get_dispatcher, use
+from ._shutdown import shutdown
 from ._subprocess import CommandResult, run_command
 from ._task import Task, TaskState, cancelled, check_cancelled, report_progress
 from ._timing import debounce, throttle
@@ -37,17 +42,21 @@ __all__ = [
     "BackendInfo",
     "BackendNotFound",
     "BusyHandle",
+    "CircuitBreaker",
+    "CircuitOpen",
     "CommandResult",
     "DispatchStats",
     "Dispatcher",
     "DispatcherClosed",
     "MainThreadDispatcher",
     "NoBackendDetected",
+    "OperationStats",
     "PluginLoadWarning",
     "Pool",
     "PoolStats",
     "Priority",
     "QueueFull",
+    "RateLimiter",
     "StallInfo",
     "StallWatch",
     "Task",
@@ -66,6 +75,7 @@ __all__ = [
     "main_thread",
     "report_progress",
     "run_command",
+    "shutdown",
     "submit",
     "throttle",
     "use",

@@ -10,12 +10,27 @@ from ._errors import TaskCancelled
 if TYPE_CHECKING:
     from ._task import Task
 
-__all__ = ["cancelled", "check_cancelled", "emit", "report_progress"]
+__all__ = ["StopFlag", "cancelled", "check_cancelled", "emit", "report_progress"]
 
 # A context variable, not a thread-local: coroutines sharing the pool's loop thread each
 # see their own task (every asyncio task runs in its own copy of the context).
 _current: contextvars.ContextVar[Task[Any] | None] = contextvars.ContextVar(
     "uidispatch_current_task", default=None
+)
+
+
+class StopFlag:
+    """Set when the attempt running in this context ran past its ``attempt_timeout``."""
+
+    __slots__ = ("stopped",)
+
+    def __init__(self) -> None:
+        self.stopped = False
+
+
+# Per attempt, not per task: a retry of the same task must not see its predecessor's stop.
+_attempt_stop: contextvars.ContextVar[StopFlag | None] = contextvars.ContextVar(
+    "uidispatch_attempt_stop", default=None
 )
 
 
@@ -74,11 +89,15 @@ def emit(item: object) -> None:
 def cancelled() -> bool:
     """True when the task running in this thread (or coroutine) should stop.
 
-    That is, it was cancelled or ran past its ``timeout``. ``False`` outside a task, so
-    code shared with non-task callers can check it freely. Any thread.
+    That is, it was cancelled or ran past its ``timeout``, or this attempt ran past its
+    ``attempt_timeout``. ``False`` outside a task, so code shared with non-task callers
+    can check it freely. Any thread.
     """
     task = _current.get()
-    return task is not None and task._resolved
+    if task is None:
+        return False
+    stop = _attempt_stop.get()
+    return task._resolved or (stop is not None and stop.stopped)
 
 
 def check_cancelled() -> None:
@@ -86,9 +105,16 @@ def check_cancelled() -> None:
 
     The cooperative cancellation point for work running on a thread: call it between
     steps. It raises for a task that was cancelled or timed out (the task has already
-    resolved; what the function raises afterwards is discarded). Outside a task it does
+    resolved; what the function raises afterwards is discarded), or whose attempt ran past
+    its ``attempt_timeout`` (the pool already counted the attempt as failed and retries
+    it on another thread; this one's outcome is discarded). Outside a task it does
     nothing.
     """
     task = _current.get()
-    if task is not None and task._resolved:
+    if task is None:
+        return
+    if task._resolved:
         raise TaskCancelled(f"{task._label()} should stop: it was {task._phase.value}")
+    stop = _attempt_stop.get()
+    if stop is not None and stop.stopped:
+        raise TaskCancelled(f"{task._label()} should stop: its attempt ran past attempt_timeout")

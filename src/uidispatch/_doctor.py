@@ -126,6 +126,8 @@ def run_doctor(out: TextIO, *, as_json: bool = False) -> int:
         f"Worker pool default size: {report['pool_default_workers']} "
         f"(cpu_count={report['cpu_count']}; UIDISPATCH_WORKERS overrides)\n"
     )
+    w("Pool health in a running app: log pool.report() (per-operation table) from a key\n")
+    w("  binding or signal handler; see docs/guide/services.md.\n")
     w("Environment:\n")
     for key, value in report["env"].items():
         w(f"  {key}={value if value is not None else '(unset)'}\n")

@@ -6,6 +6,7 @@ import concurrent.futures
 
 __all__ = [
     "BackendNotFound",
+    "CircuitOpen",
     "DispatcherClosed",
     "NoBackendDetected",
     "PluginLoadWarning",
@@ -46,6 +47,10 @@ class TaskCancelled(UIDispatchError, concurrent.futures.CancelledError):
 
 class TaskTimeout(UIDispatchError, TimeoutError):
     """The task ran past its ``timeout``."""
+
+
+class CircuitOpen(UIDispatchError):
+    """A :class:`~uidispatch.CircuitBreaker` is open: the task failed without running."""
 
 
 class PluginLoadWarning(UserWarning):

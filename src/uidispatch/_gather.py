@@ -60,7 +60,7 @@ class _GroupHost:
 
         return get_dispatcher()
 
-    def _task_resolved(self, group: Task[Any]) -> None:
+    def _task_resolved(self, group: Task[Any], exc: BaseException | None = None) -> None:
         self.box.clear()
         if group._phase is not TaskState.DONE:
             for member in self.members:

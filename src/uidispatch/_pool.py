@@ -9,15 +9,17 @@ import logging
 import threading
 import weakref
 from collections.abc import Callable, Coroutine, Generator, Hashable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from . import _task
+from ._breaker import PROBE, REFUSED, CircuitBreaker
 from ._busy import BusyHandle, BusyState, PoolBusy
 from ._cooldown import Cooldown
 from ._dispatcher import Dispatcher
 from ._errors import DispatcherClosed, NoBackendDetected
 from ._fork import fork_error
+from ._opstats import OperationStats, op_name
 from ._options import (
     check_count,
     check_max_workers,
@@ -28,8 +30,11 @@ from ._options import (
     workers_from_env,
 )
 from ._priority import Priority
+from ._ratelimit import RateLimiter
 from ._runner import Job, Kind, kind_of
 from ._scheduler import Scheduler
+from ._services import check_services, refuse
+from ._shutdown import shutdown_pool
 from ._singleflight import Admit, SingleFlight, check_if_running
 from ._stream import add_on_item, check_stream
 from ._task import Task, TaskState
@@ -83,6 +88,8 @@ class PoolStats:
     while tasks still report is no error."""
     dropped: int = 0
     """Submits turned away by ``if_running="drop"`` (the running task was returned)."""
+    operations: Mapping[str, OperationStats] = field(default_factory=dict)
+    """Per-operation health by task name: see :class:`~uidispatch.OperationStats`."""
 
 
 class Pool(PoolBusy, concurrent.futures.Executor):
@@ -104,10 +111,12 @@ class Pool(PoolBusy, concurrent.futures.Executor):
     functions and ``on_progress`` are refused, and ``max_workers`` caps the tasks in
     flight (default: the executor's own size when it has one).
 
-    Error cooldown: ``max_errors`` failed attempts within ``error_window`` seconds pause
-    new starts for ``error_window`` seconds (a circuit breaker, not an error flood), shown
-    by :attr:`paused` and ``stats().paused`` and logged; :meth:`resume` ends it early.
-    ``max_errors=None`` disables it.
+    Error cooldown (off by default): with ``max_errors=N``, N failed tasks within
+    ``error_window`` seconds pause new starts for ``error_window`` seconds, shown by
+    :attr:`paused` and ``stats().paused`` and logged; :meth:`resume` ends it early. A
+    task counts once, on its final failure (its retries do not count). For a service
+    that goes down, prefer a :class:`~uidispatch.CircuitBreaker` per service: it stops
+    only the calls to that service.
 
     ``Pool`` is a :class:`concurrent.futures.Executor`: ``map``, the context manager and
     ``loop.run_in_executor(pool, fn)`` work. All methods may be called from any thread.
@@ -129,7 +138,7 @@ class Pool(PoolBusy, concurrent.futures.Executor):
         dispatcher: Dispatcher | str | None = None,
         executor: concurrent.futures.Executor | None = None,
         *,
-        max_errors: int | None = 5,
+        max_errors: int | None = None,
         error_window: float = 60.0,
         aging: float = 1.0,
         idle_timeout: float = 10.0,
@@ -238,6 +247,9 @@ class Pool(PoolBusy, concurrent.futures.Executor):
         metadata: Mapping[str, Any] | None = None,
         on_item: Callable[[Any], object] | None = None,
         max_buffered: int | None = None,
+        rate_limiter: RateLimiter | None = None,
+        breaker: CircuitBreaker | None = None,
+        attempt_timeout: float | None = None,
     ) -> Task[Any]:
         """Run ``fn(*args)`` on the pool; return its :class:`~uidispatch.Task` at once. Any thread.
 
@@ -280,6 +292,17 @@ class Pool(PoolBusy, concurrent.futures.Executor):
             max_buffered: with ``on_item``: the most items waiting for the main
                 thread; a producer thread that gets ahead waits (and stops there
                 with :class:`~uidispatch.TaskCancelled` when cancelled).
+            rate_limiter: a :class:`~uidispatch.RateLimiter`: each attempt waits
+                (``PENDING``, in priority order) for one of its calls.
+            breaker: a :class:`~uidispatch.CircuitBreaker`: while it is open the task
+                is returned already ``FAILED`` with :class:`~uidispatch.CircuitOpen`,
+                without running; its final outcome is counted by the breaker.
+            attempt_timeout: seconds each attempt may run; one that runs longer is a
+                failed attempt (:class:`~uidispatch.TaskTimeout`), retried while
+                ``retries`` remain, whatever ``retry_on`` says. A coroutine attempt is
+                cancelled; a thread attempt is asked to stop (:func:`check_cancelled`
+                raises in it) and its late outcome is dropped, while the retry runs
+                on another worker.
 
         ``timeout``, ``backoff`` and ``ttl`` above 1e9 seconds mean "practically never"
         and are clamped to it: the pool's timer thread waits in steps it can hold.
@@ -308,6 +331,8 @@ class Pool(PoolBusy, concurrent.futures.Executor):
             check_metadata(name, metadata)
         if on_item is not None or max_buffered is not None:
             max_buffered = check_stream(on_item, max_buffered)
+        if rate_limiter is not None or breaker is not None or attempt_timeout is not None:
+            attempt_timeout = check_services(rate_limiter, breaker, attempt_timeout)
         kind = kind_of(fn)
         if self._executor is not None:
             if kind in (Kind.GENERATOR, Kind.ASYNCGEN):
@@ -338,6 +363,9 @@ class Pool(PoolBusy, concurrent.futures.Executor):
             _attach(task, on_done, on_error, on_progress)
             if on_item is not None:
                 add_on_item(task, on_item, task._owner, max_buffered)
+            admitted = breaker._admit() if breaker is not None else 0
+            if admitted == REFUSED and breaker is not None:
+                return refuse(self, task, breaker)
             job = Job(
                 task,
                 fn,
@@ -351,6 +379,8 @@ class Pool(PoolBusy, concurrent.futures.Executor):
                 stamp=self._sched.clock(),
             )
             task._job = job
+            job.limiter, job.breaker, job.admitted = rate_limiter, breaker, admitted
+            job.attempt_timeout = attempt_timeout
             admit = Admit.START
             doomed: list[Task[Any]] = []
             changed: list[BusyHandle] = []
@@ -363,8 +393,10 @@ class Pool(PoolBusy, concurrent.futures.Executor):
                     self._submitted += 1
                     self._live[task.id] = task
                     changed = self._busy.enter(key)
+                    job.op = op = self._sched.ops.get(op_name(task))
+                    op.submitted += 1
                     if admit is Admit.START:
-                        self._sched.enqueue_locked(job)
+                        self._sched.admit_locked(job)
                     else:
                         self._sched.held = self._keyed.waiting
             if existing is None:
@@ -373,6 +405,8 @@ class Pool(PoolBusy, concurrent.futures.Executor):
                 for old in doomed:  # restart / keep_latest: outside the lock, as they resolve
                     old.cancel()
                 return task
+            if breaker is not None and admitted == PROBE:
+                breaker._record(admitted, "cancelled")  # the probe's place goes back
         if owner is not None:
             _task._weak(owner)  # same TypeError as a new task would raise
         if if_running == "drop":  # "already running": this caller's callbacks are not added
@@ -415,7 +449,7 @@ class Pool(PoolBusy, concurrent.futures.Executor):
         """Take a snapshot of the counters. Any thread."""
         sched = self._sched
         with self._lock:
-            queued = sched.ready + sched.delayed + sched.held
+            queued = sched.ready + sched.delayed + sched.held + sched.limited
             return PoolStats(
                 submitted=self._submitted,
                 queued=queued,
@@ -432,45 +466,61 @@ class Pool(PoolBusy, concurrent.futures.Executor):
                 reused=self._reused,
                 dropped_callbacks=self._dropped_callbacks,
                 dropped=self._dropped,
+                operations=sched.ops.snapshot(),
             )
 
-    def shutdown(
-        self, wait: bool = True, cancel_pending: bool = False, *, cancel_futures: bool = False
-    ) -> None:
+    def report(self) -> str:
+        """A readable health table of this pool: one row per operation, slowest first.
+
+        Then the pool's own figures and its dispatcher's (when one is bound). Meant for
+        logs, a debug console or a "health" window. Any thread; cheap (a snapshot).
+        """
+        from ._report import render
+
+        return render(self._name, self.stats(), self._dispatcher)
+
+    # Returns a bool where Executor's returns None: callers of the base ignore it.
+    def shutdown(  # type: ignore[override]
+        self,
+        wait: bool = True,
+        *,
+        cancel_pending: bool = False,
+        cancel_running: bool = False,
+        timeout: float | None = None,
+        cancel_futures: bool = False,
+    ) -> bool:
         """Stop accepting work; let queued work finish (or cancel it) and stop the threads.
 
         ``cancel_pending=True`` (or the standard ``cancel_futures=True``) cancels the
-        tasks not started yet (retries waiting out a backoff included); running tasks
-        always finish. With ``wait=True`` it returns once every task has finished and
-        every thread of the pool (workers, timer, asyncio loop) has exited, so nothing
-        of the pool is left running; it waits for a cancelled task's thread to reach
-        its next :func:`~uidispatch.check_cancelled` too. A cooldown ends at shutdown.
-        Any thread but the pool's own with ``wait=True``; idempotent.
+        tasks not started yet (retries waiting out a backoff, tasks held behind a key
+        and tasks waiting for a rate limiter included); ``cancel_running=True`` cancels
+        the running ones too (cooperatively: a thread stops at its next
+        :func:`~uidispatch.check_cancelled` or ``yield``, a coroutine is cancelled).
+        With ``wait=True`` it returns once every task has finished and every thread of
+        the pool (workers, timer, asyncio loop) has exited, or once ``timeout`` seconds
+        have passed. A cooldown ends at shutdown. Any thread but the pool's own with
+        ``wait=True``; idempotent.
+
+        Returns ``True`` when every worker stopped in time (always with
+        ``wait=False``: nothing was waited for, and the threads exit by themselves).
 
         Raises:
             RuntimeError: ``wait=True`` from one of this pool's own threads (it would
-                wait for itself).
+                wait for itself), or, without ``timeout``, on the main thread while a
+                task of this pool waits in ``Dispatcher.call()`` for that main thread
+                (both would wait forever; the message names the thread).
+            ValueError: ``timeout`` not a number of seconds >= 0.
 
         """
-        sched = self._sched
-        if wait and sched.owns(threading.current_thread()):
-            raise RuntimeError("shutdown(wait=True) from the pool's own thread would wait forever")
-        with self._lock:
-            sched.shutdown = True
-            sched.cooldown.resume()
-            jobs = sched.withdraw_all_locked() if cancel_pending or cancel_futures else []
-            held = self._keyed.withdraw_waiting() if cancel_pending or cancel_futures else []
-            sched.held = self._keyed.waiting
-            sched.work.notify_all()
-        for job in jobs:
-            job.task.cancel()
-        for task in held:
-            task.cancel()
-        with self._lock:
-            sched.kick_locked()
-            sched.finish_if_quiet_locked()
-        if wait:
-            sched.join()
+        if timeout is not None:
+            timeout = check_seconds("timeout", timeout, zero_ok=True)
+        return shutdown_pool(
+            self,
+            wait=wait,
+            cancel_pending=cancel_pending or cancel_futures,
+            cancel_running=cancel_running,
+            timeout=timeout,
+        )
 
     # ------------------------------------------------------------------ task host
 
@@ -530,24 +580,27 @@ class Pool(PoolBusy, concurrent.futures.Executor):
             task._host = None  # its books are the parent's: nothing to settle here
             task._fail_after_fork(fork_error(task))
 
-    def _task_resolved(self, task: Task[Any]) -> None:
+    def _task_resolved(self, task: Task[Any], exc: BaseException | None = None) -> None:
         """Called by a task as it resolves, before its waiters wake."""
         job: Job | None = task._job
         state = task._phase
+        ok, cancelled = state is TaskState.DONE, state is TaskState.CANCELLED
         with self._lock:
             if job is not None:
                 self._sched.job_resolved_locked(job)
-            if state is TaskState.DONE:
+            if ok:
                 self._completed += 1
-            elif state is TaskState.CANCELLED:
+            elif cancelled:
                 self._cancelled += 1
             else:
                 self._failed += 1
             self._live.pop(task.id, None)
+            if job is not None and job.op is not None:
+                job.op.resolved(ok, cancelled, exc)
             nxt = self._keyed.resolved(task, self._sched.clock()) if task.key is not None else None
             if nxt is not None:  # the next task waiting behind this key starts now
                 nxt._job.stamp = self._sched.clock()
-                self._sched.enqueue_locked(nxt._job)
+                self._sched.admit_locked(nxt._job)
             self._sched.held = self._keyed.waiting
             if job is not None and job.expires is None:
                 # Task and Job name each other: a cycle that would hold the task's
@@ -556,6 +609,10 @@ class Pool(PoolBusy, concurrent.futures.Executor):
             self._sched.finish_if_quiet_locked()
         if job is not None:
             job.release()
+            if job.breaker is not None:
+                job.breaker._record(
+                    job.admitted, "ok" if ok else "cancelled" if cancelled else "failed"
+                )
 
 
 def _forget_when_closed(pool: Pool, d: Dispatcher) -> None:

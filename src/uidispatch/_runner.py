@@ -10,7 +10,7 @@ import types
 from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any
 
-from ._context import _current
+from ._context import StopFlag, _attempt_stop, _current
 from ._errors import TaskCancelled
 from ._task import Task
 
@@ -48,6 +48,7 @@ class Where(enum.Enum):
     QUEUED = 1
     DELAYED = 2  # waiting out a retry backoff
     STARTED = 3
+    LIMITED = 4  # waiting for a RateLimiter's call
 
 
 _BUILTINS = (types.BuiltinFunctionType, types.BuiltinMethodType, types.MethodWrapperType)
@@ -88,21 +89,32 @@ class Job:
     """The pool's record of one task: what to run, how often to retry, where it is."""
 
     __slots__ = (
+        "admitted",
         "args",
         "attempt",
+        "attempt_cancel",
+        "attempt_handle",
+        "attempt_timeout",
         "backoff",
+        "breaker",
         "entered",
         "expires",
         "fn",
         "kind",
+        "limiter",
+        "op",
         "retries",
         "retry_handle",
         "retry_on",
+        "settled",
         "stamp",
+        "stop",
         "task",
         "timeout",
         "timeout_handle",
+        "token",
         "ttl",
+        "waiter",
         "where",
     )
 
@@ -136,6 +148,20 @@ class Job:
         self.expires: float | None = None
         self.timeout_handle: TimerHandle | None = None
         self.retry_handle: TimerHandle | None = None
+        self.op: Any = None  # its _opstats.Operation
+        # Services (set by submit when asked for): see _ratelimit and _breaker.
+        self.limiter: Any = None
+        self.token: Any = None
+        self.waiter: Any = None
+        self.breaker: Any = None
+        self.admitted = 0
+        # attempt_timeout: the attempt last ended (by its result or its deadline), the
+        # deadline's timer, and how to stop the attempt running now.
+        self.attempt_timeout: float | None = None
+        self.settled = 0
+        self.attempt_handle: TimerHandle | None = None
+        self.stop: StopFlag | None = None
+        self.attempt_cancel: Callable[[], object] | None = None
 
     def release(self) -> None:
         """Drop the function and arguments once the task has ended. Any thread.
@@ -170,9 +196,11 @@ def run_in_thread(job: Job, loop: LoopThread) -> tuple[bool, Any]:
     """Run a plain or generator function on this (worker) thread: ``(ok, value)``."""
     task = job.task
     token = _current.set(task)
+    stop = job.stop
+    stop_token = _attempt_stop.set(stop) if stop is not None else None
     try:
         if job.kind is Kind.GENERATOR:
-            value = _drive(task, job.fn(*job.args))
+            value = _drive(task, job.fn(*job.args), stop)
         else:
             value = job.fn(*job.args)
             if inspect.iscoroutine(value):  # a plain function that returned a coroutine
@@ -185,14 +213,16 @@ def run_in_thread(job: Job, loop: LoopThread) -> tuple[bool, Any]:
         del task, job
         return False, exc
     finally:
+        if stop_token is not None:
+            _attempt_stop.reset(stop_token)
         _current.reset(token)
 
 
-def _drive(task: Task[Any], gen: Generator[Any, Any, Any]) -> Any:
+def _drive(task: Task[Any], gen: Generator[Any, Any, Any], stop: StopFlag | None) -> Any:
     """Each ``yield`` is progress (an item with ``on_item=``); the return value is the result."""
     try:
         while True:
-            if task._resolved:
+            if task._resolved or (stop is not None and stop.stopped):
                 gen.close()  # GeneratorExit at the yield: its finally blocks run
                 raise TaskCancelled(f"{task._label()} stopped at a yield")
             try:

@@ -12,10 +12,13 @@ from collections.abc import Callable
 from typing import Any
 
 from . import _fork, _task
+from ._context import StopFlag
 from ._cooldown import Cooldown
 from ._errors import TaskCancelled, TaskTimeout
 from ._loopthread import LoopThread
+from ._opstats import OperationBook
 from ._options import thread_wait_max
+from ._ratelimit import Token
 from ._runner import Job, Kind, Where, backoff_delay, remote_call, run_coroutine, run_in_thread
 from ._task import TaskState
 from ._timers import TimerThread
@@ -26,6 +29,7 @@ __all__ = ["Scheduler"]
 logger = logging.getLogger("uidispatch")
 
 _QUEUED, _DELAYED, _STARTED, _NOWHERE = Where.QUEUED, Where.DELAYED, Where.STARTED, Where.NONE
+_LIMITED = Where.LIMITED
 
 
 class Scheduler:
@@ -63,12 +67,16 @@ class Scheduler:
         self.loop = LoopThread(f"{name}-loop")
         self.threads: list[threading.Thread] = []
         self.delayed_jobs: set[Job] = set()
-        self.ready = self.delayed = self.active = self.running = 0
+        self.limited_jobs: set[Job] = set()  # waiting for a RateLimiter's call
+        self.started_jobs: set[Job] = set()  # started once, task not resolved yet
+        self.ready = self.delayed = self.limited = self.active = self.running = 0
         self.held = 0  # tasks waiting behind their key's running task (if_running=)
         self.nthreads = self.waiting = 0
         self.shutdown = False
         self.retried = self.max_queued = self.runs = 0
         self.run_total = self.run_max = 0.0
+        self.ops = OperationBook()
+        self.trip = False  # the cooldown just tripped: log it once the lock is let go
 
     def after_fork_in_child(self) -> None:
         """Forked child: new locks; no threads (they stayed in the parent); no jobs.
@@ -85,7 +93,9 @@ class Scheduler:
         self.loop = LoopThread(f"{self.name}-loop")
         self.threads = []
         self.delayed_jobs = set()
-        self.ready = self.delayed = self.active = self.running = self.held = 0
+        self.limited_jobs = set()
+        self.started_jobs = set()
+        self.ready = self.delayed = self.active = self.running = self.held = self.limited = 0
         self.nthreads = self.waiting = 0
 
     def owns(self, thread: threading.Thread) -> bool:
@@ -98,6 +108,7 @@ class Scheduler:
 
     def job_resolved_locked(self, job: Job) -> None:
         """Withdraw a job whose task resolved before it started (or between retries)."""
+        self.started_jobs.discard(job)
         if job.where is _QUEUED:
             self.ready -= 1
             job.where = _NOWHERE
@@ -107,14 +118,25 @@ class Scheduler:
             job.where = _NOWHERE
             if job.retry_handle is not None:
                 job.retry_handle.cancel()
+        elif job.where is _LIMITED:
+            self.limited -= 1
+            self.limited_jobs.discard(job)
+            job.where = _NOWHERE
+            job.limiter._withdraw(job.waiter)
+            job.waiter = None
+        if job.token is not None:  # granted a call it will never use
+            job.limiter._release(job.token)
+            job.token = None
         if job.timeout_handle is not None:
             job.timeout_handle.cancel()
+        if job.attempt_handle is not None:
+            job.attempt_handle.cancel()
 
     def join(self) -> None:
         """Wait until no job is left, then for every thread of the pool to exit."""
         me = threading.current_thread()
         with self.lock:
-            while self.ready or self.delayed or self.running or self.held:
+            while self.ready or self.delayed or self.limited or self.running or self.held:
                 self.quiet.wait()
             threads = list(self.threads)
         for thread in threads:
@@ -123,11 +145,41 @@ class Scheduler:
         self.timers.close(wait=True)
         self.loop.close(wait=True)
 
+    def admit_locked(self, job: Job) -> None:
+        """Queue a job, first waiting for its rate limiter's call when it has one."""
+        limiter = job.limiter
+        if limiter is None:
+            self.enqueue_locked(job)
+            return
+        got = limiter._request(job.task.priority, functools.partial(self.token_granted, job))
+        if isinstance(got, Token):
+            job.token = got
+            self.enqueue_locked(job)
+            return
+        job.waiter = got
+        job.where = _LIMITED
+        self.limited += 1
+        self.limited_jobs.add(job)
+        queued = self.ready + self.delayed + self.limited
+        if queued > self.max_queued:
+            self.max_queued = queued
+
+    def token_granted(self, job: Job, token: Token) -> None:  # the limiter's timer thread
+        with self.work:
+            if job.where is _LIMITED:
+                self.limited -= 1
+                self.limited_jobs.discard(job)
+                job.waiter = None
+                job.token = token
+                self.enqueue_locked(job)
+                return
+        job.limiter._release(token)  # cancelled meanwhile
+
     def enqueue_locked(self, job: Job) -> None:
         job.where = _QUEUED
         self.queue.push(job, job.task.priority, job.stamp)
         self.ready += 1
-        queued = self.ready + self.delayed
+        queued = self.ready + self.delayed + self.limited
         if queued > self.max_queued:
             self.max_queued = queued
         self.kick_locked(1)
@@ -168,6 +220,8 @@ class Scheduler:
         self.ready -= 1
         self.active += 1
         self.running += 1
+        job.op.running += 1
+        self.started_jobs.add(job)
         return job
 
     def worker(self) -> None:
@@ -196,51 +250,105 @@ class Scheduler:
     def run(self, job: Job) -> None:
         """Start one attempt (worker thread, a slot held)."""
         task = job.task
+        token = job.token
         if not task._start():
+            if token is not None:
+                job.token = None
+                job.limiter._release(token)
             self.finish(job, False, None, None, slot=True)
             return
+        if token is not None:
+            job.token = None
+            job.limiter._started(token)
         job.attempt += 1
-        if job.attempt == 1 and job.timeout is not None:
+        n = job.attempt
+        if n == 1 and job.timeout is not None:
             job.timeout_handle = self.timers.schedule(
                 job.timeout, functools.partial(self.timed_out, job)
             )
         t0 = time.perf_counter()
         if self.executor is not None:
-            self.start_foreign(job, t0)
+            self.start_foreign(job, t0, n)
         elif job.kind is Kind.COROUTINE or job.kind is Kind.ASYNCGEN:
-            self.start_coroutine(job, t0)
+            self.start_coroutine(job, t0, n)
         else:
+            if job.attempt_timeout is not None:
+                job.stop = StopFlag()
+                self.arm_attempt(job, n)
             ok, value = run_in_thread(job, self.loop)
-            self.finish(job, ok, value, time.perf_counter() - t0, slot=True)
+            self.finish(job, ok, value, time.perf_counter() - t0, slot=True, n=n)
             # A failure's traceback keeps this frame (the failing frames keep their callers):
             # naming the job, its task or the failure here would be a cycle through the task.
             del job, task, value
 
-    def start_coroutine(self, job: Job, t0: float) -> None:
+    def start_coroutine(self, job: Job, t0: float, n: int) -> None:
         try:
             future = self.loop.submit(run_coroutine(job))
         except BaseException as exc:
-            self.finish(job, False, exc, None, slot=True)
+            self.finish(job, False, exc, None, slot=True, n=n)
             return
         with self.work:
             self.active -= 1  # the loop runs it: the worker and its slot are free again
         job.task._add_stop_hook(future.cancel)
-        future.add_done_callback(lambda f: self.future_done(job, f, t0, slot=False))
+        if job.attempt_timeout is not None:
+            job.attempt_cancel = future.cancel  # really cancelled at its deadline
+            self.arm_attempt(job, n)
+        future.add_done_callback(lambda f: self.future_done(job, f, t0, slot=False, n=n))
 
-    def start_foreign(self, job: Job, t0: float) -> None:
+    def start_foreign(self, job: Job, t0: float, n: int) -> None:
         assert self.executor is not None
         fn, args = remote_call(job)
         try:
             future = self.executor.submit(fn, *args)
         except BaseException as exc:
-            self.finish(job, False, exc, None, slot=True)
+            self.finish(job, False, exc, None, slot=True, n=n)
             return
         job.task._add_stop_hook(future.cancel)
+        if job.attempt_timeout is not None:
+            job.attempt_cancel = future.cancel
+            self.arm_attempt(job, n)
         # The slot stays taken until the executor is done: max_workers caps work in flight.
-        future.add_done_callback(lambda f: self.future_done(job, f, t0, slot=True))
+        future.add_done_callback(lambda f: self.future_done(job, f, t0, slot=True, n=n))
+
+    def arm_attempt(self, job: Job, n: int) -> None:
+        assert job.attempt_timeout is not None
+        job.attempt_handle = self.timers.schedule(
+            job.attempt_timeout, functools.partial(self.attempt_timed_out, job, n)
+        )
+
+    def attempt_timed_out(self, job: Job, n: int) -> None:  # timer thread
+        """Attempt ``n`` ran past ``attempt_timeout``: a failed attempt, retried if it may."""
+        task = job.task
+        exc = TaskTimeout(
+            f"{task._label()}: attempt {n} ran past its attempt_timeout={job.attempt_timeout} s"
+        )
+        with self.work:
+            if job.settled >= n or job.attempt != n or task._resolved:
+                return  # that attempt ended meanwhile
+            job.settled = n
+            job.attempt_handle = None
+            stop, cancel = job.stop, job.attempt_cancel
+            job.stop = job.attempt_cancel = None
+            action = self.conclude_locked(job, False, exc, attempt_timeout=True)
+            tripped, self.trip = self.trip, False
+            self.finish_if_quiet_locked()
+        if tripped:
+            self.tripped()
+        # Ask the attempt to stop; its late outcome is dropped (settled >= n).
+        if stop is not None:
+            stop.stopped = True
+        if cancel is not None:
+            cancel()
+        self.act(job, action, exc)
 
     def future_done(
-        self, job: Job, future: concurrent.futures.Future[Any], t0: float, *, slot: bool
+        self,
+        job: Job,
+        future: concurrent.futures.Future[Any],
+        t0: float,
+        *,
+        slot: bool,
+        n: int | None = None,
     ) -> None:
         elapsed = time.perf_counter() - t0
         value: Any
@@ -249,7 +357,7 @@ class Scheduler:
         else:
             exc = future.exception()
             ok, value = (True, future.result()) if exc is None else (False, exc)
-        self.finish(job, ok, value, elapsed, slot=slot, kick=True)
+        self.finish(job, ok, value, elapsed, slot=slot, kick=True, n=n)
 
     def finish(
         self,
@@ -260,67 +368,99 @@ class Scheduler:
         *,
         slot: bool,
         kick: bool = False,
+        n: int | None = None,
     ) -> None:
-        """End an attempt: book it, then retry, or resolve the task (a late result is dropped)."""
+        """End an attempt: book it, then retry, or resolve the task (a late result is dropped).
+
+        ``n``: the attempt's number; ``None`` when no attempt ran.
+        """
         task = job.task
-        live = not task._resolved
-        cancelled = live and not ok and isinstance(value, TaskCancelled)
-        failed = live and not ok and not cancelled
-        retry = (
-            failed
-            and job.attempt <= job.retries
-            and isinstance(value, Exception)
-            and isinstance(value, job.retry_on)
-            and not isinstance(value, TaskTimeout)
-            and not _task.exiting
-        )
-        delay = backoff_delay(job.attempt, job.backoff, self.random()) if retry else 0.0
-        tripped = False
+        action = None
+        retrying = stale = False
         with self.work:
             if slot:
                 self.active -= 1
             self.running -= 1
+            op = job.op
+            op.running -= 1
             if elapsed is not None:
                 self.runs += 1
                 self.run_total += elapsed
                 if elapsed > self.run_max:
                     self.run_max = elapsed
-            if failed:
-                tripped = self.cooldown.record(self.clock())
-            if retry and not task._resolved:
-                task._requeue()
-                self.retried += 1
-                if delay > 0:
-                    job.where = _DELAYED
-                    self.delayed += 1
-                    self.delayed_jobs.add(job)
-                    job.retry_handle = self.timers.schedule(
-                        delay, functools.partial(self.retry_due, job)
-                    )
-                else:
-                    self.enqueue_locked(job)
+                op.ran(elapsed)
+            # An attempt already ended by its attempt_timeout has nothing left to decide.
+            if n is None or job.settled < n:
+                if n is not None:
+                    job.settled = n
+                    job.stop = job.attempt_cancel = None
+                    if job.attempt_handle is not None:
+                        job.attempt_handle.cancel()
+                        job.attempt_handle = None
+                if not task._resolved:
+                    action = self.conclude_locked(job, ok, value)
+                    retrying = action is None
             else:
-                retry = False
+                stale = True
             if kick:
                 self.kick_locked()
+            tripped, self.trip = self.trip, False
             self.finish_if_quiet_locked()
         if tripped:
             self.tripped()
-        if retry:
-            return
-        if not live:
-            pass
-        elif ok:
-            task._resolve(TaskState.DONE, result=value)
-        elif cancelled:
-            task._resolve(TaskState.CANCELLED, exc=value)
-        else:
-            task._resolve(TaskState.FAILED, exc=value)
+        if retrying or (stale and not task._resolved):
+            return  # a retry runs, or this attempt's deadline already decided its outcome
+        self.act(job, action, value)
         with task._lock:
             # A cancelled coroutine's future is done before the coroutine: it books its own.
             over = not job.entered
         if over:
             task._mark_stopped()  # the attempt is over: wait_stopped() returns
+
+    def conclude_locked(
+        self, job: Job, ok: bool, value: Any, *, attempt_timeout: bool = False
+    ) -> TaskState | None:
+        """Decide what an ended attempt leads to: a retry (``None``) or the task's state."""
+        if ok:
+            return TaskState.DONE
+        if isinstance(value, TaskCancelled):
+            return TaskState.CANCELLED
+        retry = (
+            job.attempt <= job.retries
+            and not _task.exiting
+            and (
+                attempt_timeout
+                or (
+                    isinstance(value, Exception)
+                    and isinstance(value, job.retry_on)
+                    and not isinstance(value, TaskTimeout)
+                )
+            )
+        )
+        if not retry:
+            # The cooldown counts a task once, on its final failure.
+            if self.cooldown.record(self.clock()):
+                self.trip = True
+            return TaskState.FAILED
+        job.task._requeue()
+        self.retried += 1
+        job.op.retried += 1
+        delay = backoff_delay(job.attempt, job.backoff, self.random())
+        if delay > 0:
+            job.where = _DELAYED
+            self.delayed += 1
+            self.delayed_jobs.add(job)
+            job.retry_handle = self.timers.schedule(delay, functools.partial(self.retry_due, job))
+        else:
+            self.admit_locked(job)
+        return None
+
+    def act(self, job: Job, state: TaskState | None, value: Any) -> None:
+        """Resolve the task as decided (outside the lock: waiters and callbacks run)."""
+        if state is TaskState.DONE:
+            job.task._resolve(state, result=value)
+        elif state is not None:
+            job.task._resolve(state, exc=value)
 
     def retry_due(self, job: Job) -> None:  # timer thread
         with self.work:
@@ -328,7 +468,7 @@ class Scheduler:
                 return
             self.delayed -= 1
             self.delayed_jobs.discard(job)
-            self.enqueue_locked(job)
+            self.admit_locked(job)
 
     def timed_out(self, job: Job) -> None:  # timer thread
         exc = TaskTimeout(f"{job.task._label()} ran past its timeout={job.timeout} s")
@@ -363,14 +503,23 @@ class Scheduler:
             jobs.append(job)
         self.delayed = 0
         self.delayed_jobs.clear()
+        for job in self.limited_jobs:
+            job.limiter._withdraw(job.waiter)
+            job.waiter = None
+            jobs.append(job)
+        self.limited = 0
+        self.limited_jobs.clear()
         for job in jobs:
             job.where = _NOWHERE
+            if job.token is not None:
+                job.limiter._release(job.token)
+                job.token = None
         return jobs
 
     def finish_if_quiet_locked(self) -> None:
         if not self.shutdown:
             return
-        if self.ready or self.delayed or self.running or self.held:
+        if self.ready or self.delayed or self.limited or self.running or self.held:
             return
         self.quiet.notify_all()
         self.work.notify_all()

@@ -458,7 +458,7 @@ class Task(concurrent.futures.Future[T]):
         host = self._host
         if host is not None:
             # Before waiters wake: result() returning means the pool's books are settled.
-            host._task_resolved(self)
+            host._task_resolved(self, exc)
         if exc is None:
             concurrent.futures.Future.set_result(self, result)
         else:
