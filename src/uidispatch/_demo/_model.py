@@ -177,6 +177,7 @@ class DemoModel:
             on_done=functools.partial(self._done, row),
             on_error=functools.partial(self._failed, row),
             owner=row.owner,
+            name=name,  # the health report's rows: one per operation
         )
         return row
 
@@ -215,6 +216,7 @@ class DemoModel:
         self.search_task = self.pool.submit(
             slow_search,
             query,
+            name="search",
             key="search",
             if_running="restart",
             on_done=functools.partial(self._search_done, query, t0),

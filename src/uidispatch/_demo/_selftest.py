@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import TextIO
 
 from ._model import FLOOD_CALLS, DemoModel
+from ._work import TASKS
 
 __all__ = ["QUERY", "SelfTest"]
 
@@ -56,6 +57,7 @@ class SelfTest:
             (f"plain flood: {FLOOD_CALLS:,} calls ran", self._flooded),
             (f"keyed flood coalesced, last value {FLOOD_CALLS - 1:,}", self._coalesced),
             ("0.5 s block reported as a stall with its duration", self._stall),
+            ("health report (pool.report()) lists each operation", self._health),
         ]
 
     # ------------------------------------------------------------------ script
@@ -164,6 +166,10 @@ class SelfTest:
     def _stall(self) -> bool:
         return any(i.ended and i.duration >= 0.4 for i in self.model.stall_infos)
 
+    def _health(self) -> bool:
+        report = self.model.pool.report()
+        return all(name in report for name in ("search", *(n for n, _, _ in TASKS)))
+
     def _poll(self) -> None:
         results = [(name, check()) for name, check in self.checks]
         if all(ok for _, ok in results):
@@ -216,4 +222,7 @@ class SelfTest:
         w(f"  longest animation frame gap during floods: {m.flood_gap_max * 1000:.0f} ms\n")
         if self.grew_to is not None:
             w(f"  window size changed from {self.size} to {self.grew_to}\n")
+        w("  pool.report():\n")
+        for line in m.pool.report().splitlines():
+            w(f"    {line}\n")
         return all(r for _, r in results) and not timed_out

@@ -129,9 +129,24 @@ def format_stats(stats: ud.DispatchStats, pool: Any = None) -> list[tuple[str, s
                     f"{ps.running} / {ps.queued} / {ps.completed}  (cancelled {ps.cancelled})",
                 )
             )
+            # Always a row (views lay out the rows they are first given).
+            slowest = max(ps.operations.values(), key=lambda o: o.p95_s, default=None)
+            rows.append(
+                ("slowest operation (p95)", "-" if slowest is None else _operation(slowest))
+            )
         except (AttributeError, NotImplementedError):
             pass
     return rows
+
+
+def _operation(op: Any) -> str:
+    """One operation of ``pool.stats().operations`` in a stats row."""
+    text = f"{_short(op.name, 16)} {op.p95_s:.2f} s  ({op.succeeded} ok"
+    if op.cancelled:
+        text += f", {op.cancelled} cancelled"
+    if op.failed:
+        text += f", {op.failed} failed"
+    return text + ")"
 
 
 _CALLABLE_NAME = re.compile(r"<(?:bound method|function|built-in method) ([\w.<>]+)")
