@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from conftest import WAIT
-from PySide6 import QtWidgets
+from conftest import WAIT, QtWidgets
 from pytestqt.qtbot import QtBot
 
 import uidispatch as ud
