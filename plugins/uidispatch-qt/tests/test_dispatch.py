@@ -195,10 +195,12 @@ def test_app_quit_mid_flood_releases_waiters_with_dispatcher_closed_and_counts_p
         flood_started.wait(WAIT)
         # FIFO within the lane: the quit runs first, then the drain spends its 8 ms budget
         # on the slow calls and returns; exec() ends with the waiter's call still queued.
-        d.call_soon(qapp.quit)
-        for _ in range(20):
-            d.call_soon(time.sleep, 0.002)
+        # The app may also end while this thread is still posting (the flood competes for
+        # the GIL): then the post itself raises DispatcherClosed, which is the same promise.
         try:
+            d.call_soon(qapp.quit)
+            for _ in range(20):
+                d.call_soon(time.sleep, 0.002)
             outcome["waiter"] = d.call(lambda: "ran")
         except ud.DispatcherClosed as exc:
             outcome["waiter"] = exc
@@ -222,10 +224,13 @@ def test_app_quit_mid_flood_releases_waiters_with_dispatcher_closed_and_counts_p
     assert outcome.get("flood") == "closed"
     released = outcome.get("waiter")
     assert isinstance(released, ud.DispatcherClosed), released
-    assert "before this call ran" in str(released) or "while waiting" in str(released)
+    assert any(
+        why in str(released)
+        for why in ("before this call ran", "while waiting", "on a closed dispatcher")
+    ), released
     stats = d.stats()
     assert stats.pending == 0
-    assert stats.dropped >= 20  # the slow calls and the waiter's never ran
+    assert stats.dropped >= 1  # the flood's (and the waiter's) calls queued at the quit
     assert stats.posted == stats.executed + stats.coalesced + stats.dropped
     fresh = ud.get_dispatcher("qt", app=qapp)
     assert fresh is not d
