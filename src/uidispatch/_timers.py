@@ -116,3 +116,7 @@ class TimerThread:
                     handle.fn()
                 except Exception:
                     logger.exception("pool timer callback %r raised", handle.fn)
+            # Let go now: kept until this idle thread exits, a fired callback (a breaker
+            # whose listener names a Tk widget) was the last reference to a root, freed on
+            # this thread: Tcl_AsyncDelete aborted the process.
+            del handle
