@@ -18,6 +18,7 @@ import threading
 import weakref
 from collections.abc import Callable
 
+from ..backendkit import run_asyncio_loop
 from ..hookspecs import BackendSpec, Detection
 
 __all__ = ["SPEC", "AsyncioBackend"]
@@ -254,16 +255,7 @@ def _current_app() -> object | None:
 
 def _run_loop(backend: object, until: Callable[[], object], timeout: float) -> None:
     """``loop.run_until_complete`` of a coroutine that returns once ``until()`` holds."""
-    loop: asyncio.AbstractEventLoop = backend.loop  # type: ignore[attr-defined]
-    if loop.is_closed():
-        return  # the app is gone: there is no loop left to run
-
-    async def main() -> None:
-        deadline = loop.time() + timeout
-        while not until() and loop.time() < deadline:
-            await asyncio.sleep(0.005)
-
-    loop.run_until_complete(main())
+    run_asyncio_loop(backend.loop, until, timeout)  # type: ignore[attr-defined]
 
 
 def _create(app: object | None) -> AsyncioBackend:

@@ -23,6 +23,7 @@ protocol and public names, as a third-party backend would, and imports no toolki
 from __future__ import annotations
 
 from ._app import AppClosedCallbacks, AttachedTracker, RunningFlag, detect_toolkit
+from ._loops import run_asyncio_loop
 from ._post import PostQueue
 from ._timerheap import Cancellable, KitTimer, TimerHeap
 
@@ -35,6 +36,7 @@ __all__ = [
     "RunningFlag",
     "TimerHeap",
     "detect_toolkit",
+    "run_asyncio_loop",
 ]
 
 # Tracebacks and docs show the public path.

@@ -30,7 +30,7 @@ import weakref
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from uidispatch.backendkit import detect_toolkit
+from uidispatch.backendkit import detect_toolkit, run_asyncio_loop
 from uidispatch.hookspecs import BackendSpec, hookimpl
 
 if TYPE_CHECKING:
@@ -118,16 +118,7 @@ def run_loop(backend: Any, until: Callable[[], object], timeout: float) -> None:
     For a test that holds a running app between turns (``App.run_test()`` entered on a
     loop it drives); returns once ``until()`` holds or ``timeout`` passed.
     """
-    import asyncio
-
-    loop = backend.loop
-
-    async def main() -> None:
-        deadline = loop.time() + timeout
-        while not until() and loop.time() < deadline:
-            await asyncio.sleep(0.005)
-
-    loop.run_until_complete(main())
+    run_asyncio_loop(backend.loop, until, timeout)
 
 
 @hookimpl
