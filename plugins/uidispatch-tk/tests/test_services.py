@@ -108,6 +108,10 @@ def down():
 
 crawler = pool.submit(crawl, rate_limiter=api, owner=status,
                       on_progress=lambda v, _: status.configure(text=str(v)))
+# The crawler holds the one token before the rest are submitted: the limiter admits at
+# attempt start, so with 4 workers an abs task could otherwise win it and the crawler
+# would wait a minute (a 60 s hang seen once in CI on 3.10).
+assert started.wait(10)
 waiting = [pool.submit(abs, -i, rate_limiter=api, owner=status,
                        on_done=lambda v: status.configure(text=str(v))) for i in range(5)]
 failed = pool.submit(down, breaker=service, on_error=lambda e: None)
