@@ -36,6 +36,7 @@ except ImportError:  # only the compiled build needs it; it is a no-op when inte
     def mypyc_attr(*attrs: str, **kwattrs: object) -> Callable[[type], type]:  # type: ignore[misc]
         return lambda cls: cls
 
+
 __all__ = ["MainQueue"]
 
 _OPEN: Final = 0
@@ -628,7 +629,7 @@ MainQueue = cast(
     type(
         "MainQueue",
         (_QueueCore,),
-        {"__slots__": _WEAK_SLOT, "__module__": __name__, "__doc__": "The weakly referenceable queue."},
+        {"__slots__": _WEAK_SLOT, "__module__": __name__},
     ),
 )
 
