@@ -264,6 +264,8 @@ class Dispatcher:
         if key is None and owner is None and q.max_pending is None:
             # The hot path, inlined: an append and a flag read, no lock.
             lane.append((fn, args, None))
+            if priority is not _NORMAL:
+                q.urgent = True  # the drain of a lower lane looks up (see MainQueue.drain)
             if not q.scheduled:
                 q.wake()
             else:
@@ -281,12 +283,20 @@ class Dispatcher:
                     f"owner must support weak references, got {type(owner).__name__} "
                     f"{owner!r}; pass the widget itself"
                 ) from None
-        if key is not None:
-            try:
-                hash(key)
-            except TypeError:
-                raise TypeError(f"key must be hashable, got {key!r}") from None
-        q.push(lane, fn, args, owner, key)
+        try:
+            if key is not None and q.max_pending is None:
+                q.push_keyed(lane, (fn, args, owner), key)  # the lock-free keyed path
+            else:
+                q.push(lane, fn, args, owner, key)
+        except TypeError:
+            if key is not None:
+                try:
+                    hash(key)
+                except TypeError:
+                    raise TypeError(f"key must be hashable, got {key!r}") from None
+            raise
+        if priority is not _NORMAL:
+            q.urgent = True
 
     def call(self, fn: Callable[..., T], /, *args: Any, timeout: float | None = None) -> T:
         """Run ``fn(*args)`` on the main thread and return its result. Any thread.

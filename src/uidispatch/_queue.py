@@ -43,11 +43,13 @@ _OPEN: Final = 0
 _CLOSING: Final = 1  # close(run_pending=True) from a worker: a final drain is on its way
 _CLOSED: Final = 2
 
+_NORMAL: Final = int(Priority.NORMAL)
 OVERFLOW_POLICIES: Final = ("block", "drop_oldest", "raise")
 YIELD_EVERY: Final = 1023  # posts between checks (a mask: 2**n - 1)
 YIELD_AFTER: Final = 0.002  # seconds without drain progress before a producer yields
 PACE_NAP: Final = 0.0005  # a lagging producer's sleep while the UI thread catches up
 PACE_LIMIT: Final = 0.005  # the longest a producer steps aside per check
+SOFT_CAP: Final = 4096  # a backlog above it makes contending producers step aside
 MAX_DEPTH: Final = 16  # nested drains (modal loops inside callbacks) run up to this depth
 SLOW_FLOOR: Final = 0.001  # callbacks under 1 ms are never "slowest"
 SLOWEST_KEPT: Final = 5
@@ -56,19 +58,14 @@ Owner = "weakref.ref[Any] | None"
 ErrorSink = Callable[[BaseException, object], None]
 
 
-class _Keyed:
-    """A pending entry that later posts with the same key replace in place.
-
-    ``call`` is one ``(fn, args, owner)`` tuple so a producer replaces it with one atomic
-    store; ``taken`` is the call the drain ran (or a drop discarded), set under the lock.
-    """
-
-    __slots__ = ("call", "key", "taken")
-
-    def __init__(self, call: tuple[Callable[..., object], tuple[Any, ...], Any], key: Hashable):
-        self.call = call
-        self.key = key
-        self.taken: object = None
+# A keyed entry is a list ``[call, key, taken]``: a list literal costs a fraction of a class
+# instance (no __init__ frame), and this is the hot path of every keyed post. ``call`` is one
+# ``(fn, args, owner)`` tuple so a producer replaces it with one atomic store; ``taken`` is
+# the call the drain ran (or a drop discarded), set by the entry's single taker.
+CALL: Final = 0
+KEY: Final = 1
+TAKEN: Final = 2
+Keyed = list  # the entry type the drain tells apart from plain tuples and _Waiting
 
 
 class _Waiting:
@@ -107,8 +104,10 @@ class _QueueCore:
         # wakes, keyed races, bounded queues and the drain's keyed entries take it.
         self._lock = threading.RLock()
         self._room = threading.Condition(self._lock)
-        self._keyed: dict[Hashable, _Keyed] = {}
+        self.keyed: dict[Hashable, list[Any]] = {}
         self.scheduled = False
+        # Raised by producers after appending to a lane other than NORMAL (see drain).
+        self.urgent = False
         self.state = _OPEN
         self.budget = 0.008
         self.max_pending: int | None = None
@@ -196,36 +195,25 @@ class _QueueCore:
         if self.max_pending is None:
             if key is None:
                 lane.append((fn, args, owner))
+                self.after_append()
             else:
-                call = (fn, args, owner)
-                found = self._keyed.get(key)
-                if found is None:
-                    entry = _Keyed(call, key)
-                    # One atomic dict operation decides who creates the entry: no lock.
-                    found = self._keyed.setdefault(key, entry)
-                    if found is entry:
-                        lane.append(entry)
-                        self.after_append()
-                        return
-                self._replace(found, call, lane)
-                return
-            self.after_append()
+                self.push_keyed(lane, (fn, args, owner), key)
             return
         if key is not None:
-            found = self._keyed.get(key)
+            found = self.keyed.get(key)
             if found is not None:
                 self._replace(found, (fn, args, owner), lane)  # never grows the queue
                 return
         self._main_thread_room()
         with self._lock:
-            found = None if key is None else self._keyed.get(key)
+            found = None if key is None else self.keyed.get(key)
             if found is None:  # else it appeared while we made room
                 self._room_locked()
                 if key is None:
                     lane.append((fn, args, owner))
                 else:
-                    entry = _Keyed((fn, args, owner), key)
-                    found = self._keyed.setdefault(key, entry)
+                    entry = [(fn, args, owner), key, None]
+                    found = self.keyed.setdefault(key, entry)
                     if found is entry:
                         lane.append(entry)
                         found = None
@@ -234,33 +222,58 @@ class _QueueCore:
             return
         self.after_append()
 
-    def _replace(self, entry: _Keyed, call: tuple[Any, ...], lane: deque[Any]) -> None:
+    def push_keyed(self, lane: deque[Any], call: tuple[Any, ...], key: Hashable) -> None:
+        """Queue ``call`` under ``key`` on an unbounded queue: no lock (any thread).
+
+        Raises:
+            TypeError: ``key`` is not hashable.
+
+        """
+        entry = [call, key, None]
+        # One atomic dict operation decides who creates the entry, so no lock: a new key
+        # registers ``entry``; a pending one returns the entry to replace into.
+        found = self.keyed.setdefault(key, entry)
+        if found is not entry:
+            self._replace(found, call, lane)
+            return
+        lane.append(entry)
+        if not self.scheduled:
+            self.wake()
+        else:
+            self.ticks += 1  # racy on purpose: it only paces
+            if not self.ticks & YIELD_EVERY:
+                self.pace()
+        if self.state == _CLOSED:
+            self.drop_all(DispatcherClosed("the dispatcher was closed"))
+
+    def _replace(self, entry: list[Any], call: tuple[Any, ...], lane: deque[Any]) -> None:
         """Put ``call`` into a keyed entry another post created (latest wins, position kept).
 
         No lock: the taker (the drain, or a drop) unregisters the entry and then reads
-        ``call`` into ``taken``, so an entry still registered after our store will run our
+        its call into ``taken``, so an entry still registered after our store will run our
         call or a later one. Otherwise we wait for ``taken`` (a few bytecodes away) and
         see whether the taker had our call.
         """
-        entry.call = call
-        if self._keyed.get(entry.key) is entry:
+        entry[CALL] = call
+        key = entry[KEY]
+        if self.keyed.get(key) is entry:
             next(self._coalesced)
             self._pace_tick()
             return
-        while entry.taken is None:
+        while entry[TAKEN] is None:
             if self._backend.is_main_thread():
                 # A signal handler interrupted the drain between the two steps: the
-                # drain has yet to read call, so it reads ours.
+                # drain has yet to read the call, so it reads ours.
                 next(self._coalesced)
                 return
             time.sleep(0)
-        if entry.call is not call or entry.taken is call:
+        if entry[CALL] is not call or entry[TAKEN] is call:
             # A later post replaced ours (it settles its own fate), or ours was taken.
             next(self._coalesced)
             return
         # The drain ran an earlier call of this entry: ours is a new one.
         fn, args, owner = call
-        self.push(lane, fn, args, owner, entry.key)
+        self.push(lane, fn, args, owner, key)
 
     def push_waiting(self, entry: _Waiting) -> None:
         """Queue a ``call()`` entry in the NORMAL lane, so it keeps its producer's order."""
@@ -283,16 +296,28 @@ class _QueueCore:
         the UI thread moves.
         """
         perf = time.perf_counter
-        if perf() - self.progress_at <= YIELD_AFTER:
+        lagging = perf() - self.progress_at > YIELD_AFTER
+        if not lagging and self.pending() <= SOFT_CAP:
             return
         me = threading.get_ident()
         alone = self._pacer in (0, me)  # no other producer paced since the drain began
         self._pacer = me
-        time.sleep(0)
-        if alone or perf() - self.progress_at <= YIELD_AFTER or self._backend.is_main_thread():
+        if alone:
+            if lagging:
+                time.sleep(0)
             return
+        if self._backend.is_main_thread():
+            return
+        time.sleep(0)
+        # Contention: the other producers step aside at their next post too, not only at
+        # their next mark. One napping producer among eight running ones frees no GIL
+        # time for the UI thread.
+        self.ticks = YIELD_EVERY
         give_up = perf() + PACE_LIMIT
-        while self.scheduled and perf() - self.progress_at > YIELD_AFTER and perf() < give_up:
+        while perf() < give_up and (
+            (self.scheduled and perf() - self.progress_at > YIELD_AFTER)
+            or self.pending() > SOFT_CAP // 2
+        ):
             time.sleep(PACE_NAP)
 
     def _pace_tick(self) -> None:
@@ -367,10 +392,10 @@ class _QueueCore:
 
     def _discard(self, entry: Any, exc: BaseException) -> None:
         # Caller holds _lock.
-        if type(entry) is _Keyed:
-            if self._keyed.get(entry.key) is entry:
-                del self._keyed[entry.key]
-            entry.taken = entry.call  # a producer racing this drop counts its call coalesced
+        if type(entry) is Keyed:
+            if self.keyed.get(entry[KEY]) is entry:
+                del self.keyed[entry[KEY]]
+            entry[TAKEN] = entry[CALL]  # a producer racing this drop counts its call coalesced
         elif type(entry) is _Waiting:
             _fail(entry.future, exc)
 
@@ -448,8 +473,16 @@ class _QueueCore:
         if pending > self.peak:
             self.peak = pending
         repost = False
+        keyed = self.keyed
+        slow_floor = self._slow_floor
+        # The bound's waiters need a notify per entry; unbounded queues skip the check.
+        bounded = self.max_pending is not None
         try:
             while True:
+                # Producers raise it after appending to any lane but NORMAL: the NORMAL
+                # lane then breaks out to look for a higher entry (one attribute read per
+                # entry instead of scanning the higher lanes).
+                self.urgent = False
                 for index, lane in enumerate(lanes):  # noqa: B007 - index used below
                     if lane:
                         break
@@ -457,15 +490,28 @@ class _QueueCore:
                     if self._go_idle():
                         return
                     continue
-                higher = lanes[:index]
+                # Lanes below NORMAL scan the lanes above them (NORMAL posts raise no flag).
+                higher = lanes[:index] if index > _NORMAL else ()
+                pop = lane.popleft
                 # Stay on this lane while every higher lane is empty, so a CRITICAL entry
                 # posted mid-drain still runs next.
                 while True:
                     try:
-                        entry = lane.popleft()
+                        entry = pop()
                     except IndexError:
                         break
-                    if type(entry) is tuple:
+                    if type(entry) is not tuple:
+                        if type(entry) is Keyed:
+                            # Unregister, then read: the order _replace relies on. Only the
+                            # popper of an entry unregisters it: no lock.
+                            if keyed.get(entry[KEY]) is entry:
+                                del keyed[entry[KEY]]
+                            call = entry[TAKEN] = entry[CALL]
+                            entry = call
+                        else:
+                            fn = self._run_waiting(entry)
+                            entry = None
+                    if entry is not None:
                         fn, args, owner = entry
                         if owner is not None and not _owner_alive(owner, backend):
                             self.dropped_main += 1
@@ -482,20 +528,19 @@ class _QueueCore:
                                 on_error(exc, fn)
                             else:
                                 self.executed += 1
-                    else:
-                        fn = self._run_special(entry)
-                    if self._blocked:
+                    if bounded and self._blocked:
                         with self._room:
                             self._room.notify_all()
                     # Producers pace themselves on this clock (time-based backpressure).
                     now = self.progress_at = perf()
-                    if now - last > self._slow_floor:
+                    if now - last > slow_floor:
                         self._note_slow(fn, now - last)
+                        slow_floor = self._slow_floor
                     last = now
                     if now >= deadline:
                         repost = True
                         return
-                    if higher and any(higher):
+                    if self.urgent or (higher and any(higher)):
                         break
         except BaseException:
             repost = True  # KeyboardInterrupt/SystemExit propagate; the rest still runs later
@@ -508,7 +553,7 @@ class _QueueCore:
                 self.max_drain = elapsed
             # A callback's exception kept by a waiter holds this frame (its traceback's
             # frames hold their callers): naming the entry here would close a cycle.
-            entry = fn = None
+            entry = fn = call = None
             if repost:
                 self.wake()  # unless a producer already posted one that has not started
             if failed is not None:
@@ -540,32 +585,8 @@ class _QueueCore:
             self._on_closed()
         return True
 
-    def _run_special(self, entry: Any) -> object:
-        if type(entry) is _Keyed:
-            # Unregister, then read: the order _replace relies on. Only the popper of an
-            # entry unregisters it, so the check and the delete need no lock.
-            keyed = self._keyed
-            if keyed.get(entry.key) is entry:
-                del keyed[entry.key]
-            call = entry.taken = entry.call
-            fn, args, owner = call
-            if owner is not None and not _owner_alive(owner, self._backend):
-                self.dropped_main += 1
-                return fn
-            try:
-                fn(*args)
-            except (KeyboardInterrupt, SystemExit):
-                self.executed += 1
-                self.errors += 1
-                raise
-            except BaseException as exc:
-                self.executed += 1
-                self.errors += 1
-                self._on_error(exc, fn)
-            else:
-                self.executed += 1
-            return fn
-        # _Waiting: the caller receives the outcome, so it is not an unhandled error.
+    def _run_waiting(self, entry: _Waiting) -> object:
+        """Run a ``call()`` entry: its caller gets the outcome, so it is no unhandled error."""
         fn = entry.fn
         future = entry.future
         if not future.set_running_or_notify_cancel():
