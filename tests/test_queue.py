@@ -116,6 +116,56 @@ def test_critical_posted_mid_drain_runs_next(virtual_dispatcher: Dispatcher) -> 
     assert out == ["first", "critical", "normal0", "normal1", "normal2"]
 
 
+def test_every_way_of_posting_higher_mid_drain_runs_next(virtual_dispatcher: Dispatcher) -> None:
+    # The drain of a lane notices a higher entry after each callback, whichever posting
+    # path queued it: plain, keyed, owned, and a NORMAL post while LOW entries drain.
+    d = virtual_dispatcher
+    out: list[str] = []
+    owner = threading.Event()  # any weakly referenceable object
+
+    def first() -> None:
+        out.append("first")
+        d.call_soon(out.append, "critical-key", priority=ud.Priority.CRITICAL, key="k")
+        d.call_soon(out.append, "high-owner", priority=ud.Priority.HIGH, owner=owner)
+
+    def low() -> None:
+        out.append("low")
+        d.call_soon(out.append, "normal")
+
+    d.call_soon(first)
+    d.call_soon(out.append, "normal0")
+    d.call_soon(low, priority=ud.Priority.LOW)
+    d.call_soon(out.append, "low1", priority=ud.Priority.LOW)
+    wait_until(d, lambda: len(out) == 7)
+    assert out == ["first", "critical-key", "high-owner", "normal0", "low", "normal", "low1"]
+
+
+def test_a_higher_post_from_a_worker_preempts_the_rest_of_a_lane(
+    virtual_dispatcher: Dispatcher,
+) -> None:
+    d = virtual_dispatcher
+    out: list[str] = []
+    posted = threading.Event()
+
+    def first() -> None:
+        out.append("first")
+        worker = threading.Thread(
+            target=lambda: (
+                d.call_soon(out.append, "critical", priority=ud.Priority.CRITICAL),
+                posted.set(),
+            )
+        )
+        worker.start()
+        assert posted.wait(10)
+        worker.join(10)
+
+    d.call_soon(first)
+    for i in range(3):
+        d.call_soon(out.append, f"normal{i}")
+    wait_until(d, lambda: len(out) == 5)
+    assert out == ["first", "critical", "normal0", "normal1", "normal2"]
+
+
 def busy(seconds: float) -> Callable[[], None]:
     def spin() -> None:
         end = time.perf_counter() + seconds
