@@ -132,6 +132,32 @@ def tests(session: nox.Session) -> None:
     session.run("pytest", "tests", *session.posargs)
 
 
+COMPILED_PYTHON = "3.13"  # the newest; mypyc builds for one interpreter at a time
+COMPILED_CHECK = """
+import pathlib, uidispatch as ud
+where = pathlib.Path(ud.__file__).resolve()
+assert "site-packages" in where.parts, f"testing {where}, not the installed wheel"
+assert ud.compiled, f"the compiled queue is not in use: {ud._compiled.reason}"
+print("uidispatch from", where.parent, "-", ud._compiled.reason)
+"""
+
+
+@nox.session(name="tests-compiled", python=COMPILED_PYTHON)
+def tests_compiled(session: nox.Session) -> None:
+    """The core tests against the mypyc-compiled wheel (``UIDISPATCH_COMPILE=1``), not src/.
+
+    Builds and installs the wheel (not editable: a C compiler and the Python headers are
+    needed), checks that ``uidispatch.compiled`` is True, then runs ``tests/``.
+    """
+    session.install(
+        PIP_QUIET, "--force-reinstall", "--no-deps", ".", env={"UIDISPATCH_COMPILE": "1"}
+    )
+    # Not "." again: without the variable it would replace the compiled build.
+    session.install(PIP_QUIET, *TEST_DEPS, "-e", EXAMPLE_PLUGIN, *POOL_TEST_DEPS, *PLOT_TEST_DEPS)
+    session.run("python", "-c", COMPILED_CHECK)
+    session.run("pytest", "tests", *session.posargs)
+
+
 def _toolkit(session: nox.Session, name: str) -> None:
     ensure_xvfb(session)
     install_core(session, "-e", PLUGINS[name], *TOOLKIT_TEST_DEPS[name])

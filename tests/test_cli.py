@@ -41,6 +41,8 @@ def test_doctor_reports_failed_plugins_and_exits_nonzero_without_backends(
         lambda: {
             "python": "3",
             "platform": "p",
+            "compiled": False,
+            "build": "interpreted (no compiled extension installed)",
             "backends": [
                 {"name": "tk", "loaded": False, "error": "ImportError: x", "usable": False},
             ],

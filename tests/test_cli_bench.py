@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from uidispatch import _bench
+from uidispatch import _bench, _compiled
 from uidispatch._cli import main
 
 NUMERIC = _bench.FIELDS
@@ -188,7 +188,8 @@ def test_repeat_takes_the_median_of_fresh_processes_and_a_crashing_helper_is_not
     assert rows["ours"]["thr1"] == 200.0  # median of 100, 200, 300
     assert rows["ours"]["vs_naive"]["thr1"] == 4.0
     assert rows["helper"]["error"] == "crashed (SIGSEGV)"
-    assert result["notes"] == ["fake", "median of 3 processes"]
+    build = f"uidispatch build: {_compiled.reason}"
+    assert result["notes"] == ["fake", build, "median of 3 processes"]
     assert err.count("done in") == 3
 
 

@@ -30,6 +30,7 @@ CONTRACT = {
     "backends",
     "cancelled",
     "check_cancelled",
+    "compiled",
     "debounce",
     "emit",
     "gather",

@@ -267,6 +267,9 @@ def test_waiters_with_timeouts_racing_the_drain_are_answered_exactly_once(
     assert len(set(ran)) == len(ran)
 
 
+@pytest.mark.skipif(
+    ud.compiled, reason="replaces the queue's pending() to force the race; compiled calls bypass it"
+)
 @pytest.mark.parametrize("policy", ["block", "drop_oldest"])
 def test_max_pending_is_never_exceeded_by_two_racing_producers(
     virtual_dispatcher: Dispatcher, monkeypatch: pytest.MonkeyPatch, policy: str

@@ -7,6 +7,10 @@ from __future__ import annotations
 
 import contextlib
 
+# First: it picks the compiled or the interpreted queue before any module imports the queue.
+from ._compiled import compiled
+
+# isort: split
 from ._breaker import CircuitBreaker
 from ._busy import BusyHandle
 from ._context import emit
@@ -68,6 +72,7 @@ __all__ = [
     "backends",
     "cancelled",
     "check_cancelled",
+    "compiled",
     "debounce",
     "emit",
     "gather",

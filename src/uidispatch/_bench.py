@@ -192,6 +192,7 @@ def run_backend(
     Never raises for a broken backend: the result then has ``error`` set (the module is
     missing, crashed, timed out or printed no JSON in every run).
     """
+    from . import _compiled
     from ._registry import backends
 
     result: dict[str, Any] = {"backend": name, "rows": [], "notes": [], "runs": 0, "error": None}
@@ -233,6 +234,7 @@ def run_backend(
         return result
     result["rows"] = merge_rows([r["rows"] for r in runs])
     notes = [str(n) for n in runs[0].get("notes", [])]
+    notes.append(f"uidispatch build: {_compiled.reason}")  # the child has the same environment
     if failures:
         notes.append(f"{len(failures)} of {repeat} runs failed: {failures[0]}")
     if len(runs) > 1:

@@ -8,6 +8,7 @@ import platform
 import sys
 from typing import Any, TextIO
 
+from . import _compiled
 from ._registry import ENV_BACKEND, backends, detect
 from .hookspecs import Detection
 
@@ -56,6 +57,8 @@ def doctor_report() -> dict[str, Any]:
     return {
         "python": sys.version.split()[0],
         "platform": platform.platform(),
+        "compiled": _compiled.compiled,
+        "build": _compiled.reason,
         "backends": rows,
         "failed": {r["name"]: r["error"] for r in rows if not r["loaded"]},
         "env": {k: os.environ.get(k) for k in ENV_VARS},
@@ -94,7 +97,8 @@ def run_doctor(out: TextIO, *, as_json: bool = False) -> int:
         out.write("\n")
         return 0 if usable else 1
     w = out.write
-    w(f"uidispatch doctor  (Python {report['python']}, {report['platform']})\n\n")
+    w(f"uidispatch doctor  (Python {report['python']}, {report['platform']})\n")
+    w(f"uidispatch.compiled = {report['compiled']}: {report['build']}\n\n")
     w("Installed backends:\n")
     for r in report["backends"]:
         if not r["loaded"]:

@@ -23,11 +23,19 @@ import time
 import weakref
 from collections import deque
 from collections.abc import Callable, Hashable
-from typing import Any, Final
+from typing import Any, Final, cast
 
 from ._errors import DispatcherClosed, QueueFull
 from ._priority import Priority
 from ._protocol import MainThreadDispatcher
+
+try:
+    from mypy_extensions import mypyc_attr
+except ImportError:  # only the compiled build needs it; it is a no-op when interpreted
+
+    def mypyc_attr(*attrs: str, **kwattrs: object) -> Callable[[type], type]:  # type: ignore[misc]
+        return lambda cls: cls
+
 
 __all__ = ["MainQueue"]
 
@@ -71,7 +79,8 @@ class _Waiting:
         self.future: concurrent.futures.Future[Any] = concurrent.futures.Future()
 
 
-class MainQueue:
+@mypyc_attr(allow_interpreted_subclasses=True)  # for the weakly referenceable MainQueue below
+class _QueueCore:
     """Priority lanes of pending main-thread calls and the drain that runs them.
 
     Producers call :meth:`push` from any thread; the drain runs on the main thread
@@ -371,7 +380,7 @@ class MainQueue:
                 self._blocked -= 1
 
     def _drop_one_locked(self) -> bool:
-        for lane in reversed(self._lanes):
+        for lane in self._lanes[::-1]:  # mypyc cannot compile reversed() over this tuple
             try:
                 entry = lane.popleft()
             except IndexError:
@@ -631,6 +640,19 @@ class MainQueue:
         with self._lock:
             self.state = _CLOSED
         self.drop_all(DispatcherClosed("the dispatcher was closed before this call ran"))
+
+
+# A compiled (mypyc) class cannot be weakly referenced, and the backend must hold the queue
+# weakly (see __init__): this interpreted subclass adds the slot. No cost when interpreted.
+_WEAK_SLOT: Final = () if hasattr(_QueueCore, "__weakref__") else ("__weakref__",)
+MainQueue = cast(
+    "type[_QueueCore]",
+    type(
+        "MainQueue",
+        (_QueueCore,),
+        {"__slots__": _WEAK_SLOT, "__module__": __name__},
+    ),
+)
 
 
 def _owner_alive(owner: weakref.ref[Any], backend: MainThreadDispatcher) -> bool:
