@@ -480,6 +480,7 @@ CI_SESSIONS = [
     "typecheck",
     "docs",
     *(f"tests-{v}" for v in PYTHONS),
+    "tests-compiled",  # the same core tests on the mypyc build (about 2 minutes)
     *(f"{toolkit}-{v}" for toolkit in PLUGINS if toolkit != "qt" for v in PYTHONS),
     *(f"qt-{binding}-{v}" for binding, versions in QT_BINDINGS.items() for v in versions),
     "qt-mixed-3.13",
