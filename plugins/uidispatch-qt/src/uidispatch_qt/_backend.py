@@ -25,7 +25,10 @@ post never blocks the worker and never starves the GUI's own timers, not its cos
 
 The receiver is a child of the application and is never deleted before it: deleting it
 while a worker is inside ``postEvent`` to it would be a use-after-free, and a parentless
-receiver would be deleted by whichever thread drops the last Python reference to it.
+receiver would be deleted by whichever thread drops the last Python reference to it. One
+made on a worker is held by the module until its first turn on the GUI thread parents it,
+even when its backend was dropped first (the losers of workers racing to the first
+``get_dispatcher()``).
 ``is_alive`` is ``shiboken6.isValid`` on PySide, ``not sip.isdeleted`` on PyQt (``_binding``:
 the one Qt binding the app, ``QT_API`` or the installation chose). ``on_app_closed``
 listens to the application's ``aboutToQuit`` (``exec()`` returned: no loop will run our
@@ -55,19 +58,35 @@ QThread = QtCore.QThread
 QTimer = QtCore.QTimer
 
 _WAKE = QEvent.Type(QEvent.registerEventType())
+# Enum members are read here, at import (under the import lock): PySide6 builds its enums
+# lazily, and two workers making the first backends at once saw
+# ``AttributeError: type object 'Qt' has no attribute 'ConnectionType'``.
+_DIRECT = QtCore.Qt.ConnectionType.DirectConnection
+_PRECISE = QtCore.Qt.TimerType.PreciseTimer
+_ALL_EVENTS = QEventLoop.ProcessEventsFlag.AllEvents
 _MAX_MS = 2**31 - 1  # QTimer intervals are a C int; longer delays re-arm
 
 
 class _Receiver(QtCore.QObject):
     """Lives in the GUI thread; runs posted callbacks and parents the backend's timers."""
 
-    def __init__(self, backend: QtBackend) -> None:
+    def __init__(self, backend: QtBackend, app: QtCore.QCoreApplication) -> None:
         super().__init__()
         self._backend = weakref.ref(backend)
+        self._app = weakref.ref(app)
+
+    def adopt(self) -> None:
+        """Make the application own the receiver (GUI thread only), once."""
+        if self.parent() is None:
+            app = self._app()
+            if app is not None and is_valid(app):
+                self.setParent(app)
+        _UNPARENTED.discard(self)
 
     def customEvent(self, event: QtCore.QEvent) -> None:
         """A worker's ``_WAKE`` event: run the posted callbacks."""
         if event.type() == _WAKE:
+            self.adopt()  # even when the backend is gone: it was made on a worker
             self.run_posts()
 
     def run_posts(self) -> None:
@@ -83,6 +102,10 @@ class _Receiver(QtCore.QObject):
             backend._app_gone()
 
 
+# Receivers made on a worker thread, until their first turn on the GUI thread parents them.
+_UNPARENTED: set[_Receiver] = set()
+
+
 class QtTimer:
     """A pending ``QtBackend.call_later`` timer. ``cancel()`` on the GUI thread only."""
 
@@ -94,7 +117,7 @@ class QtTimer:
         timer = QTimer(parent)
         self._timer: QtCore.QTimer | None = timer
         timer.setSingleShot(True)
-        timer.setTimerType(QtCore.Qt.TimerType.PreciseTimer)
+        timer.setTimerType(_PRECISE)
         # A function, not the bound method: PySide keeps no strong reference to a plain
         # object behind a bound-method slot (a dropped handle crashed the process when its
         # timer fired). The function keeps this handle alive until the QTimer is deleted.
@@ -166,15 +189,21 @@ class QtBackend:
         self._app_closed: list[Callable[[], object]] = []
         self._ran = False
         self._wait_loop: QtCore.QEventLoop | None = None
-        self._receiver = receiver = _Receiver(self)
+        self._receiver = receiver = _Receiver(self, app)
         if self._on_gui_thread():
             self._main_ident = threading.get_ident()
             receiver.setParent(app)
         else:
+            # Held here until the GUI thread parents it: a parentless receiver is deleted by
+            # whichever thread drops its last Python reference, and a backend made on a
+            # worker and dropped there (the loser of two workers' first get_dispatcher())
+            # deleted it while the GUI thread delivered its wake event: a segfault in
+            # PySide6's override lookup, about one run in fifty.
+            _UNPARENTED.add(receiver)
             receiver.moveToThread(gui_thread)
             # Only the GUI thread may parent it to the application: the first turn does.
             QCoreApplication.postEvent(receiver, QEvent(_WAKE))
-        direct = QtCore.Qt.ConnectionType.DirectConnection
+        direct = _DIRECT
         app.aboutToQuit.connect(receiver.app_closed, direct)
         app.destroyed.connect(receiver.app_closed, direct)
 
@@ -225,9 +254,7 @@ class QtBackend:
     def _run_posts(self) -> None:
         if self._main_ident is None:  # created on a worker: settle in on the GUI thread
             self._main_ident = threading.get_ident()
-            app = self._app()
-            if app is not None and self._receiver.parent() is None:
-                self._receiver.setParent(app)
+            self._receiver.adopt()
         if self._closed:  # closed from a worker: stop the timers here, on their thread
             self._stop_timers()
             return
@@ -286,13 +313,13 @@ class QtBackend:
         if QCoreApplication.instance() is None:
             time.sleep(timeout)
             return
-        QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents)
+        QCoreApplication.processEvents(_ALL_EVENTS)
         if self._ran or timeout <= 0:
             return
         loop = QEventLoop()
         timer = QTimer()
         timer.setSingleShot(True)
-        timer.setTimerType(QtCore.Qt.TimerType.PreciseTimer)
+        timer.setTimerType(_PRECISE)
         timer.timeout.connect(loop.quit)
         outer, self._wait_loop = self._wait_loop, loop
         try:
