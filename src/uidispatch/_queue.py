@@ -238,6 +238,8 @@ class _QueueCore:
             self._replace(found, call, lane)
             return
         lane.append(entry)
+        # after_append() inlined, as in call_soon's plain path: the call cost 120 ns of a
+        # 1.4 us keyed post (benchmarks/bench_post_drain.py).
         if not self.scheduled:
             self.wake()
         else:
