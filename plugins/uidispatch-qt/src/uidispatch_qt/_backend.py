@@ -222,7 +222,13 @@ class QtBackend:
         return self._on_gui_thread()
 
     def _on_gui_thread(self) -> bool:
-        return address(QThread.currentThread()) == self._gui_thread
+        try:
+            return address(QThread.currentThread()) == self._gui_thread
+        except RuntimeError:
+            # PyQt reuses a finished worker's QThread wrapper for a new worker's thread at
+            # the same address and calls it deleted. The GUI thread's QThread lives as long
+            # as the application, so this is a worker.
+            return False
 
     def post(self, fn: Callable[[], object]) -> None:
         """Run ``fn()`` once on the GUI thread soon, in posting order; never waits. Any thread.
