@@ -15,8 +15,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from ._errors import DispatcherClosed
 from ._fork import FORKED, track_dispatcher
 from ._options import (
-    NOT_PLAIN,
-    PLAIN_TYPES,
     check_callback,
     check_seconds,
     show_number,
@@ -24,7 +22,7 @@ from ._options import (
 )
 from ._priority import Priority
 from ._protocol import MainThreadDispatcher, TimerHandle
-from ._queue import _CLOSED, _OPEN, OVERFLOW_POLICIES, YIELD_EVERY, MainQueue, _Waiting
+from ._queue import _CLOSED, _OPEN, OVERFLOW_POLICIES, MainQueue, _Waiting
 
 if TYPE_CHECKING:
     from typing import ParamSpec
@@ -166,8 +164,10 @@ class Dispatcher:
                 d._finish_close()
 
         self._q = MainQueue(backend, handle_error, finish_close)
-        self._lane_of = self._q.lane_of
-        self._normal_lane = self._q.lane_of[Priority.NORMAL]
+        if type(self).call_soon is Dispatcher.call_soon:  # not overridden by a subclass
+            # One call from the producer straight into the queue: no Python frame of ours
+            # in between (and none at all in the compiled build).
+            self.call_soon = self._q.call_soon  # type: ignore[method-assign]
         self._clock: Callable[[], float] = getattr(backend, "now", time.monotonic)
 
         def app_closed() -> None:
@@ -245,58 +245,9 @@ class Dispatcher:
             QueueFull: ``max_pending`` reached with ``overflow="raise"``.
 
         """
-        q = self._q
-        if priority is _NORMAL:  # Enum.__hash__ is a Python call: skip the dict lookup
-            lane = self._normal_lane
-        else:
-            # bool and float compare equal to ints: only Priority members and ints pass.
-            found = self._lane_of.get(priority) if type(priority) in (Priority, int) else None
-            if found is None:
-                raise _bad_priority(priority)
-            lane = found
-        # Functions and bound methods: one flag test; builtins: one set lookup; the rest
-        # (partials, callable objects, non-callables) get the full check.
-        code = getattr(fn, "__code__", None)
-        if code.co_flags & NOT_PLAIN if code is not None else fn.__class__ not in PLAIN_TYPES:
-            check_callback("fn", fn)
-        if q.state:
-            raise DispatcherClosed(f"call_soon({fn!r}) on a closed dispatcher{self._why}")
-        if key is None and owner is None and q.max_pending is None:
-            # The hot path, inlined: an append and a flag read, no lock.
-            lane.append((fn, args, None))
-            if priority is not _NORMAL:
-                q.urgent = True  # the drain of a lower lane looks up (see MainQueue.drain)
-            if not q.scheduled:
-                q.wake()
-            else:
-                q.ticks += 1  # racy on purpose: it only paces the yield below
-                if not q.ticks & YIELD_EVERY:
-                    q.pace()
-            if q.state:  # close() ran between our check and our append
-                q.after_append()  # type: ignore[unreachable]  # mypy cannot see other threads
-            return
-        if owner is not None:
-            try:
-                owner = weakref.ref(owner)
-            except TypeError:
-                raise TypeError(
-                    f"owner must support weak references, got {type(owner).__name__} "
-                    f"{owner!r}; pass the widget itself"
-                ) from None
-        try:
-            if key is not None and q.max_pending is None:
-                q.push_keyed(lane, (fn, args, owner), key)  # the lock-free keyed path
-            else:
-                q.push(lane, fn, args, owner, key)
-        except TypeError:
-            if key is not None:
-                try:
-                    hash(key)
-                except TypeError:
-                    raise TypeError(f"key must be hashable, got {key!r}") from None
-            raise
-        if priority is not _NORMAL:
-            q.urgent = True
+        # Each dispatcher binds MainQueue.call_soon as its own (see __init__): this
+        # body runs only when the method is called through the class.
+        self._q.call_soon(fn, *args, priority=priority, key=key, owner=owner)
 
     def call(self, fn: Callable[..., T], /, *args: Any, timeout: float | None = None) -> T:
         """Run ``fn(*args)`` on the main thread and return its result. Any thread.
@@ -568,7 +519,7 @@ class Dispatcher:
         Another thread of the parent may have held the queue's lock at the fork (held
         forever here), and closing the backend would act on the parent's toolkit.
         """
-        self._why = FORKED
+        self._why = self._q.why = FORKED
         self._lock = threading.Lock()
         self._closed_backend = True
         self._q.state = _CLOSED
@@ -655,11 +606,6 @@ def _log_error(exc: BaseException, callback: object) -> None:
         callback,
         exc_info=(type(exc), exc, exc.__traceback__),
     )
-
-
-def _bad_priority(priority: object) -> ValueError:
-    names = ", ".join(p.name for p in Priority)
-    return ValueError(f"priority must be a uidispatch.Priority ({names}), got {priority!r}")
 
 
 _CALL_WAY_OUT = (

@@ -8,7 +8,7 @@ import os
 import threading
 import types
 from collections.abc import Hashable, Mapping
-from typing import Any
+from typing import Any, Final
 
 from ._priority import Priority
 
@@ -226,7 +226,7 @@ def check_submit(
 # --------------------------------------------------------------------------- callables
 
 # inspect.CO_COROUTINE | CO_ITERABLE_COROUTINE | CO_ASYNC_GENERATOR | CO_GENERATOR
-NOT_PLAIN = 0x80 | 0x100 | 0x200 | 0x20
+NOT_PLAIN: Final = 0x80 | 0x100 | 0x200 | 0x20
 _FUNCTION = types.FunctionType
 _SURELY_PLAIN = (
     types.BuiltinFunctionType,
@@ -235,7 +235,7 @@ _SURELY_PLAIN = (
     types.WrapperDescriptorType,
     types.MethodDescriptorType,
 )
-PLAIN_TYPES = frozenset(_SURELY_PLAIN)
+PLAIN_TYPES: Final = frozenset(_SURELY_PLAIN)
 """Types whose instances are always plain callables (C functions and methods)."""
 
 CALLBACK_WAY_OUT = (

@@ -23,9 +23,11 @@ import time
 import weakref
 from collections import deque
 from collections.abc import Callable, Hashable
+from types import FunctionType, MethodType
 from typing import Any, Final, cast
 
 from ._errors import DispatcherClosed, QueueFull
+from ._options import NOT_PLAIN, PLAIN_TYPES, check_callback
 from ._priority import Priority
 from ._protocol import MainThreadDispatcher
 
@@ -44,6 +46,7 @@ _CLOSING: Final = 1  # close(run_pending=True) from a worker: a final drain is o
 _CLOSED: Final = 2
 
 _NORMAL: Final = int(Priority.NORMAL)
+_NORMAL_MEMBER: Final = Priority.NORMAL
 OVERFLOW_POLICIES: Final = ("block", "drop_oldest", "raise")
 YIELD_EVERY: Final = 1023  # posts between checks (a mask: 2**n - 1)
 YIELD_AFTER: Final = 0.0002  # seconds without drain progress before a producer yields
@@ -111,6 +114,7 @@ class _QueueCore:
         self.urgent = False
         self.state = _OPEN
         self.budget = 0.008
+        self.why = ""  # appended to "closed dispatcher" errors: why it closed (a fork)
         self.max_pending: int | None = None
         self.overflow = "block"
         self._blocked = 0
@@ -157,6 +161,104 @@ class _QueueCore:
 
     # ----------------------------------------------------------------- producers
 
+    def call_soon(
+        self,
+        fn: Callable[..., object],
+        /,
+        *args: Any,
+        priority: Priority = _NORMAL_MEMBER,
+        key: Hashable | None = None,
+        owner: object | None = None,
+    ) -> None:
+        """``Dispatcher.call_soon`` (documented there): each dispatcher binds it as its own.
+
+        The dispatcher's ``call_soon`` attribute is this bound method, so a post is one
+        call, and in the compiled build one call into C with no Python frame. Named as the
+        public method so that argument errors name ``call_soon()`` too.
+        """
+        if priority is _NORMAL_MEMBER:  # Enum.__hash__ is a Python call: skip the lookup
+            lane = self._lanes[_NORMAL]
+        else:
+            # bool and float compare equal to ints: only Priority members and ints pass.
+            chosen = self.lane_of.get(priority) if type(priority) in (Priority, int) else None
+            if chosen is None:
+                raise _bad_priority(priority)
+            lane = chosen
+        # Functions and bound methods: one flag test; builtins: one set lookup; the rest
+        # (partials, callable objects, non-callables) get the full check. No getattr with a
+        # default: compiled, a miss builds an AttributeError (300 ns a post).
+        kind = type(fn)
+        if kind is FunctionType:
+            plain = not fn.__code__.co_flags & NOT_PLAIN
+        elif kind is MethodType:
+            func = fn.__func__  # type: ignore[attr-defined]
+            plain = type(func) is FunctionType and not func.__code__.co_flags & NOT_PLAIN
+        else:
+            plain = kind in PLAIN_TYPES
+        if not plain:
+            check_callback("fn", fn)
+        # "!= _OPEN", not "if self.state": mypy would narrow the state to 0, and mypyc
+        # compiles the later close-race checks it then calls unreachable into a RuntimeError.
+        if self.state != _OPEN:
+            raise DispatcherClosed(f"call_soon({fn!r}) on a closed dispatcher{self.why}")
+        if key is None and owner is None and self.max_pending is None:
+            # The hot path: an append and a flag read, no lock.
+            lane.append((fn, args, None))
+            if priority is not _NORMAL_MEMBER:
+                self.urgent = True  # the drain of a lower lane looks up (see drain)
+            if not self.scheduled:
+                self.wake()
+            else:
+                self.ticks += 1  # racy on purpose: it only paces the yield below
+                if not self.ticks & YIELD_EVERY:
+                    self.pace()
+            if self.state != _OPEN:  # close() ran between our check and our append
+                self.after_append()
+            return
+        ref: Any = None
+        if owner is not None:
+            try:
+                ref = weakref.ref(owner)
+            except TypeError:
+                raise TypeError(
+                    f"owner must support weak references, got {type(owner).__name__} "
+                    f"{owner!r}; pass the widget itself"
+                ) from None
+        if key is None or self.max_pending is not None:
+            try:
+                self.push(lane, fn, args, ref, key)
+            except TypeError:
+                _check_hashable(key)
+                raise
+            if priority is not _NORMAL_MEMBER:
+                self.urgent = True
+            return
+        # Keyed, unbounded: no lock. One atomic dict operation decides who creates the
+        # entry: a new key registers ``entry``; a pending one returns the entry to replace
+        # into. Inlined rather than a method call: 60 ns of a 465 ns keyed post, 37 of 274
+        # compiled (benchmarks/bench_post_drain.py).
+        call = (fn, args, ref)
+        entry = [call, key, None]
+        try:
+            found = self.keyed.setdefault(key, entry)
+        except TypeError:
+            _check_hashable(key)
+            raise
+        if found is not entry:
+            self._replace(found, call, lane)
+            return
+        lane.append(entry)
+        if priority is not _NORMAL_MEMBER:
+            self.urgent = True
+        if not self.scheduled:
+            self.wake()
+        else:
+            self.ticks += 1  # racy on purpose: it only paces
+            if not self.ticks & YIELD_EVERY:
+                self.pace()
+        if self.state == _CLOSED:
+            self.drop_all(DispatcherClosed("the dispatcher was closed"))
+
     def pending(self) -> int:
         """Number of entries waiting in all lanes (any thread, approximate under races)."""
         return sum(map(len, self._lanes))
@@ -192,13 +294,16 @@ class _QueueCore:
         owner: Any,
         key: Hashable | None,
     ) -> None:
-        """Queue a call with an owner, a key or under backpressure (the slow path)."""
-        if self.max_pending is None:
-            if key is None:
-                lane.append((fn, args, owner))
-                self.after_append()
-            else:
-                self.push_keyed(lane, (fn, args, owner), key)
+        """Queue a call with an owner, or under backpressure, or re-post a keyed call.
+
+        :meth:`call_soon` queues keyed calls on an unbounded queue itself, without the lock; the
+        keyed calls that come here (bounded queues, and :meth:`_replace`'s rare re-post)
+        take the lock, and the keyed dict's atomic ``setdefault`` still decides between
+        them and the lock-free posters.
+        """
+        if key is None and self.max_pending is None:
+            lane.append((fn, args, owner))
+            self.after_append()
             return
         if key is not None:
             found = self.keyed.get(key)
@@ -222,32 +327,6 @@ class _QueueCore:
             self._replace(found, (fn, args, owner), lane)
             return
         self.after_append()
-
-    def push_keyed(self, lane: deque[Any], call: tuple[Any, ...], key: Hashable) -> None:
-        """Queue ``call`` under ``key`` on an unbounded queue: no lock (any thread).
-
-        Raises:
-            TypeError: ``key`` is not hashable.
-
-        """
-        entry = [call, key, None]
-        # One atomic dict operation decides who creates the entry, so no lock: a new key
-        # registers ``entry``; a pending one returns the entry to replace into.
-        found = self.keyed.setdefault(key, entry)
-        if found is not entry:
-            self._replace(found, call, lane)
-            return
-        lane.append(entry)
-        # after_append() inlined, as in call_soon's plain path: the call cost 120 ns of a
-        # 1.4 us keyed post (benchmarks/bench_post_drain.py).
-        if not self.scheduled:
-            self.wake()
-        else:
-            self.ticks += 1  # racy on purpose: it only paces
-            if not self.ticks & YIELD_EVERY:
-                self.pace()
-        if self.state == _CLOSED:
-            self.drop_all(DispatcherClosed("the dispatcher was closed"))
 
     def _replace(self, entry: list[Any], call: tuple[Any, ...], lane: deque[Any]) -> None:
         """Put ``call`` into a keyed entry another post created (latest wins, position kept).
@@ -664,6 +743,19 @@ MainQueue = cast(
         {"__slots__": _WEAK_SLOT, "__module__": __name__},
     ),
 )
+
+
+def _bad_priority(priority: object) -> ValueError:
+    names = ", ".join(p.name for p in Priority)
+    return ValueError(f"priority must be a uidispatch.Priority ({names}), got {priority!r}")
+
+
+def _check_hashable(key: object) -> None:
+    """Raise the call site's error for an unhashable ``key`` (after a TypeError)."""
+    try:
+        hash(key)
+    except TypeError:
+        raise TypeError(f"key must be hashable, got {key!r}") from None
 
 
 def _owner_alive(owner: weakref.ref[Any], backend: MainThreadDispatcher) -> bool:
