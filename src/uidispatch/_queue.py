@@ -590,19 +590,21 @@ class _QueueCore:
                         entry = pop()
                     except IndexError:
                         break
-                    if type(entry) is not tuple:
-                        if type(entry) is Keyed:
+                    # Typed locals: compiled, each becomes a C struct or a direct list
+                    # access instead of generic Python operations (interpreted: no cost).
+                    kind = type(entry)
+                    if kind is tuple or kind is Keyed:
+                        if kind is tuple:
+                            call: tuple[Any, tuple[Any, ...], Any] = entry
+                        else:
+                            held: list[Any] = entry
+                            key = held[KEY]
                             # Unregister, then read: the order _replace relies on. Only the
                             # popper of an entry unregisters it: no lock.
-                            if keyed.get(entry[KEY]) is entry:
-                                del keyed[entry[KEY]]
-                            call = entry[TAKEN] = entry[CALL]
-                            entry = call
-                        else:
-                            fn = self._run_waiting(entry)
-                            entry = None
-                    if entry is not None:
-                        fn, args, owner = entry
+                            if keyed.get(key) is held:
+                                del keyed[key]
+                            call = held[TAKEN] = held[CALL]
+                        fn, args, owner = call
                         if owner is not None and not _owner_alive(owner, backend):
                             self.dropped_main += 1
                         else:
@@ -618,6 +620,8 @@ class _QueueCore:
                                 on_error(exc, fn)
                             else:
                                 self.executed += 1
+                    else:
+                        fn = self._run_waiting(entry)
                     if bounded and self._blocked:
                         with self._room:
                             self._room.notify_all()
@@ -643,7 +647,8 @@ class _QueueCore:
                 self.max_drain = elapsed
             # A callback's exception kept by a waiter holds this frame (its traceback's
             # frames hold their callers): naming the entry here would close a cycle.
-            entry = fn = call = None
+            entry = fn = owner = None
+            call, args = _NO_CALL, ()  # typed locals (compiled: a C tuple) take no None
             if repost:
                 self.wake()  # unless a producer already posted one that has not started
             if failed is not None:
@@ -748,6 +753,9 @@ MainQueue = cast(
 def _bad_priority(priority: object) -> ValueError:
     names = ", ".join(p.name for p in Priority)
     return ValueError(f"priority must be a uidispatch.Priority ({names}), got {priority!r}")
+
+
+_NO_CALL: Final[tuple[Any, tuple[Any, ...], Any]] = (None, (), None)
 
 
 def _check_hashable(key: object) -> None:
