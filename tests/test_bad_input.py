@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import math
+import types
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -959,6 +960,12 @@ NOT_PLAIN = [
     pytest.param(functools.partial(coro_fn, 1), "a coroutine function", id="partial-async"),
     pytest.param(_Widget().refresh, "a coroutine function", id="bound-async-method"),
     pytest.param(_AsyncCallable(), "a coroutine function", id="async-__call__"),
+    # A bound method whose function is not a Python function: the full check sees through it.
+    pytest.param(
+        types.MethodType(functools.partial(coro_fn), _Widget()),
+        "a coroutine function",
+        id="method-over-partial-async",
+    ),
 ]
 
 # (id, call(dispatcher, pool, fn), the argument's name, a word of the way out)
@@ -1052,7 +1059,19 @@ def test_plain_callables_of_every_shape_are_still_accepted(virtual_dispatcher: D
             pass
 
     d = virtual_dispatcher
-    shapes = (noop, Plain(), Plain().method, {}.clear, functools.partial(noop, 1), int, object)
+    shapes = (
+        noop,
+        Plain(),
+        Plain().method,
+        {}.clear,
+        functools.partial(noop, 1),
+        int,
+        object,
+        types.MethodType(len, [1]),  # a bound method over a C function
+        types.MethodType(functools.partial(noop), 1),  # ... over a partial
+        "a".upper,  # a bound method descriptor
+        (1).__neg__,  # a method-wrapper
+    )
     for fn in shapes:
         d.call_soon(fn)
     assert d.run_until(lambda: d.stats().executed == len(shapes), 5)

@@ -351,3 +351,52 @@ def test_a_dropped_dispatcher_is_freed_without_the_cycle_collector() -> None:
         assert [r() for r in refs] == [None, None]  # plain refcounting, on this thread
     finally:
         gc.enable()
+
+
+# ----------------------------------------------------- call_soon bound per dispatcher
+
+
+def _virtual_backend() -> ud.MainThreadDispatcher:
+    from uidispatch._backends._virtual import VirtualBackend
+
+    return VirtualBackend()
+
+
+def test_call_soon_through_the_class_posts_like_the_instance_method() -> None:
+    d = Dispatcher(_virtual_backend())
+    seen: list[int] = []
+    Dispatcher.call_soon(d, seen.append, 1)  # a subclass's super().call_soon() goes here
+    d.call_soon(seen.append, 2, key="k")
+    Dispatcher.call_soon(d, seen.append, 3, key="k")  # coalesces into the keyed entry
+    assert d.run_until(lambda: d.stats().pending == 0, 5)
+    assert seen == [1, 3]
+    assert (d.stats().posted, d.stats().coalesced) == (3, 1)
+    d.close()
+
+
+def test_a_subclass_overriding_call_soon_is_called() -> None:
+    calls: list[tuple[object, ...]] = []
+
+    class Logged(Dispatcher):
+        def call_soon(self, fn: Any, /, *args: Any, **options: Any) -> None:
+            calls.append(args)
+            super().call_soon(fn, *args, **options)
+
+    d = Logged(_virtual_backend())
+    seen: list[int] = []
+    d.call_soon(seen.append, 7, priority=ud.Priority.HIGH)
+    assert d.run_until(lambda: seen == [7], 5)
+    assert calls == [(7,)]
+    d.close()
+
+
+def test_call_soon_patched_on_the_class_is_what_new_dispatchers_call(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: list[tuple[object, ...]] = []
+    monkeypatch.setattr(Dispatcher, "call_soon", lambda self, fn, *args, **kw: calls.append(args))
+    d = Dispatcher(_virtual_backend())
+    d.call_soon(print, "x")
+    assert calls == [("x",)]
+    assert d.stats().posted == 0
+    d.close()

@@ -164,9 +164,9 @@ class Dispatcher:
                 d._finish_close()
 
         self._q = MainQueue(backend, handle_error, finish_close)
-        if type(self).call_soon is Dispatcher.call_soon:  # not overridden by a subclass
+        if type(self).call_soon is _CALL_SOON:  # not overridden (by a subclass, or a mock)
             # One call from the producer straight into the queue: no Python frame of ours
-            # in between (and none at all in the compiled build).
+            # in between (and none at all in the compiled build, where that halves a post).
             self.call_soon = self._q.call_soon  # type: ignore[method-assign]
         self._clock: Callable[[], float] = getattr(backend, "now", time.monotonic)
 
@@ -598,6 +598,9 @@ def _percentile(ordered: list[float], q: float) -> float:
     if not ordered:
         return 0.0
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+_CALL_SOON = Dispatcher.call_soon
 
 
 def _log_error(exc: BaseException, callback: object) -> None:
