@@ -69,7 +69,7 @@ ErrorSink = Callable[[BaseException, object], None]
 CALL: Final = 0
 KEY: Final = 1
 TAKEN: Final = 2
-Keyed = list  # the entry type the drain tells apart from plain tuples and _Waiting
+# The drain tells keyed entries (lists) apart from plain tuples and _Waiting by type().
 
 
 class _Waiting:
@@ -482,7 +482,7 @@ class _QueueCore:
 
     def _discard(self, entry: Any, exc: BaseException) -> None:
         # Caller holds _lock.
-        if type(entry) is Keyed:
+        if type(entry) is list:
             if self.keyed.get(entry[KEY]) is entry:
                 del self.keyed[entry[KEY]]
             entry[TAKEN] = entry[CALL]  # a producer racing this drop counts its call coalesced
@@ -593,16 +593,18 @@ class _QueueCore:
                     # Typed locals: compiled, each becomes a C struct or a direct list
                     # access instead of generic Python operations (interpreted: no cost).
                     kind = type(entry)
-                    if kind is tuple or kind is Keyed:
+                    if kind is tuple or kind is list:
                         if kind is tuple:
                             call: tuple[Any, tuple[Any, ...], Any] = entry
                         else:
                             held: list[Any] = entry
                             key = held[KEY]
                             # Unregister, then read: the order _replace relies on. Only the
-                            # popper of an entry unregisters it: no lock.
-                            if keyed.get(key) is held:
-                                del keyed[key]
+                            # popper of an entry unregisters it (no lock), so a popped entry
+                            # is still registered: one pop, not a lookup and a delete.
+                            other = keyed.pop(key, held)
+                            if other is not held:  # never, short of a key whose hash moved
+                                keyed.setdefault(key, other)
                             call = held[TAKEN] = held[CALL]
                         fn, args, owner = call
                         if owner is not None and not _owner_alive(owner, backend):
