@@ -30,6 +30,7 @@ from ._errors import DispatcherClosed, QueueFull
 from ._options import NOT_PLAIN, PLAIN_TYPES, check_callback
 from ._priority import Priority
 from ._protocol import MainThreadDispatcher
+from ._release import release_parked
 
 try:
     from mypy_extensions import mypyc_attr
@@ -527,6 +528,7 @@ class _QueueCore:
             return
         if budget is None:
             budget = self.budget
+        release_parked()  # what our threads must not drop, dropped here (see _release)
         woken_at = self._woken_at
         with self._lock:
             self.scheduled = False  # before counting: a producer appending after it wakes

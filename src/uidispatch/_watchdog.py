@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ._options import check_callback, check_seconds, thread_wait_max
+from ._release import park
 
 if TYPE_CHECKING:
     from ._dispatcher import Dispatcher
@@ -201,6 +202,17 @@ class StallWatch:
             return self._answered >= seq, self._stopping, self._answered_at
 
     def _run(self) -> None:
+        try:
+            self._monitor()
+        finally:
+            # This thread must not be the last to drop the callback: it may name a widget
+            # of a window the app already let go of (Tcl aborts when a worker frees it).
+            callback, self._on_stall = self._on_stall, None
+            if callback is not None:
+                park(callback)
+                del callback
+
+    def _monitor(self) -> None:
         seq = 0
         while True:
             seq += 1
