@@ -82,7 +82,10 @@ def test_shutdown_on_the_tk_thread_never_hangs_on_a_worker_in_call() -> None:
 
 
 _CLOSE_MID_WORK = """
-import threading, tkinter, uidispatch as ud
+import faulthandler, threading, tkinter, uidispatch as ud
+# It hung once more in CI on 3.10 under load after the limiter fix below (72 runs in a row
+# here did not): if it hangs again, every thread's stack is printed before the timeout.
+faulthandler.dump_traceback_later(45, exit=True)
 from uidispatch.testing import ensure_display
 ensure_display()
 
