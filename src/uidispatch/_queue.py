@@ -145,6 +145,9 @@ class _QueueCore:
         # Naps are for contention only: a lone producer that napped while a frame-paced
         # loop waited for its next frame ran 2.6x slower on Kivy (0.38 M vs 1.0 M calls/s).
         self._pacer = 0
+        # The drain progress a lone producer last yielded at, and its yields in a row since.
+        self._yielded_at = 0.0
+        self._stalled_yields = 0
         self._woken_at = 0.0
         self.slowest: list[tuple[float, str]] = []
         self._slow_floor = SLOW_FLOOR
@@ -393,7 +396,15 @@ class _QueueCore:
             # build a backlog of about 7,000 calls, and 375 young collections and 3 full
             # ones ran per 250,000 posts; at 0.2 ms, 8 to 18 and none.
             if lagging:
-                time.sleep(0)
+                # sleep(0) hands the GIL over only when the UI thread wins the race for it,
+                # and a thread that drops and retakes the GIL more often than the switch
+                # interval also stops the interpreter from forcing a switch: the UI thread
+                # can starve (a Tk app's drain waited seconds behind a worker reporting
+                # progress). So every 4th yield in a row without progress sleeps for real.
+                stalled = self.progress_at == self._yielded_at
+                self._yielded_at = self.progress_at
+                self._stalled_yields = self._stalled_yields + 1 if stalled else 0
+                time.sleep(YIELD_AFTER if self._stalled_yields & 3 == 3 else 0)
             return
         if self._backend.is_main_thread():
             return
