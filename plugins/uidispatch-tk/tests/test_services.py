@@ -83,8 +83,9 @@ def test_shutdown_on_the_tk_thread_never_hangs_on_a_worker_in_call() -> None:
 
 _CLOSE_MID_WORK = """
 import faulthandler, threading, tkinter, uidispatch as ud
-# It hung once more in CI on 3.10 under load after the limiter fix below (72 runs in a row
-# here did not): if it hangs again, every thread's stack is printed before the timeout.
+# It hung in CI (3.10): the UI thread starved behind the crawler's progress reports, whose
+# sleep(0) yields kept the interpreter from forcing a GIL switch (fixed in the pacing). If
+# it hangs again, every thread's stack is printed before the test's timeout.
 faulthandler.dump_traceback_later(45, exit=True)
 from uidispatch.testing import ensure_display
 ensure_display()
