@@ -377,10 +377,10 @@ class _QueueCore:
         """Step aside if the main thread has made no progress lately (a producer).
 
         One producer: after ``YIELD_AFTER`` without progress, yielding the GIL once hands
-        it to the UI thread. Several (another thread paced since the drain began): the GIL
-        goes to another producer as often as not, so after ``NAP_AFTER``, or while more
-        than ``SOFT_CAP`` calls wait, every producer sleeps (up to ``PACE_LIMIT`` per check)
-        until the UI thread moves.
+        it to the UI thread (a real sleep on every 4th such yield in a row). Several
+        (another thread paced since the drain began): the GIL goes to another producer as
+        often as not, so after ``NAP_AFTER``, or while more than ``SOFT_CAP`` calls wait,
+        every producer sleeps (up to ``PACE_LIMIT`` per check) until the UI thread moves.
         """
         perf = time.perf_counter
         lagging = perf() - self.progress_at > YIELD_AFTER
