@@ -394,8 +394,9 @@ class _QueueCore:
             # collector promotes an entry that waits through two young collections, and
             # promotions are what trigger full collections: a 2 ms yield let one producer
             # build a backlog of about 7,000 calls, and 375 young collections and 3 full
-            # ones ran per 250,000 posts; at 0.2 ms, 8 to 18 and none.
-            if lagging:
+            # ones ran per 250,000 posts; at 0.2 ms, 8 to 18 and none. (The UI thread
+            # posting to itself waits for nobody.)
+            if lagging and not self._backend.is_main_thread():
                 # sleep(0) hands the GIL over only when the UI thread wins the race for it,
                 # and a thread that drops and retakes the GIL more often than the switch
                 # interval also stops the interpreter from forcing a switch: the UI thread
