@@ -10,7 +10,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal
 
-from ._options import check_count, check_seconds
+from ._options import check_count, check_seconds, owner_error
 from ._timers import TimerHandle, TimerThread
 
 if TYPE_CHECKING:
@@ -131,9 +131,7 @@ class CircuitBreaker:
             try:
                 ref = weakref.ref(owner)
             except TypeError:
-                raise TypeError(
-                    f"owner must support weak references, got {type(owner).__name__} {owner!r}"
-                ) from None
+                raise owner_error(owner) from None
         listener = _Listener(callback, dispatcher, ref)
         if dispatcher is None:
             listener.dispatcher = _lookup()

@@ -15,7 +15,7 @@ import weakref
 from collections.abc import Callable, Hashable
 from typing import TYPE_CHECKING, Any
 
-from ._options import CALLBACK_WAY_OUT, check_callback
+from ._options import CALLBACK_WAY_OUT, check_callback, owner_error
 
 if TYPE_CHECKING:
     from ._dispatcher import Dispatcher
@@ -175,10 +175,7 @@ class BusyState:
             try:
                 handle._owner = weakref.ref(owner, handle._gone)
             except TypeError:
-                raise TypeError(
-                    f"owner must support weak references, got {type(owner).__name__} "
-                    f"{owner!r}; pass the widget itself"
-                ) from None
+                raise owner_error(owner) from None
         with self._lock:
             self._watchers.append(handle)
         if dispatcher.is_main_thread():

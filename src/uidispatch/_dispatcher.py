@@ -271,11 +271,11 @@ class Dispatcher:
             timeout = _check_delay("timeout", timeout)
         if self._backend.is_main_thread():
             if self.closed:
-                raise DispatcherClosed(f"call({fn!r}) on a closed dispatcher{self._why}")
+                raise DispatcherClosed(f"call({fn!r}) on a closed dispatcher{self._q.why}")
             return fn(*args)
         q = self._q
         if q.state:
-            raise DispatcherClosed(f"call({fn!r}) on a closed dispatcher{self._why}")
+            raise DispatcherClosed(f"call({fn!r}) on a closed dispatcher{self._q.why}")
         entry = _Waiting(fn, args)
         future = entry.future
         # No registry of waiters: every waiter's entry is queued, and close() fails it there.
@@ -317,7 +317,7 @@ class Dispatcher:
         delay = _check_delay("delay", delay)
         check_callback("fn", fn)
         if self.closed:
-            raise DispatcherClosed(f"call_later({fn!r}) on a closed dispatcher{self._why}")
+            raise DispatcherClosed(f"call_later({fn!r}) on a closed dispatcher{self._q.why}")
         call = _Call(fn, args)
         self._calls.add(call)
         timer = _Timer(self, call)
@@ -511,15 +511,13 @@ class Dispatcher:
             except Exception:
                 logger.exception("closing backend %r failed", self._backend.name)
 
-    _why = ""  # appended to "closed dispatcher" errors: why it closed, when not plain close()
-
     def _forked(self) -> None:
         """In a forked child: closed, without touching the parent's loop or any lock.
 
         Another thread of the parent may have held the queue's lock at the fork (held
         forever here), and closing the backend would act on the parent's toolkit.
         """
-        self._why = self._q.why = FORKED
+        self._q.why = FORKED
         self._lock = threading.Lock()
         self._closed_backend = True
         self._q.state = _CLOSED
@@ -584,7 +582,7 @@ class Dispatcher:
         worker never holds one that never completes.
         """
         if self._q.state:
-            raise DispatcherClosed(f"{_name(fn)}() called on a closed dispatcher{self._why}")
+            raise DispatcherClosed(f"{_name(fn)}() called on a closed dispatcher{self._q.why}")
         entry = _Waiting(fn, args)
         entry.future = future
         self._q.push_waiting(entry)  # a close() that raced us fails the entry: never lost

@@ -30,6 +30,7 @@ __all__ = [
     "check_seconds",
     "check_submit",
     "default_workers",
+    "owner_error",
     "show_number",
     "thread_wait",
     "thread_wait_max",
@@ -285,6 +286,14 @@ def callable_kind(fn: object) -> str | None:
                 return None
             fn = call
     return None
+
+
+def owner_error(owner: object) -> TypeError:
+    """The error for an ``owner=`` that cannot be weakly referenced (raise it ``from None``)."""
+    return TypeError(
+        f"owner must support weak references, got {type(owner).__name__} {owner!r}; "
+        "pass the widget itself"
+    )
 
 
 def check_callback(name: str, fn: object, way_out: str = DEFAULT_WAY_OUT) -> None:

@@ -27,7 +27,7 @@ from types import FunctionType, MethodType
 from typing import Any, Final, cast
 
 from ._errors import DispatcherClosed, QueueFull
-from ._options import NOT_PLAIN, PLAIN_TYPES, check_callback
+from ._options import NOT_PLAIN, PLAIN_TYPES, check_callback, owner_error
 from ._priority import Priority
 from ._protocol import MainThreadDispatcher
 from ._release import release_parked
@@ -224,10 +224,7 @@ class _QueueCore:
             try:
                 ref = weakref.ref(owner)
             except TypeError:
-                raise TypeError(
-                    f"owner must support weak references, got {type(owner).__name__} "
-                    f"{owner!r}; pass the widget itself"
-                ) from None
+                raise owner_error(owner) from None
         if key is None or self.max_pending is not None:
             try:
                 self.push(lane, fn, args, ref, key)

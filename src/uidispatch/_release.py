@@ -15,8 +15,9 @@ import threading
 
 __all__ = ["park", "release_parked"]
 
+# No lock: append and pop are atomic, and a lock held by another thread at a fork would
+# hang the child's exit, where the last release runs.
 _parked: list[object] = []
-_lock = threading.Lock()
 
 
 def park(obj: object) -> None:
@@ -24,9 +25,7 @@ def park(obj: object) -> None:
 
     The caller must drop its own reference after this call (it is no longer the last).
     """
-    if threading.current_thread() is threading.main_thread():
-        return  # the caller's reference goes on this thread: nothing to defer
-    with _lock:
+    if threading.current_thread() is not threading.main_thread():
         _parked.append(obj)
 
 
@@ -34,10 +33,11 @@ def release_parked() -> None:
     """Drop what other threads parked; only on the main thread (elsewhere, nothing happens)."""
     if not _parked or threading.current_thread() is not threading.main_thread():
         return
-    with _lock:
-        parked = _parked[:]
-        _parked.clear()
-    del parked  # here, on the main thread
+    while True:
+        try:
+            _parked.pop()  # dropped here, on the main thread
+        except IndexError:
+            return
 
 
 atexit.register(release_parked)

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._context import _current, cancelled, check_cancelled, report_progress
 from ._errors import DispatcherClosed, TaskCancelled, TaskTimeout
-from ._options import CALLBACK_WAY_OUT, check_callback, thread_wait
+from ._options import CALLBACK_WAY_OUT, check_callback, owner_error, thread_wait
 from ._priority import Priority
 
 if TYPE_CHECKING:
@@ -609,10 +609,7 @@ def _weak(owner: object) -> Any:
     try:
         return weakref.ref(owner)
     except TypeError:
-        raise TypeError(
-            f"owner must support weak references, got {type(owner).__name__} {owner!r}; "
-            "pass the widget itself"
-        ) from None
+        raise owner_error(owner) from None
 
 
 def _wait_for(timeout: float | None) -> float | None:

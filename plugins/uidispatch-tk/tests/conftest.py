@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import subprocess
+import sys
 import tkinter
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -26,6 +28,24 @@ def _no_default_leaks() -> Iterator[None]:
     # Free destroyed interpreters here, on the main thread: a Tk interpreter freed by the
     # collector on a worker thread aborts the process (BASELINES.md, Tk hazards).
     gc.collect()
+
+
+@pytest.fixture
+def run_script() -> Callable[[str, float], str]:
+    """Run a Python script in a fresh process; assert it exits with 0; return its stdout.
+
+    For what only a whole process shows: an abort at exit, a hang, a crash at interpreter
+    teardown. The assertion carries the end of the script's stderr.
+    """
+
+    def run(script: str, timeout: float = 60) -> str:
+        proc = subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, timeout=timeout
+        )
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        return proc.stdout
+
+    return run
 
 
 def _destroy(root: tkinter.Misc) -> None:

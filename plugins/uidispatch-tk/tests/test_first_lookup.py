@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
+from collections.abc import Callable
 
 SCRIPT = """
 import threading, time, tkinter
@@ -58,12 +57,10 @@ print("ok")
 """
 
 
-def test_workers_and_the_tk_thread_racing_the_first_lookup_share_one_dispatcher() -> None:
+def test_workers_and_the_tk_thread_racing_the_first_lookup_share_one_dispatcher(
+    run_script: Callable[[str, float], str],
+) -> None:
     # Before: a worker held the registry lock while its backend waited for the Tk thread,
     # which was blocked on that lock; the UI froze and the worker failed after 5 s with
     # "the Tk thread did not set it up within 5.0 s".
-    proc = subprocess.run(
-        [sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=120, check=False
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    assert proc.stdout.strip() == "ok"
+    assert run_script(SCRIPT, 120).strip() == "ok"

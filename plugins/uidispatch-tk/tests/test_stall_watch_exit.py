@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
+from collections.abc import Callable
 
 SCRIPT = """
 import gc, threading, tkinter
@@ -28,12 +27,10 @@ print("exited cleanly")
 """
 
 
-def test_an_app_with_a_stall_watch_on_a_widget_exits_cleanly_after_its_window_closed() -> None:
+def test_an_app_with_a_stall_watch_on_a_widget_exits_cleanly_after_its_window_closed(
+    run_script: Callable[[str, float], str],
+) -> None:
     # The watch's thread outlives the window: when it ended holding the callback's last
     # reference, the label's Tk interpreter was freed on that thread and Tcl aborted the
     # process ("Tcl_AsyncDelete: async handler deleted by the wrong thread"), 3 runs in 3.
-    proc = subprocess.run(
-        [sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=60, check=False
-    )
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    assert proc.stdout.strip() == "exited cleanly"
+    assert run_script(SCRIPT, 60).strip() == "exited cleanly"
