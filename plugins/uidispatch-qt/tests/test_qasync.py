@@ -140,14 +140,20 @@ def test_qasync_exits_cleanly_while_workers_still_wait_in_call() -> None:
             except ud.DispatcherClosed:
                 outcome[name] = progress[name]
 
+        worker = threading.Thread(target=job, args=("thread",))
+
         async def main():
             loop.run_in_executor(None, job, "executor")  # deliberately never awaited
-            threading.Thread(target=job, args=("thread",)).start()
+            worker.start()
             while not all(progress.values()):
                 await asyncio.sleep(0.005)
 
         loop.run_until_complete(main())
         loop.close()  # joins qasync's executor: returns only because the job was released
+        # Nothing joins our own thread: it was released too, and may still be on its way
+        # out (reading its outcome before this join failed once in CI).
+        worker.join(30)
+        outcome["thread_ended"] = not worker.is_alive()
         outcome["rebinds"] = not ud.get_dispatcher("qt").closed
         print(json.dumps(outcome))
         """
@@ -157,6 +163,7 @@ def test_qasync_exits_cleanly_while_workers_still_wait_in_call() -> None:
     )
     outcome = json.loads(out.stdout)
     assert outcome["executor"] > 0, outcome
+    assert outcome["thread_ended"], outcome
     assert outcome["thread"] > 0, outcome
     assert outcome["rebinds"], "get_dispatcher() after the loop ended must bind a fresh one"
 
