@@ -1,18 +1,26 @@
-"""Objects our threads must not be the last to drop are released on the main thread."""
+"""What our threads hold for the app is dropped on the main thread, never on theirs."""
 
 from __future__ import annotations
 
 import gc
 import threading
 import weakref
+from collections.abc import Callable, Iterator
+
+import pytest
 
 import uidispatch as ud
 from uidispatch import _release
+from uidispatch._backends._virtual import VirtualBackend
 
 
 class _Thing:
-    def __call__(self, info: object) -> None:
+    def __call__(self, *args: object) -> None:
         pass
+
+    def method(self, gate: threading.Event, *args: object) -> int:
+        gate.wait(10)
+        return 1
 
 
 def _freed_on(obj: object) -> tuple[weakref.ref[object], list[str]]:
@@ -20,36 +28,108 @@ def _freed_on(obj: object) -> tuple[weakref.ref[object], list[str]]:
     return weakref.ref(obj, lambda _: where.append(threading.current_thread().name)), where
 
 
-def test_an_object_parked_by_a_worker_is_freed_by_the_main_thread() -> None:
+def _on_worker(fn: Callable[[], object]) -> None:
+    t = threading.Thread(target=fn, name="worker")
+    t.start()
+    t.join(10)
+    assert not t.is_alive()
+
+
+@pytest.fixture(autouse=True)
+def _empty_lot() -> Iterator[None]:
+    _release.release_parked()
+    yield
+    _release.release_parked()
+
+
+def test_what_a_worker_hands_over_is_freed_by_the_main_thread_only(
+    virtual_dispatcher: ud.Dispatcher,
+) -> None:
     thing = _Thing()
     ref, where = _freed_on(thing)
-
-    def worker(box: list[object]) -> None:
-        obj = box.pop()
-        _release.park(obj)
-        del obj  # no longer the last reference: the parking lot holds it
-
     box: list[object] = [thing]
     del thing
-    t = threading.Thread(target=worker, args=(box,), name="worker")
-    t.start()
-    t.join()
-    releaser = threading.Thread(target=_release.release_parked)
-    releaser.start()
-    releaser.join()
-    assert ref() is not None  # only the main thread releases
+    _on_worker(lambda: _release.hand_over(box))
+    assert box == []  # the caller keeps nothing
+    _on_worker(_release.release_parked)  # only the main thread releases
     assert ref() is not None
     _release.release_parked()
     assert ref() is None
     assert where == [threading.main_thread().name]
 
 
-def test_parking_on_the_main_thread_keeps_nothing() -> None:
+def test_the_main_thread_releasing_first_still_frees_on_the_main_thread(
+    virtual_dispatcher: ud.Dispatcher,
+) -> None:
+    # The worker still runs (and holds its emptied box) when the main thread releases.
+    thing = _Thing()
+    ref, where = _freed_on(thing)
+    handed, release = threading.Event(), threading.Event()
+
+    def worker(box: list[object]) -> None:
+        _release.hand_over(box)
+        handed.set()
+        release.wait(10)
+        del box  # last reference to the (now empty) box: nothing of the app's goes here
+
+    t = threading.Thread(target=worker, args=([thing],), name="worker")
+    del thing
+    t.start()
+    assert handed.wait(10)
+    _release.release_parked()
+    assert ref() is None
+    release.set()
+    t.join(10)
+    assert where == [threading.main_thread().name]
+
+
+def test_a_hand_over_asks_an_open_dispatcher_for_the_drain_that_releases_it(
+    virtual_dispatcher: ud.Dispatcher,
+) -> None:
+    thing = _Thing()
+    ref, where = _freed_on(thing)
+    box: list[object] = [thing]
+    del thing
+    _on_worker(lambda: _release.hand_over(box))
+    assert ref() is not None
+    # Nobody else posts: the hand-over's own wake-up brings the drain.
+    assert virtual_dispatcher.run_until(lambda: ref() is None, 5)
+    assert where == [threading.main_thread().name]
+
+
+def test_closing_a_dispatcher_on_the_main_thread_releases_what_was_handed_over(
+    virtual_dispatcher: ud.Dispatcher,
+) -> None:
+    thing = _Thing()
+    ref, where = _freed_on(thing)
+    box: list[object] = [thing]
+    del thing
+    _on_worker(lambda: _release.hand_over(box))
+    virtual_dispatcher.close()  # its pending wake-up is dropped: close releases instead
+    assert ref() is None
+    assert where == [threading.main_thread().name]
+
+
+def test_handing_over_on_the_main_thread_drops_at_once() -> None:
     thing = _Thing()
     ref, _ = _freed_on(thing)
-    _release.park(thing)
+    box: list[object] = [thing]
     del thing
+    _release.hand_over(box)
+    assert box == []
     assert ref() is None
+
+
+def test_without_any_dispatcher_a_worker_drops_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    # No UI to protect, and no drain would ever come: keeping it would be a leak.
+    monkeypatch.setattr(_release, "_dispatchers", [])
+    thing = _Thing()
+    ref, where = _freed_on(thing)
+    box: list[object] = [thing]
+    del thing
+    _on_worker(lambda: _release.hand_over(box))
+    assert ref() is None
+    assert where == ["worker"]
 
 
 def test_a_stopped_stall_watch_lets_its_callback_go_on_the_main_thread(
@@ -63,7 +143,41 @@ def test_a_stopped_stall_watch_lets_its_callback_go_on_the_main_thread(
     watch.stop()
     assert not watch.running
     gc.collect()
-    assert ref() is not None  # parked by the monitor thread as it ended
-    d.call_soon(lambda: None)
+    assert ref() is not None  # handed over by the monitor thread as it ended
     assert d.run_until(lambda: ref() is None, 5)  # the next drain starts by releasing it
     assert where == [threading.main_thread().name]
+
+
+def test_a_finished_tasks_function_arguments_and_callbacks_go_on_the_main_thread(
+    virtual_dispatcher: ud.Dispatcher,
+) -> None:
+    # The app's window closed while the task ran: its dispatcher refuses the callbacks,
+    # and the worker that ran the task must not be the one to drop them.
+    d = virtual_dispatcher
+    other = ud.Dispatcher(VirtualBackend())  # the app's second window, still open
+    pool = ud.Pool(max_workers=1, dispatcher=d)
+    try:
+        app, arg, on_done, on_error = _Thing(), _Thing(), _Thing(), _Thing()
+        watched = {
+            "app": _freed_on(app),
+            "arg": _freed_on(arg),
+            "on_done": _freed_on(on_done),
+            "on_error": _freed_on(on_error),
+        }
+        gate = threading.Event()
+        task = pool.submit(app.method, gate, arg, on_done=on_done, on_error=on_error)
+        del app, arg, on_done, on_error
+        d.close()
+        gate.set()
+        assert task.result(10) == 1
+        assert pool.stats().dropped_callbacks == 1
+        gc.collect()
+        alive = [name for name, (ref, _) in watched.items() if ref() is not None]
+        assert sorted(alive) == ["app", "arg", "on_done", "on_error"]  # handed over, kept
+        assert other.run_until(lambda: all(ref() is None for ref, _ in watched.values()), 5)
+        assert {name: where for name, (_, where) in watched.items()} == {
+            name: [threading.main_thread().name] for name in watched
+        }
+    finally:
+        pool.shutdown(wait=True)
+        other.close()

@@ -23,6 +23,7 @@ from ._options import (
 from ._priority import Priority
 from ._protocol import MainThreadDispatcher, TimerHandle
 from ._queue import _CLOSED, _OPEN, OVERFLOW_POLICIES, MainQueue, _Waiting
+from ._release import note_dispatcher, release_parked
 
 if TYPE_CHECKING:
     from typing import ParamSpec
@@ -177,6 +178,7 @@ class Dispatcher:
 
         backend.on_app_closed(app_closed)
         track_dispatcher(self)
+        note_dispatcher(self)
 
     # ------------------------------------------------------------------ properties
 
@@ -488,6 +490,7 @@ class Dispatcher:
                 continue
         for call in calls:
             call.take()  # callbacks and arguments go now, whatever the backend keeps
+        release_parked()  # on the main thread: no drain of this dispatcher comes again
         with self._lock:
             listeners, self._on_close = self._on_close, []
         for listener in listeners:

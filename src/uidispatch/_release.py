@@ -1,41 +1,83 @@
 """Objects a library thread must not be the last to drop: they are released on the main thread.
 
-A user callback held by one of our threads (a stall watch's ``on_stall``) often names a
-widget. If that thread drops the last reference after the app let go of its window, the
-widget's Tk interpreter is freed there, and Tcl aborts the process ("Tcl_AsyncDelete: async
-handler deleted by the wrong thread"; BASELINES.md, Tk hazards). Such a thread parks the
-object here instead; the main thread drops what is parked at the start of each drain and at
-interpreter exit.
+What our threads hold for an app (a task's function, its arguments, its callbacks, a stall
+watch's ``on_stall``) often names a widget. If such a thread drops the last reference after
+the app let go of its window, the widget's Tk interpreter is freed there, and Tcl aborts the
+process ("Tcl_AsyncDelete: async handler deleted by the wrong thread"; BASELINES.md, Tk
+hazards). Such a thread hands the objects over here instead; the main thread drops them at the
+start of each drain (a hand-over asks an open dispatcher for one) and at interpreter exit.
+In a process that never made a dispatcher there is no UI to protect, and nothing would
+drain: a hand-over drops the objects at once.
+
+The hand-over moves the contents of a list (``hand_over(box)``): the caller keeps no
+reference of its own, so whichever thread drops the emptied list, the objects themselves
+are dropped by the main thread. Parking an object while also holding it in a local would
+leave a race: the main thread could release it first, and the local would be the last.
 """
 
 from __future__ import annotations
 
 import atexit
 import threading
+import weakref
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["park", "release_parked"]
+if TYPE_CHECKING:
+    from ._dispatcher import Dispatcher
 
-# No lock: append and pop are atomic, and a lock held by another thread at a fork would
-# hang the child's exit, where the last release runs.
-_parked: list[object] = []
+__all__ = ["hand_over", "note_dispatcher", "release_parked"]
+
+# No locks: append, pop and copy are atomic, and a lock held by another thread at a fork
+# would hang the child's exit, where the last release runs.
+_parked: list[list[Any]] = []
+_dispatchers: list[weakref.ref[Dispatcher]] = []  # the ones a hand-over may wake, newest last
 
 
-def park(obj: object) -> None:
-    """Keep ``obj`` until the main thread releases it; on the main thread, nothing to do.
+def hand_over(box: list[Any]) -> None:
+    """Move everything in ``box`` to the main thread, which drops it; ``box`` is left empty.
 
-    The caller must drop its own reference after this call (it is no longer the last).
+    On the main thread, or in a process without dispatchers, the contents are dropped now.
+    Elsewhere they are kept until the main thread next drains a dispatcher or closes one
+    (the first hand-over since the last release asks an open dispatcher's backend to run a
+    release) or the interpreter exits.
     """
-    if threading.current_thread() is not threading.main_thread():
-        _parked.append(obj)
+    if not _dispatchers or threading.current_thread() is threading.main_thread():
+        box.clear()
+        return
+    moved = box.copy()
+    box.clear()
+    first = not _parked
+    _parked.append(moved)  # 'moved' may outlive the pop: the main thread empties it
+    if first:
+        _wake()
+
+
+def _wake() -> None:
+    # Straight to the backend, as the stall watch's heartbeat: no call of the app's is
+    # posted, so nothing here shows in the dispatcher's stats.
+    for ref in reversed(_dispatchers.copy()):
+        d = ref()
+        if d is not None and not d.closed:
+            try:
+                d.backend.post(release_parked)
+            except Exception:  # closed meanwhile: another one, or exit, releases it
+                continue
+            return
+
+
+def note_dispatcher(d: Dispatcher) -> None:
+    """Remember ``d`` (weakly) as one a hand-over may ask for a drain. Main thread, usually."""
+    _dispatchers[:] = [r for r in _dispatchers if r() is not None]
+    _dispatchers.append(weakref.ref(d))
 
 
 def release_parked() -> None:
-    """Drop what other threads parked; only on the main thread (elsewhere, nothing happens)."""
+    """Drop what other threads handed over; only on the main thread (elsewhere, nothing)."""
     if not _parked or threading.current_thread() is not threading.main_thread():
         return
     while True:
         try:
-            _parked.pop()  # dropped here, on the main thread
+            _parked.pop().clear()  # the contents are dropped here, on the main thread
         except IndexError:
             return
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._context import StopFlag, _attempt_stop, _current
 from ._errors import TaskCancelled
+from ._release import hand_over
 from ._task import Task
 
 if TYPE_CHECKING:
@@ -167,10 +168,14 @@ class Job:
         """Drop the function and arguments once the task has ended. Any thread.
 
         A finished task may live long (kept in a list, a ``ttl`` cache); what it was
-        submitted with must not: its result or exception is all it keeps.
+        submitted with must not: its result or exception is all it keeps. They are dropped
+        on the main thread (see ``_release``): a bound method of a window the app closed
+        meanwhile must not be freed on a worker.
         """
+        box = [self.fn, self.args]
         self.fn = _released
         self.args = ()
+        hand_over(box)
 
 
 def _released(*_: object) -> None:

@@ -23,6 +23,7 @@ from ._context import _current, cancelled, check_cancelled, report_progress
 from ._errors import DispatcherClosed, TaskCancelled, TaskTimeout
 from ._options import CALLBACK_WAY_OUT, check_callback, owner_error, thread_wait
 from ._priority import Priority
+from ._release import hand_over
 
 if TYPE_CHECKING:
     from ._dispatcher import Dispatcher
@@ -449,6 +450,9 @@ class Task(concurrent.futures.Future[T]):
             self._stop_hooks = []
             callbacks = self._done_cbs if exc is None else self._error_cbs
             watched = bool(callbacks or self._progress_cbs) or self._stream is not None
+            # The app's callbacks (and a stream's owner) often name a widget: dropped on
+            # the main thread (see _release), whichever thread resolves the task.
+            box = [self._done_cbs, self._error_cbs, self._progress_cbs, self._stream]
             self._done_cbs, self._error_cbs, self._progress_cbs = [], [], ()
             self._stream = None  # a batch on its way keeps it; no task<->stream cycle stays
         if exc is not None and not (state is _CANCELLED or isinstance(exc, TaskTimeout)):
@@ -467,6 +471,8 @@ class Task(concurrent.futures.Future[T]):
             self._mark_stopped()
         if callbacks:
             self._deliver(callbacks, result if exc is None else exc)
+        del callbacks
+        hand_over(box)
         if host is not None:
             host._task_settled(self, watched)
         return True
@@ -502,17 +508,22 @@ class Task(concurrent.futures.Future[T]):
         if owner is not None:
             target = owner()
             if target is None:
-                self._count_dropped()
+                self._dropped(cb)
                 return
         try:
             d = self._dispatcher()
             d.call_soon(cb, *args, priority=self.priority, key=key, owner=target)
         except DispatcherClosed:
-            self._count_dropped()
+            self._dropped(cb)
             logger.debug("%r: its app is gone, callback %r dropped", self, cb)
         except Exception:
-            self._count_dropped()
+            self._dropped(cb)
             logger.exception("%r: could not deliver callback %r to the main thread", self, cb)
+
+    def _dropped(self, cb: object) -> None:
+        self._count_dropped()
+        if type(cb) is _Resume:  # an ``await`` must not wait for the main thread's release
+            cb.abandon()
 
     def _count_dropped(self) -> None:
         count = getattr(self._host, "_callback_dropped", None)
@@ -596,11 +607,14 @@ class _Resume:
             with contextlib.suppress(RuntimeError):  # closed meanwhile: nobody waits
                 loop.call_soon_threadsafe(settle)
 
-    def __del__(self) -> None:
+    def abandon(self) -> None:
+        """Resume the coroutine now: the dispatcher refused this call."""
         settle = self._settle
         if settle is not None:
             self._settle = None
             self._wake(settle)
+
+    __del__ = abandon
 
 
 def _weak(owner: object) -> Any:

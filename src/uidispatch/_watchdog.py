@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ._options import check_callback, check_seconds, thread_wait_max
-from ._release import park
+from ._release import hand_over
 
 if TYPE_CHECKING:
     from ._dispatcher import Dispatcher
@@ -207,10 +207,9 @@ class StallWatch:
         finally:
             # This thread must not be the last to drop the callback: it may name a widget
             # of a window the app already let go of (Tcl aborts when a worker frees it).
-            callback, self._on_stall = self._on_stall, None
-            if callback is not None:
-                park(callback)
-                del callback
+            box: list[object] = [self._on_stall]
+            self._on_stall = None
+            hand_over(box)
 
     def _monitor(self) -> None:
         seq = 0

@@ -31,16 +31,17 @@ def _no_default_leaks() -> Iterator[None]:
 
 
 @pytest.fixture
-def run_script() -> Callable[[str, float], str]:
+def run_script() -> Callable[..., str]:
     """Run a Python script in a fresh process; assert it exits with 0; return its stdout.
 
     For what only a whole process shows: an abort at exit, a hang, a crash at interpreter
-    teardown. The assertion carries the end of the script's stderr.
+    teardown. ``argv`` becomes the script's ``sys.argv[1:]``. The assertion carries the end
+    of the script's stderr.
     """
 
-    def run(script: str, timeout: float = 60) -> str:
+    def run(script: str, timeout: float = 60, *argv: str) -> str:
         proc = subprocess.run(
-            [sys.executable, "-c", script], capture_output=True, text=True, timeout=timeout
+            [sys.executable, "-c", script, *argv], capture_output=True, text=True, timeout=timeout
         )
         assert proc.returncode == 0, proc.stderr[-3000:]
         return proc.stdout
