@@ -4,7 +4,7 @@ The task's function, arguments and callbacks often name the window (a bound meth
 app, a widget). Once the app let go of the window, the pool's thread that ends the task
 holds the last reference: freed there, the Tk interpreter goes with it on the wrong thread
 and Tcl aborts the process ("Tcl_AsyncDelete: async handler deleted by the wrong thread").
-Before the fix each of these shapes aborted, 3 runs in 3 (``retry`` aside, which did not).
+Before the fix each of these shapes aborted, 3 runs in 3.
 """
 
 from __future__ import annotations
@@ -53,6 +53,13 @@ def plain(*args):
     return 1
 
 
+def items():
+    started.set()
+    finish.wait(10)
+    for i in range(3):
+        yield i
+
+
 def main():
     app = App()
     pool = ud.Pool(max_workers=1, dispatcher=app.d)
@@ -64,6 +71,7 @@ def main():
         "failing": lambda: pool.submit(app.work, on_error=app.show),
         "coroutine": lambda: pool.submit(app.work_async, on_done=app.show),
         "timeout": lambda: pool.submit(app.work, timeout=0.3, on_error=app.show),
+        "on_item": lambda: pool.submit(items, on_item=app.show),
     }[SHAPE]
     submit()  # fire and forget: the app keeps no task
     assert started.wait(10)
@@ -90,7 +98,16 @@ print("exited cleanly")
 
 @pytest.mark.parametrize(
     "shape",
-    ["bound method", "widget argument", "on_done", "progress", "failing", "coroutine", "timeout"],
+    [
+        "bound method",
+        "widget argument",
+        "on_done",
+        "progress",
+        "failing",
+        "coroutine",
+        "timeout",
+        "on_item",
+    ],
 )
 def test_closing_the_window_mid_task_exits_cleanly(
     shape: str, run_script: Callable[..., str]
