@@ -247,6 +247,81 @@ def test_coalescing_from_many_threads_never_loses_the_final_value(
     assert s.executed + s.coalesced == s.posted == 20_000
 
 
+def _pause_replacements(monkeypatch: pytest.MonkeyPatch) -> tuple[threading.Event, threading.Event]:
+    """Stop the next post that replaces a keyed call just before it stores its call."""
+    from uidispatch._queue import MainQueue
+
+    if ud.compiled:
+        pytest.skip("the compiled queue calls _replace directly: it cannot be paused")
+    original = MainQueue._replace
+    entered, proceed = threading.Event(), threading.Event()
+
+    def paused(self: Any, entry: list[Any], call: tuple[Any, ...], lane: Any) -> None:
+        entered.set()
+        assert proceed.wait(10)
+        original(self, entry, call, lane)
+
+    monkeypatch.setattr(MainQueue, "_replace", paused)
+    return entered, proceed
+
+
+def test_a_replacement_racing_the_drain_that_took_the_first_call_runs_after_it(
+    virtual_dispatcher: Dispatcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The replacer found the entry pending; the drain then took the call the entry was
+    # made with (stored flat, not as a tuple). The replacement is a new call: it runs too.
+    d = virtual_dispatcher
+    out: list[object] = []
+    d.call_soon(out.append, "first", key="k")
+    entered, proceed = _pause_replacements(monkeypatch)
+    t = threading.Thread(target=d.call_soon, args=(out.append, "second"), kwargs={"key": "k"})
+    t.start()
+    assert entered.wait(10)
+    wait_until(d, lambda: out == ["first"])
+    proceed.set()
+    t.join(10)
+    wait_until(d, lambda: out == ["first", "second"])
+    s = d.stats()
+    assert (s.posted, s.executed, s.coalesced, s.pending) == (2, 2, 0, 0)
+
+
+def test_a_replacement_stored_before_the_drain_runs_instead_of_the_first_call(
+    virtual_dispatcher: Dispatcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    d = virtual_dispatcher
+    out: list[object] = []
+    d.call_soon(out.append, "first", key="k")
+    entered, proceed = _pause_replacements(monkeypatch)
+    t = threading.Thread(target=d.call_soon, args=(out.append, "second"), kwargs={"key": "k"})
+    t.start()
+    assert entered.wait(10)
+    proceed.set()
+    t.join(10)
+    wait_until(d, lambda: d.stats().pending == 0)
+    assert out == ["second"]  # latest wins, in the first call's place
+    s = d.stats()
+    assert (s.posted, s.executed, s.coalesced) == (2, 1, 1)
+
+
+def test_a_replacement_racing_close_is_counted_not_lost(
+    virtual_dispatcher: Dispatcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    d = virtual_dispatcher
+    out: list[object] = []
+    d.call_soon(out.append, "first", key="k")
+    entered, proceed = _pause_replacements(monkeypatch)
+    t = threading.Thread(target=d.call_soon, args=(out.append, "second"), kwargs={"key": "k"})
+    t.start()
+    assert entered.wait(10)
+    d.close()  # drops the entry with the call it was made with
+    proceed.set()
+    t.join(10)
+    assert out == []
+    s = d.stats()
+    assert s.posted == 2
+    assert (s.dropped, s.coalesced, s.executed) == (2, 0, 0)  # the second re-posted, then dropped
+
+
 class Widget:
     pass
 

@@ -63,13 +63,20 @@ Owner = "weakref.ref[Any] | None"
 ErrorSink = Callable[[BaseException, object], None]
 
 
-# A keyed entry is a list ``[call, key, taken]``: a list literal costs a fraction of a class
-# instance (no __init__ frame), and this is the hot path of every keyed post. ``call`` is one
-# ``(fn, args, owner)`` tuple so a producer replaces it with one atomic store; ``taken`` is
-# the call the drain ran (or a drop discarded), set by the entry's single taker.
-CALL: Final = 0
-KEY: Final = 1
-TAKEN: Final = 2
+# A keyed entry is a list ``[fn, args, owner, key, call, taken]``: a list literal costs a
+# fraction of a class instance (no __init__ frame), and this is the hot path of every keyed
+# post. The post that creates the entry stores its call flat, never changed afterwards: one
+# object per post that waits in the queue, so a backlog promotes half as many objects into
+# the collector's older generations (each promotion costs later full collections). A later
+# post of the key replaces ``call`` (None until then) with its ``(fn, args, owner)`` tuple,
+# one atomic store; ``taken`` is what the drain ran (or a drop discarded): that tuple, or
+# ``_ORIGINAL`` for the flat call. Only the entry's single taker sets it.
+FN: Final = 0
+ARGS: Final = 1
+OWNER: Final = 2
+KEY: Final = 3
+CALL: Final = 4
+TAKEN: Final = 5
 # The drain tells keyed entries (lists) apart from plain tuples and _Waiting by type().
 
 
@@ -238,15 +245,14 @@ class _QueueCore:
         # entry: a new key registers ``entry``; a pending one returns the entry to replace
         # into. Inlined rather than a method call: 60 ns of a 465 ns keyed post, 37 of 274
         # compiled (benchmarks/bench_post_drain.py).
-        call = (fn, args, ref)
-        entry = [call, key, None]
+        entry = [fn, args, ref, key, None, None]
         try:
             found = self.keyed.setdefault(key, entry)
         except TypeError:
             _check_hashable(key)
             raise
         if found is not entry:
-            self._replace(found, call, lane)
+            self._replace(found, (fn, args, ref), lane)
             return
         lane.append(entry)
         if priority is not _NORMAL_MEMBER:
@@ -319,7 +325,7 @@ class _QueueCore:
                 if key is None:
                     lane.append((fn, args, owner))
                 else:
-                    entry = [(fn, args, owner), key, None]
+                    entry = [fn, args, owner, key, None, None]
                     found = self.keyed.setdefault(key, entry)
                     if found is entry:
                         lane.append(entry)
@@ -495,7 +501,8 @@ class _QueueCore:
         if type(entry) is list:
             if self.keyed.get(entry[KEY]) is entry:
                 del self.keyed[entry[KEY]]
-            entry[TAKEN] = entry[CALL]  # a producer racing this drop counts its call coalesced
+            replaced = entry[CALL]  # a producer racing this drop counts its call coalesced
+            entry[TAKEN] = _ORIGINAL if replaced is None else replaced
         elif type(entry) is _Waiting:
             _fail(entry.future, exc)
 
@@ -607,6 +614,7 @@ class _QueueCore:
                     if kind is tuple or kind is list:
                         if kind is tuple:
                             call: tuple[Any, tuple[Any, ...], Any] = entry
+                            fn, args, owner = call
                         else:
                             held: list[Any] = entry
                             key = held[KEY]
@@ -616,8 +624,15 @@ class _QueueCore:
                             other = keyed.pop(key, held)
                             if other is not held:  # never, short of a key whose hash moved
                                 keyed.setdefault(key, other)
-                            call = held[TAKEN] = held[CALL]
-                        fn, args, owner = call
+                            replaced = held[CALL]
+                            if replaced is None:  # the call it was made with (no tuple)
+                                held[TAKEN] = _ORIGINAL
+                                fn = held[FN]
+                                args = held[ARGS]
+                                owner = held[OWNER]
+                            else:
+                                call = held[TAKEN] = replaced
+                                fn, args, owner = call
                         if owner is not None and not _owner_alive(owner, backend):
                             self.dropped_main += 1
                         else:
@@ -660,8 +675,9 @@ class _QueueCore:
                 self.max_drain = elapsed
             # A callback's exception kept by a waiter holds this frame (its traceback's
             # frames hold their callers): naming the entry here would close a cycle.
-            entry = fn = owner = None
+            entry = fn = owner = replaced = None
             call, args = _NO_CALL, ()  # typed locals (compiled: a C tuple) take no None
+            held = []
             if repost:
                 self.wake()  # unless a producer already posted one that has not started
             if failed is not None:
@@ -769,6 +785,8 @@ def _bad_priority(priority: object) -> ValueError:
 
 
 _NO_CALL: Final[tuple[Any, tuple[Any, ...], Any]] = (None, (), None)
+# A keyed entry's ``taken`` when the drain ran (or a drop discarded) the call it was made with.
+_ORIGINAL: Final[tuple[Any, tuple[Any, ...], Any]] = (None, (), "original")
 
 
 def _check_hashable(key: object) -> None:
