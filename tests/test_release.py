@@ -181,3 +181,27 @@ def test_a_finished_tasks_function_arguments_and_callbacks_go_on_the_main_thread
     finally:
         pool.shutdown(wait=True)
         other.close()
+
+
+def test_with_nothing_releasing_the_lot_stops_growing(
+    virtual_dispatcher: ud.Dispatcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every dispatcher closed and the process goes on without a UI: what the tasks in
+    # flight held is kept, and later hand-overs past the bound are dropped where they are.
+    monkeypatch.setattr(_release, "KEEP_AT_MOST", 3)
+    virtual_dispatcher.close()
+    things = [_Thing() for _ in range(5)]
+    freed = [_freed_on(thing) for thing in things]
+    boxes: list[list[object]] = [[thing] for thing in things]
+    del things
+
+    def hand_over_all() -> None:
+        for box in boxes:
+            _release.hand_over(box)
+
+    _on_worker(hand_over_all)
+    assert [ref() is not None for ref, _ in freed] == [True, True, True, False, False]
+    assert [where for _, where in freed[3:]] == [["worker"], ["worker"]]
+    _release.release_parked()
+    assert all(ref() is None for ref, _ in freed)
+    assert all(where == [threading.main_thread().name] for _, where in freed[:3])

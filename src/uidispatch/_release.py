@@ -5,9 +5,13 @@ watch's ``on_stall``) often names a widget. If such a thread drops the last refe
 the app let go of its window, the widget's Tk interpreter is freed there, and Tcl aborts the
 process ("Tcl_AsyncDelete: async handler deleted by the wrong thread"; BASELINES.md, Tk
 hazards). Such a thread hands the objects over here instead; the main thread drops them at the
-start of each drain (a hand-over asks an open dispatcher for one) and at interpreter exit.
-In a process that never made a dispatcher there is no UI to protect, and nothing would
-drain: a hand-over drops the objects at once.
+start of each drain, when it closes a dispatcher, and at interpreter exit (a hand-over asks
+an open dispatcher's backend to run a release). In a process that never made a dispatcher
+there is no UI to protect, and nothing would drain: a hand-over drops the objects at once.
+Nor does the lot grow without bound when nothing releases it (every dispatcher closed, the
+process going on without a UI): past ``KEEP_AT_MOST`` hand-overs waiting, a thread drops
+its own. What the tasks in flight when the window closed held is kept; later work holds
+nothing of a UI that is gone.
 
 The hand-over moves the contents of a list (``hand_over(box)``): the caller keeps no
 reference of its own, so whichever thread drops the emptied list, the objects themselves
@@ -30,18 +34,24 @@ __all__ = ["hand_over", "note_dispatcher", "release_parked"]
 # No locks: append, pop and copy are atomic, and a lock held by another thread at a fork
 # would hang the child's exit, where the last release runs.
 _parked: list[list[Any]] = []
+KEEP_AT_MOST = 1024  # hand-overs waiting for the main thread; beyond, a thread drops its own
 _dispatchers: list[weakref.ref[Dispatcher]] = []  # the ones a hand-over may wake, newest last
 
 
 def hand_over(box: list[Any]) -> None:
     """Move everything in ``box`` to the main thread, which drops it; ``box`` is left empty.
 
-    On the main thread, or in a process without dispatchers, the contents are dropped now.
+    On the main thread, in a process without dispatchers, or with ``KEEP_AT_MOST``
+    hand-overs already waiting, the contents are dropped now.
     Elsewhere they are kept until the main thread next drains a dispatcher or closes one
     (the first hand-over since the last release asks an open dispatcher's backend to run a
     release) or the interpreter exits.
     """
-    if not _dispatchers or threading.current_thread() is threading.main_thread():
+    if (
+        not _dispatchers
+        or len(_parked) >= KEEP_AT_MOST
+        or threading.current_thread() is threading.main_thread()
+    ):
         box.clear()
         return
     moved = box.copy()
@@ -66,7 +76,7 @@ def _wake() -> None:
 
 
 def note_dispatcher(d: Dispatcher) -> None:
-    """Remember ``d`` (weakly) as one a hand-over may ask for a drain. Main thread, usually."""
+    """Remember ``d`` (weakly) as one a hand-over may ask to release. Main thread, usually."""
     _dispatchers[:] = [r for r in _dispatchers if r() is not None]
     _dispatchers.append(weakref.ref(d))
 
