@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import logging
 import threading
 import weakref
 from collections.abc import Callable, Iterator
@@ -205,3 +206,29 @@ def test_with_nothing_releasing_the_lot_stops_growing(
     _release.release_parked()
     assert all(ref() is None for ref, _ in freed)
     assert all(where == [threading.main_thread().name] for _, where in freed[:3])
+
+
+def test_a_forgotten_failing_tasks_traceback_is_freed_on_the_main_thread(
+    virtual_dispatcher: ud.Dispatcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Submitted and forgotten: the pool's worker was the task's last holder, and with it
+    # of the exception's frames and whatever only they name (a window the app closed).
+    # Unlogged: a captured log record of the unretrieved failure would keep it all alive.
+    monkeypatch.setattr(logging.getLogger("uidispatch"), "disabled", True)
+    pool = ud.Pool(max_workers=1, dispatcher=virtual_dispatcher)
+    freed: list[tuple[weakref.ref[object], list[str]]] = []
+
+    def work() -> None:
+        only_the_frame_names_it = _Thing()
+        freed.append(_freed_on(only_the_frame_names_it))
+        raise ValueError("the traceback keeps this frame")
+
+    try:
+        pool.submit(work)
+        assert virtual_dispatcher.run_until(
+            lambda: pool.stats().failed == 1 and pool.stats().running == 0, 10
+        )
+        assert virtual_dispatcher.run_until(lambda: freed[0][0]() is None, 5)
+        assert freed[0][1] == [threading.main_thread().name]
+    finally:
+        pool.shutdown(wait=True)

@@ -19,6 +19,7 @@ from ._loopthread import LoopThread
 from ._opstats import OperationBook
 from ._options import thread_wait_max
 from ._ratelimit import Token
+from ._release import hand_over
 from ._runner import Job, Kind, Where, backoff_delay, remote_call, run_coroutine, run_in_thread
 from ._task import TaskState
 from ._timers import TimerThread
@@ -242,7 +243,12 @@ class Scheduler:
                         if job is None and not woken:
                             return  # idle for idle_timeout: let the thread go
                 self.run(job)
+                # Its task, and what only the task still names (its result, its exception's
+                # frames), may be the app's: in fire-and-forget use this thread is their last
+                # holder, and a window the app closed must not be freed here (see _release).
+                box: list[Job] = [job]
                 del job
+                hand_over(box)
         finally:
             with cv:
                 self.nthreads -= 1
