@@ -51,6 +51,20 @@ SCRIPT = textwrap.dedent(
     parent_d = ud.get_dispatcher("asyncio", app=loop)
     parent_workers = pool.stats().workers
 
+    # A worker handed an object of the parent's over to the parent's main thread.
+    import weakref
+    from uidispatch import _release
+
+    class Thing:
+        pass
+
+    box = [Thing()]
+    handed = weakref.ref(box[0])
+    handing = threading.Thread(target=_release.hand_over, args=(box,))
+    handing.start()
+    handing.join()
+    assert handed() is not None
+
     # Another thread holds the pool's, the registry's and the dispatcher queue's locks
     # across the fork: in the child they are held forever, so the hook must replace them
     # or not need them.
@@ -87,6 +101,8 @@ SCRIPT = textwrap.dedent(
             return d is not parent_d, answer
 
         first(lambda: list(asyncio.run(fresh())), out, "fresh")
+        _release.release_parked()
+        out["handed_over_kept"] = handed() is not None  # the parent's: never freed here
         stats = pool.stats()
         out["stats"] = [stats.workers, stats.running, stats.queued]
         os.write(w, json.dumps(out).encode())
@@ -108,6 +124,8 @@ SCRIPT = textwrap.dedent(
     }
     loop.close()
     parent["closed_with_its_loop"] = parent_d.closed
+    _release.release_parked()
+    parent["handed_over_released"] = handed() is None
     print(json.dumps({"child": json.loads(data), "parent": parent}))
     """
 )
@@ -179,3 +197,12 @@ def test_the_parent_is_untouched_by_the_fork(forked: dict[str, Any]) -> None:
     assert parent["after"] == 8
     assert parent["d_open"] is True
     assert parent["closed_with_its_loop"] is True
+
+
+def test_what_the_parents_threads_handed_over_is_never_freed_in_the_child(
+    forked: dict[str, Any],
+) -> None:
+    # The parent's windows: freeing them in the child (a Tk interpreter after a fork) is
+    # the parent's business, not the child's; the parent's own main thread still frees it.
+    assert forked["child"]["handed_over_kept"] is True
+    assert forked["parent"]["handed_over_released"] is True

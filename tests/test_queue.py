@@ -247,8 +247,11 @@ def test_coalescing_from_many_threads_never_loses_the_final_value(
     assert s.executed + s.coalesced == s.posted == 20_000
 
 
-def _pause_replacements(monkeypatch: pytest.MonkeyPatch) -> tuple[threading.Event, threading.Event]:
-    """Stop the next post that replaces a keyed call just before it stores its call."""
+def _paused_replacement(
+    d: Dispatcher, monkeypatch: pytest.MonkeyPatch
+) -> tuple[list[object], threading.Thread, threading.Event]:
+    """Post "first" with a key, then start a worker replacing it with "second", stopped
+    just before it stores its call: ``(out, worker, proceed)``."""
     from uidispatch._queue import MainQueue
 
     if ud.compiled:
@@ -262,7 +265,12 @@ def _pause_replacements(monkeypatch: pytest.MonkeyPatch) -> tuple[threading.Even
         original(self, entry, call, lane)
 
     monkeypatch.setattr(MainQueue, "_replace", paused)
-    return entered, proceed
+    out: list[object] = []
+    d.call_soon(out.append, "first", key="k")
+    worker = threading.Thread(target=d.call_soon, args=(out.append, "second"), kwargs={"key": "k"})
+    worker.start()
+    assert entered.wait(10)
+    return out, worker, proceed
 
 
 def test_a_replacement_racing_the_drain_that_took_the_first_call_runs_after_it(
@@ -271,15 +279,10 @@ def test_a_replacement_racing_the_drain_that_took_the_first_call_runs_after_it(
     # The replacer found the entry pending; the drain then took the call the entry was
     # made with (stored flat, not as a tuple). The replacement is a new call: it runs too.
     d = virtual_dispatcher
-    out: list[object] = []
-    d.call_soon(out.append, "first", key="k")
-    entered, proceed = _pause_replacements(monkeypatch)
-    t = threading.Thread(target=d.call_soon, args=(out.append, "second"), kwargs={"key": "k"})
-    t.start()
-    assert entered.wait(10)
+    out, worker, proceed = _paused_replacement(d, monkeypatch)
     wait_until(d, lambda: out == ["first"])
     proceed.set()
-    t.join(10)
+    worker.join(10)
     wait_until(d, lambda: out == ["first", "second"])
     s = d.stats()
     assert (s.posted, s.executed, s.coalesced, s.pending) == (2, 2, 0, 0)
@@ -289,14 +292,9 @@ def test_a_replacement_stored_before_the_drain_runs_instead_of_the_first_call(
     virtual_dispatcher: Dispatcher, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     d = virtual_dispatcher
-    out: list[object] = []
-    d.call_soon(out.append, "first", key="k")
-    entered, proceed = _pause_replacements(monkeypatch)
-    t = threading.Thread(target=d.call_soon, args=(out.append, "second"), kwargs={"key": "k"})
-    t.start()
-    assert entered.wait(10)
+    out, worker, proceed = _paused_replacement(d, monkeypatch)
     proceed.set()
-    t.join(10)
+    worker.join(10)
     wait_until(d, lambda: d.stats().pending == 0)
     assert out == ["second"]  # latest wins, in the first call's place
     s = d.stats()
@@ -307,15 +305,10 @@ def test_a_replacement_racing_close_is_counted_not_lost(
     virtual_dispatcher: Dispatcher, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     d = virtual_dispatcher
-    out: list[object] = []
-    d.call_soon(out.append, "first", key="k")
-    entered, proceed = _pause_replacements(monkeypatch)
-    t = threading.Thread(target=d.call_soon, args=(out.append, "second"), kwargs={"key": "k"})
-    t.start()
-    assert entered.wait(10)
+    out, worker, proceed = _paused_replacement(d, monkeypatch)
     d.close()  # drops the entry with the call it was made with
     proceed.set()
-    t.join(10)
+    worker.join(10)
     assert out == []
     s = d.stats()
     assert s.posted == 2

@@ -36,6 +36,18 @@ def _on_worker(fn: Callable[[], object]) -> None:
     assert not t.is_alive()
 
 
+def _handed_over(on_worker: bool = True) -> tuple[weakref.ref[object], list[str]]:
+    """Hand a fresh object over (from a worker, or from this thread): ``_freed_on`` of it."""
+    box: list[object] = [_Thing()]
+    freed = _freed_on(box[0])
+    if on_worker:
+        _on_worker(lambda: _release.hand_over(box))
+    else:
+        _release.hand_over(box)
+    assert box == []  # the caller keeps nothing
+    return freed
+
+
 @pytest.fixture(autouse=True)
 def _empty_lot() -> Iterator[None]:
     _release.release_parked()
@@ -46,12 +58,7 @@ def _empty_lot() -> Iterator[None]:
 def test_what_a_worker_hands_over_is_freed_by_the_main_thread_only(
     virtual_dispatcher: ud.Dispatcher,
 ) -> None:
-    thing = _Thing()
-    ref, where = _freed_on(thing)
-    box: list[object] = [thing]
-    del thing
-    _on_worker(lambda: _release.hand_over(box))
-    assert box == []  # the caller keeps nothing
+    ref, where = _handed_over()
     _on_worker(_release.release_parked)  # only the main thread releases
     assert ref() is not None
     _release.release_parked()
@@ -87,11 +94,7 @@ def test_the_main_thread_releasing_first_still_frees_on_the_main_thread(
 def test_a_hand_over_asks_an_open_dispatcher_for_the_drain_that_releases_it(
     virtual_dispatcher: ud.Dispatcher,
 ) -> None:
-    thing = _Thing()
-    ref, where = _freed_on(thing)
-    box: list[object] = [thing]
-    del thing
-    _on_worker(lambda: _release.hand_over(box))
+    ref, where = _handed_over()
     assert ref() is not None
     # Nobody else posts: the hand-over's own wake-up brings the drain.
     assert virtual_dispatcher.run_until(lambda: ref() is None, 5)
@@ -101,34 +104,21 @@ def test_a_hand_over_asks_an_open_dispatcher_for_the_drain_that_releases_it(
 def test_closing_a_dispatcher_on_the_main_thread_releases_what_was_handed_over(
     virtual_dispatcher: ud.Dispatcher,
 ) -> None:
-    thing = _Thing()
-    ref, where = _freed_on(thing)
-    box: list[object] = [thing]
-    del thing
-    _on_worker(lambda: _release.hand_over(box))
+    ref, where = _handed_over()
     virtual_dispatcher.close()  # its pending wake-up is dropped: close releases instead
     assert ref() is None
     assert where == [threading.main_thread().name]
 
 
 def test_handing_over_on_the_main_thread_drops_at_once() -> None:
-    thing = _Thing()
-    ref, _ = _freed_on(thing)
-    box: list[object] = [thing]
-    del thing
-    _release.hand_over(box)
-    assert box == []
+    ref, _ = _handed_over(on_worker=False)
     assert ref() is None
 
 
 def test_without_any_dispatcher_a_worker_drops_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
     # No UI to protect, and no drain would ever come: keeping it would be a leak.
     monkeypatch.setattr(_release, "_dispatchers", [])
-    thing = _Thing()
-    ref, where = _freed_on(thing)
-    box: list[object] = [thing]
-    del thing
-    _on_worker(lambda: _release.hand_over(box))
+    ref, where = _handed_over()
     assert ref() is None
     assert where == ["worker"]
 

@@ -47,8 +47,11 @@ def track_dispatcher(d: Dispatcher) -> None:
 
 def _after_fork_in_child() -> None:
     # Only this thread exists now; any lock another thread held is held forever.
-    from . import _pool, _registry, _subprocess
+    from . import _pool, _registry, _release, _subprocess
 
+    # What the parent's threads handed over to its main thread: the parent's windows,
+    # never freed here (closing the dispatchers below would release them).
+    left_behind.append(_release.take_all())
     for d in list(_dispatchers):
         d._forked()
     _dispatchers.clear()

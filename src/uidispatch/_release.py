@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ._dispatcher import Dispatcher
 
-__all__ = ["hand_over", "note_dispatcher", "release_parked"]
+__all__ = ["hand_over", "note_dispatcher", "release_parked", "take_all"]
 
 # No locks: append, pop and copy are atomic, and a lock held by another thread at a fork
 # would hang the child's exit, where the last release runs.
@@ -79,6 +79,13 @@ def note_dispatcher(d: Dispatcher) -> None:
     """Remember ``d`` (weakly) as one a hand-over may ask to release. Main thread, usually."""
     _dispatchers[:] = [r for r in _dispatchers if r() is not None]
     _dispatchers.append(weakref.ref(d))
+
+
+def take_all() -> list[list[Any]]:
+    """Empty the lot without dropping anything: what was waiting is the caller's (a fork)."""
+    taken = _parked.copy()
+    _parked.clear()
+    return taken
 
 
 def release_parked() -> None:
