@@ -36,14 +36,17 @@ def _on_worker(fn: Callable[[], object]) -> None:
     assert not t.is_alive()
 
 
-def _handed_over(on_worker: bool = True) -> tuple[weakref.ref[object], list[str]]:
+def _handed_over(
+    on_worker: bool = True, via: ud.Dispatcher | None = None
+) -> tuple[weakref.ref[object], list[str]]:
     """Hand a fresh object over (from a worker, or from this thread): ``_freed_on`` of it."""
     box: list[object] = [_Thing()]
     freed = _freed_on(box[0])
+    to = None if via is None else weakref.ref(via)
     if on_worker:
-        _on_worker(lambda: _release.hand_over(box))
+        _on_worker(lambda: _release.hand_over(box, to))
     else:
-        _release.hand_over(box)
+        _release.hand_over(box, to)
     assert box == []  # the caller keeps nothing
     return freed
 
@@ -97,6 +100,39 @@ def test_a_hand_over_asks_an_open_dispatcher_for_the_drain_that_releases_it(
     ref, where = _handed_over()
     assert ref() is not None
     # Nobody else posts: the hand-over's own wake-up brings the drain.
+    assert virtual_dispatcher.run_until(lambda: ref() is None, 5)
+    assert where == [threading.main_thread().name]
+
+
+def test_a_hand_over_asks_the_dispatcher_its_work_served_and_only_once_per_release(
+    virtual_dispatcher: ud.Dispatcher,
+) -> None:
+    served = virtual_dispatcher
+    newer = ud.Dispatcher(VirtualBackend())  # opened later: the default target without via
+    try:
+        before = (served.backend.posts, newer.backend.posts)  # type: ignore[attr-defined]
+        first, where = _handed_over(via=served)
+        second, _ = _handed_over(via=served)
+        after = (served.backend.posts, newer.backend.posts)  # type: ignore[attr-defined]
+        assert (after[0] - before[0], after[1] - before[1]) == (1, 0)
+        assert served.run_until(lambda: first() is None and second() is None, 5)
+        assert where == [threading.main_thread().name]
+        _handed_over(via=served)  # a new release cycle: asked again
+        assert served.backend.posts == after[0] + 1  # type: ignore[attr-defined]
+    finally:
+        newer.close()
+
+
+def test_work_of_a_closed_dispatcher_asks_no_other_backend_and_waits_for_a_drain(
+    virtual_dispatcher: ud.Dispatcher,
+) -> None:
+    closed = ud.Dispatcher(VirtualBackend())
+    closed.close()
+    posts = virtual_dispatcher.backend.posts  # type: ignore[attr-defined]
+    ref, where = _handed_over(via=closed)
+    assert virtual_dispatcher.backend.posts == posts  # type: ignore[attr-defined]
+    assert ref() is not None
+    virtual_dispatcher.call_soon(lambda: None)  # any drain of the main thread releases it
     assert virtual_dispatcher.run_until(lambda: ref() is None, 5)
     assert where == [threading.main_thread().name]
 
@@ -165,6 +201,13 @@ def test_a_finished_tasks_function_arguments_and_callbacks_go_on_the_main_thread
         gc.collect()
         alive = [name for name, (ref, _) in watched.items() if ref() is not None]
         assert sorted(alive) == ["app", "arg", "on_done", "on_error"]  # handed over, kept
+        # The closed window's work asks no other dispatcher's backend for a release: its
+        # objects wait for the main thread's next drain of any dispatcher.
+        posts = other.backend.posts  # type: ignore[attr-defined]
+        other.backend.process_events(0.05)  # type: ignore[attr-defined]
+        assert other.backend.posts == posts  # type: ignore[attr-defined]
+        assert sorted(name for name, (ref, _) in watched.items() if ref() is not None) == alive
+        other.call_soon(lambda: None)
         assert other.run_until(lambda: all(ref() is None for ref, _ in watched.values()), 5)
         assert {name: where for name, (_, where) in watched.items()} == {
             name: [threading.main_thread().name] for name in watched

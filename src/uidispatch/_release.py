@@ -6,8 +6,9 @@ the app let go of its window, the widget's Tk interpreter is freed there, and Tc
 process ("Tcl_AsyncDelete: async handler deleted by the wrong thread"; BASELINES.md, Tk
 hazards). Such a thread hands the objects over here instead; the main thread drops them at the
 start of each drain, when it closes a dispatcher, and at interpreter exit (a hand-over asks
-an open dispatcher's backend to run a release). In a process that never made a dispatcher
-there is no UI to protect, and nothing would drain: a hand-over drops the objects at once.
+the backend of the dispatcher the work served to run a release). In a process that never made
+a dispatcher there is no UI to protect, and nothing would drain: a hand-over drops the objects
+at once.
 Nor does the lot grow without bound when nothing releases it (every dispatcher closed, the
 process going on without a UI): past ``KEEP_AT_MOST`` hand-overs waiting, a thread drops
 its own. What the tasks in flight when the window closed held is kept; later work holds
@@ -36,16 +37,21 @@ __all__ = ["hand_over", "note_dispatcher", "release_parked", "take_all"]
 _parked: list[list[Any]] = []
 KEEP_AT_MOST = 1024  # hand-overs waiting for the main thread; beyond, a thread drops its own
 _dispatchers: list[weakref.ref[Dispatcher]] = []  # the ones a hand-over may wake, newest last
+# Dispatchers (by id) asked to run a release since the last one ran: one post each per cycle.
+_asked: dict[int, None] = {}
 
 
-def hand_over(box: list[Any]) -> None:
+def hand_over(box: list[Any], via: weakref.ref[Dispatcher] | None = None) -> None:
     """Move everything in ``box`` to the main thread, which drops it; ``box`` is left empty.
 
     On the main thread, in a process without dispatchers, or with ``KEEP_AT_MOST``
     hand-overs already waiting, the contents are dropped now.
-    Elsewhere they are kept until the main thread next drains a dispatcher or closes one
-    (the first hand-over since the last release asks an open dispatcher's backend to run a
-    release) or the interpreter exits.
+    Elsewhere they are kept until the main thread next drains a dispatcher or closes one,
+    or the interpreter exits. ``via`` is the dispatcher the work served: it is asked to run
+    a release (once per release), and if it has closed, nobody is, as no UI of its is left
+    to need the memory soon. Without ``via`` (work bound to no dispatcher) the newest open
+    dispatcher is asked. Never another app's dispatcher on behalf of a closed one: its
+    backend's posts are its own (a test counting them, a loop that must stay idle).
     """
     if (
         not _dispatchers
@@ -56,23 +62,32 @@ def hand_over(box: list[Any]) -> None:
         return
     moved = box.copy()
     box.clear()
-    first = not _parked
+    # Append before asking: a release that cleared _asked after our check has not yet
+    # popped, so it drops ours; one that clears it later makes us ask again.
     _parked.append(moved)  # 'moved' may outlive the pop: the main thread empties it
-    if first:
-        _wake()
-
-
-def _wake() -> None:
-    # Straight to the backend, as the stall watch's heartbeat: no call of the app's is
-    # posted, so nothing here shows in the dispatcher's stats.
+    if via is not None:
+        d = via()
+        if d is not None and not d.closed:
+            _ask(d)
+        return
     for ref in reversed(_dispatchers.copy()):
         d = ref()
-        if d is not None and not d.closed:
-            try:
-                d.backend.post(release_parked)
-            except Exception:  # closed meanwhile: another one, or exit, releases it
-                continue
+        if d is not None and not d.closed and _ask(d):
             return
+
+
+def _ask(d: Dispatcher) -> bool:
+    # Straight to the backend, as the stall watch's heartbeat: no call of the app's is
+    # posted, so nothing here shows in the dispatcher's stats.
+    if id(d) in _asked:
+        return True
+    _asked[id(d)] = None
+    try:
+        d.backend.post(release_parked)
+    except Exception:  # closed meanwhile: another one, or exit, releases it
+        _asked.pop(id(d), None)
+        return False
+    return True
 
 
 def note_dispatcher(d: Dispatcher) -> None:
@@ -85,13 +100,15 @@ def take_all() -> list[list[Any]]:
     """Empty the lot without dropping anything: what was waiting is the caller's (a fork)."""
     taken = _parked.copy()
     _parked.clear()
+    _asked.clear()
     return taken
 
 
 def release_parked() -> None:
     """Drop what other threads handed over; only on the main thread (elsewhere, nothing)."""
-    if not _parked or threading.current_thread() is not threading.main_thread():
+    if not (_parked or _asked) or threading.current_thread() is not threading.main_thread():
         return
+    _asked.clear()  # before popping: see hand_over
     while True:
         try:
             _parked.pop().clear()  # the contents are dropped here, on the main thread

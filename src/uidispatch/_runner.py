@@ -175,7 +175,7 @@ class Job:
         box = [self.fn, self.args]
         self.fn = _released
         self.args = ()
-        hand_over(box)
+        hand_over(box, self.task._bound)
 
 
 def _released(*_: object) -> None:

@@ -247,8 +247,9 @@ class Scheduler:
                 # frames), may be the app's: in fire-and-forget use this thread is their last
                 # holder, and a window the app closed must not be freed here (see _release).
                 box: list[Job] = [job]
+                via = job.task._bound
                 del job
-                hand_over(box)
+                hand_over(box, via)
         finally:
             with cv:
                 self.nthreads -= 1

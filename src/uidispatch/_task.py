@@ -472,7 +472,7 @@ class Task(concurrent.futures.Future[T]):
         if callbacks:
             self._deliver(callbacks, result if exc is None else exc)
         del callbacks
-        hand_over(box)
+        hand_over(box, self._bound)
         if host is not None:
             host._task_settled(self, watched)
         return True

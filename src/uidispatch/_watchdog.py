@@ -209,7 +209,7 @@ class StallWatch:
             # of a window the app already let go of (Tcl aborts when a worker frees it).
             box: list[object] = [self._on_stall]
             self._on_stall = None
-            hand_over(box)
+            hand_over(box, self._dispatcher)
 
     def _monitor(self) -> None:
         seq = 0
