@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -323,3 +324,54 @@ def test_overflow_policies_hold_on_a_real_asyncio_loop(policy: str) -> None:
     assert (s.posted, s.executed, s.dropped) == (total, ran, total - ran)
     if policy == "block":
         assert_exactly_once_in_order(lists, calls)
+
+
+@pytest.mark.parametrize("drop", ["close", "drop_oldest"])
+def test_no_call_parts_from_its_arguments_while_a_worker_drops_mid_flood(
+    virtual_dispatcher: Dispatcher, drop: str
+) -> None:
+    # Threads switching as often as the interpreter lets them, the main thread draining and
+    # a worker dropping from the same lanes (close(), or drop_oldest switched on with plain
+    # calls waiting): each call runs once with its own argument or is counted as dropped.
+    d = virtual_dispatcher
+    producers, calls = 4, 20_000
+    lists: list[list[int]] = [[] for _ in range(producers)]
+    refused = [0] * producers
+
+    def produce(i: int) -> None:
+        append = lists[i].append
+        for j in range(calls):
+            try:
+                d.call_soon(append, j)
+            except ud.DispatcherClosed:
+                refused[i] += 1
+
+    def dropper() -> None:
+        while d.stats().posted < producers * calls // 4:
+            time.sleep(0.001)
+        if drop == "close":
+            d.close()
+        else:
+            d.configure(max_pending=50, overflow="drop_oldest")
+
+    threads = [threading.Thread(target=produce, args=(i,)) for i in range(producers)]
+    threads.append(threading.Thread(target=dropper))
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        launcher = threading.Thread(target=start_all, args=(threads,))
+        launcher.start()
+        everyone = [launcher, *threads]  # the launcher first: then every thread has started
+        pump_until_producers_finish(d, everyone, lambda: None)
+        join_all(everyone)
+    finally:
+        sys.setswitchinterval(interval)
+    s = d.stats()
+    ran = sum(map(len, lists))
+    assert s.errors == 0
+    for got in lists:  # each call ran with its own argument, once, in its producer's order
+        assert got == sorted(set(got))
+    assert s.posted + sum(refused) == producers * calls
+    assert (s.executed, s.pending) == (ran, 0)
+    assert s.posted == s.executed + s.dropped
+    assert s.dropped > 0  # the worker's drop met waiting calls
