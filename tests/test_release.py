@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 import threading
@@ -254,6 +255,32 @@ def test_a_forgotten_failing_tasks_traceback_is_freed_on_the_main_thread(
     def work() -> None:
         only_the_frame_names_it = _Thing()
         freed.append(_freed_on(only_the_frame_names_it))
+        raise ValueError("the traceback keeps this frame")
+
+    try:
+        pool.submit(work)
+        assert virtual_dispatcher.run_until(
+            lambda: pool.stats().failed == 1 and pool.stats().running == 0, 10
+        )
+        assert virtual_dispatcher.run_until(lambda: freed[0][0]() is None, 5)
+        assert freed[0][1] == [threading.main_thread().name]
+    finally:
+        pool.shutdown(wait=True)
+
+
+def test_a_forgotten_failing_coroutine_tasks_traceback_is_freed_on_the_main_thread(
+    virtual_dispatcher: ud.Dispatcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The same for a coroutine task: it ends on the pool's event-loop thread, whose
+    # asyncio task and future callbacks were its last holders.
+    monkeypatch.setattr(logging.getLogger("uidispatch"), "disabled", True)
+    pool = ud.Pool(max_workers=1, dispatcher=virtual_dispatcher)
+    freed: list[tuple[weakref.ref[object], list[str]]] = []
+
+    async def work() -> None:
+        only_the_frame_names_it = _Thing()
+        freed.append(_freed_on(only_the_frame_names_it))
+        await asyncio.sleep(0)
         raise ValueError("the traceback keeps this frame")
 
     try:

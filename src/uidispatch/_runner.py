@@ -285,6 +285,9 @@ async def run_coroutine(job: Job) -> Any:
         if task._resolved:
             # Its future was cancelled long ago; only now has the coroutine let go.
             task._mark_stopped()
+        # A failure's traceback keeps this frame, and the task keeps the failure: naming
+        # them here would be a cycle only the collector frees, on whichever thread it runs.
+        del job, task
 
 
 def _enter(job: Job) -> None:

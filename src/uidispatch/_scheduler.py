@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 import functools
 import logging
@@ -365,6 +366,16 @@ class Scheduler:
             exc = future.exception()
             ok, value = (True, future.result()) if exc is None else (False, exc)
         self.finish(job, ok, value, elapsed, slot=slot, kick=True, n=n)
+        # This thread (the pool's event loop, or an executor's thread) may be the last holder
+        # of a forgotten task, its result, its failure's frames and the future (see
+        # _release): they go to the main thread. On the loop, from its next turn, once the
+        # loop has let go of the asyncio task that also holds the failure.
+        box: list[object] = [job, future, value]
+        via = job.task._bound
+        try:
+            asyncio.get_running_loop().call_soon(hand_over, box, via)
+        except RuntimeError:  # not on a loop (an executor's thread), or it closed meanwhile
+            hand_over(box, via)
 
     def finish(
         self,
