@@ -250,12 +250,15 @@ def test_with_nothing_releasing_the_lot_stops_growing(
     assert all(where == [threading.main_thread().name] for _, where in freed[:3])
 
 
+@pytest.mark.parametrize("kind", ["function", "coroutine"])
 def test_a_forgotten_failing_tasks_traceback_is_freed_on_the_main_thread(
-    virtual_dispatcher: ud.Dispatcher, monkeypatch: pytest.MonkeyPatch
+    virtual_dispatcher: ud.Dispatcher, monkeypatch: pytest.MonkeyPatch, kind: str
 ) -> None:
-    # Submitted and forgotten: the pool's worker was the task's last holder, and with it
-    # of the exception's frames and whatever only they name (a window the app closed).
-    # Unlogged: a captured log record of the unretrieved failure would keep it all alive.
+    # Submitted and forgotten: the thread that ended the task (a pool worker, or the pool's
+    # event loop for a coroutine, whose asyncio task and future callbacks also hold it) was
+    # its last holder, and with it of the exception's frames and whatever only they name (a
+    # window the app closed). Unlogged: a captured log record of the unretrieved failure
+    # would keep it all alive.
     monkeypatch.setattr(logging.getLogger("uidispatch"), "disabled", True)
     pool = ud.Pool(max_workers=1, dispatcher=virtual_dispatcher)
     freed: list[tuple[weakref.ref[object], list[str]]] = []
@@ -265,34 +268,12 @@ def test_a_forgotten_failing_tasks_traceback_is_freed_on_the_main_thread(
         freed.append(_freed_on(only_the_frame_names_it))
         raise ValueError("the traceback keeps this frame")
 
-    try:
-        pool.submit(work)
-        assert virtual_dispatcher.run_until(
-            lambda: pool.stats().failed == 1 and pool.stats().running == 0, 10
-        )
-        assert virtual_dispatcher.run_until(lambda: freed[0][0]() is None, 5)
-        assert freed[0][1] == [threading.main_thread().name]
-    finally:
-        pool.shutdown(wait=True)
-
-
-def test_a_forgotten_failing_coroutine_tasks_traceback_is_freed_on_the_main_thread(
-    virtual_dispatcher: ud.Dispatcher, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # The same for a coroutine task: it ends on the pool's event-loop thread, whose
-    # asyncio task and future callbacks were its last holders.
-    monkeypatch.setattr(logging.getLogger("uidispatch"), "disabled", True)
-    pool = ud.Pool(max_workers=1, dispatcher=virtual_dispatcher)
-    freed: list[tuple[weakref.ref[object], list[str]]] = []
-
-    async def work() -> None:
-        only_the_frame_names_it = _Thing()
-        freed.append(_freed_on(only_the_frame_names_it))
+    async def work_async() -> None:
         await asyncio.sleep(0)
-        raise ValueError("the traceback keeps this frame")
+        work()
 
     try:
-        pool.submit(work)
+        pool.submit(work if kind == "function" else work_async)
         assert virtual_dispatcher.run_until(
             lambda: pool.stats().failed == 1 and pool.stats().running == 0, 10
         )
