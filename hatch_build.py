@@ -4,7 +4,7 @@ Without the variable (the default, and every editable install) the wheel is pure
 the build needs no compiler. With it, the build environment also gets mypy (whose mypyc
 compiles) and setuptools (which drives the C compiler); the modules in ``COMPILED`` are
 compiled in a scratch copy of the package and the extensions are added to the wheel next to
-their ``.py`` sources, which stay as the fallback (``uidispatch/_compiled.py`` picks one at
+their ``.py`` sources, which stay as the fallback (``uidispatch/_core/_compiled.py`` picks one at
 import). The wheel is then tagged for this interpreter and platform.
 """
 
@@ -22,8 +22,8 @@ from typing import Any
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
 ENV_COMPILE = "UIDISPATCH_COMPILE"
-# Must match uidispatch._compiled.COMPILED_MODULES.
-COMPILED = ("uidispatch/_queue.py",)
+# Must match uidispatch._core._compiled.COMPILED_MODULES.
+COMPILED = ("uidispatch/_core/_queue.py",)
 # The mypy whose mypyc compiles; the same pin lints and type-checks (noxfile.MYPY).
 BUILD_DEPENDENCIES = ["mypy==2.4.1", "setuptools>=70"]
 

@@ -137,8 +137,8 @@ COMPILED_CHECK = """
 import pathlib, uidispatch as ud
 where = pathlib.Path(ud.__file__).resolve()
 assert "site-packages" in where.parts, f"testing {where}, not the installed wheel"
-assert ud.compiled, f"the compiled queue is not in use: {ud._compiled.reason}"
-print("uidispatch from", where.parent, "-", ud._compiled.reason)
+assert ud.compiled, f"the compiled queue is not in use: {ud._core._compiled.reason}"
+print("uidispatch from", where.parent, "-", ud._core._compiled.reason)
 """
 
 

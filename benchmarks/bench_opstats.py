@@ -14,8 +14,9 @@ import statistics
 import sys
 import time
 
+from uidispatch._services._opstats import OperationBook
+
 import uidispatch as ud
-from uidispatch._opstats import OperationBook
 
 
 def _noop() -> None:

@@ -18,7 +18,7 @@ from collections import deque
 from collections.abc import Callable
 
 import uidispatch as ud
-from uidispatch import _compiled
+from uidispatch._core import _compiled
 
 
 def _limit(n: int) -> tuple[float, float]:

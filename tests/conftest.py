@@ -4,7 +4,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from uidispatch import _plugins, _registry
+from uidispatch._core import _plugins, _registry
 
 
 @pytest.fixture(autouse=True)

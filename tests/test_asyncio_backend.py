@@ -8,7 +8,7 @@ import threading
 import pytest
 
 import uidispatch as ud
-from uidispatch import _plugins
+from uidispatch._core import _plugins
 from uidispatch.testing import wait_until
 
 

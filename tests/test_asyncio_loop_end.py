@@ -12,7 +12,7 @@ import threading
 import pytest
 
 import uidispatch as ud
-from uidispatch import _plugins
+from uidispatch._core import _plugins
 
 
 @pytest.fixture(autouse=True)
@@ -41,7 +41,7 @@ def test_quickstart_with_a_non_daemon_worker_in_call_exits_after_asyncio_run() -
         """
         import asyncio, json, threading
         import uidispatch as ud
-        from uidispatch import _plugins
+        from uidispatch._core import _plugins
         _plugins.reset_registry(_plugins.load_registry([]))
         out = {}
 
@@ -177,7 +177,7 @@ def test_watching_a_loop_keeps_neither_loop_nor_dispatcher_alive() -> None:
     loop.close()
     del loop, d
     ud.use(None)
-    from uidispatch import _registry
+    from uidispatch._core import _registry
 
     _registry.reset()
     gc.collect()

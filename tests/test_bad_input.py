@@ -802,7 +802,7 @@ def test_a_huge_duration_is_accepted_as_practically_never(
 
 
 def test_the_duration_helper_clamps_to_max_seconds_and_names_the_argument() -> None:
-    from uidispatch._options import MAX_SECONDS, check_seconds
+    from uidispatch._core._options import MAX_SECONDS, check_seconds
 
     assert check_seconds("delay", HUGE_INT, zero_ok=True) == MAX_SECONDS
     assert check_seconds("delay", 1e300, zero_ok=True) == MAX_SECONDS

@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from uidispatch import _bench, _plugins
-from uidispatch._cli import main
+from uidispatch._core import _plugins
+from uidispatch._tools import _bench
+from uidispatch._tools._cli import main
 
 PLUGIN = """
 from uidispatch.hookspecs import BackendSpec, hookimpl
@@ -78,7 +79,7 @@ def third_party(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Non
 @pytest.mark.usefixtures("third_party")
 def test_bench_module_comes_from_the_backends_spec() -> None:
     assert _bench.bench_module("thirdparty") == "thirdparty_speed"
-    assert _bench.bench_module("asyncio") == "uidispatch._bench_asyncio"
+    assert _bench.bench_module("asyncio") == "uidispatch._tools._bench_asyncio"
     assert _bench.bench_module("tk") == "uidispatch_tk.bench"  # the default for the rest
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from uidispatch._bench import run_bench_cli
+from uidispatch._tools._bench import run_bench_cli
 
 
 def _row(variant: str, kind: str, thr1: float, gaps: list[float] | None = None) -> dict[str, Any]:

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from uidispatch._cli import main
+from uidispatch._tools._cli import main
 
 
 def test_doctor_lists_builtins_and_what_it_would_pick(capsys: pytest.CaptureFixture[str]) -> None:
@@ -33,7 +33,7 @@ def test_doctor_json(capsys: pytest.CaptureFixture[str]) -> None:
 def test_doctor_reports_failed_plugins_and_exits_nonzero_without_backends(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from uidispatch import _doctor
+    from uidispatch._tools import _doctor
 
     monkeypatch.setattr(
         _doctor,

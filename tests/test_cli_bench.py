@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
-from uidispatch import _bench, _compiled
-from uidispatch._cli import main
+from uidispatch._core import _compiled
+from uidispatch._tools import _bench
+from uidispatch._tools._cli import main
 
 NUMERIC = _bench.FIELDS
 

@@ -15,19 +15,19 @@ import sys
 from pathlib import Path
 
 import uidispatch as ud
-from uidispatch import _compiled, _queue
-from uidispatch._doctor import run_doctor
+from uidispatch._core import _compiled, _queue
+from uidispatch._tools._doctor import run_doctor
 
 # Posts through a real dispatcher and drains it: the chosen queue works end to end.
 PROBE = """
-import uidispatch as ud, uidispatch._queue as q
+import uidispatch as ud, uidispatch._core._queue as q
 d = ud.get_dispatcher("virtual")
 out = []
 d.call_soon(out.append, 1)
 d.call_soon(out.append, 2, key="k")
 d.call_soon(out.append, 3, key="k")
 d._q.drain(budget=1.0)
-print(ud.compiled, q.__file__.endswith(".py"), out, ud._compiled.reason, sep="|")
+print(ud.compiled, q.__file__.endswith(".py"), out, ud._core._compiled.reason, sep="|")
 """
 
 
@@ -72,7 +72,7 @@ def test_a_broken_extension_falls_back_to_the_source_with_a_warning(tmp_path: Pa
     copy = tmp_path / "uidispatch"
     shutil.copytree(package, copy, ignore=shutil.ignore_patterns("*.so", "*.pyd", "__pycache__"))
     suffix = importlib.machinery.EXTENSION_SUFFIXES[0]
-    (copy / f"_queue{suffix}").write_bytes(b"not a shared library")
+    (copy / "_core" / f"_queue{suffix}").write_bytes(b"not a shared library")
     fields, stderr = _probe({}, pythonpath=tmp_path)
     assert fields[:3] == ["False", "True", "[1, 3]"]
     assert fields[3].startswith("interpreted (the compiled extension failed to load: _queue:")

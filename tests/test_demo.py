@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 import uidispatch as ud
-from uidispatch._cli import main
-from uidispatch._demo import SEE_THE_WINDOW
-from uidispatch._demo._model import DemoModel, DemoView, plural
-from uidispatch._demo._work import _short, format_stats
+from uidispatch._tools._cli import main
+from uidispatch._tools._demo import SEE_THE_WINDOW
+from uidispatch._tools._demo._model import DemoModel, DemoView, plural
+from uidispatch._tools._demo._work import _short, format_stats
 
 needs_tk = pytest.mark.skipif(
     "tk" not in ud.backends() or not ud.backends()["tk"].loaded,

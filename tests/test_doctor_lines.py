@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from uidispatch import _plugins
-from uidispatch._cli import main
+from uidispatch._core import _plugins
+from uidispatch._tools._cli import main
 
 TOOLKIT_FACTS = """
 from uidispatch.hookspecs import BackendSpec, hookimpl

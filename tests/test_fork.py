@@ -53,7 +53,7 @@ SCRIPT = textwrap.dedent(
 
     # A worker handed an object of the parent's over to the parent's main thread.
     import weakref
-    from uidispatch import _release
+    from uidispatch._core import _release
 
     class Thing:
         pass
@@ -68,7 +68,7 @@ SCRIPT = textwrap.dedent(
     # Another thread holds the pool's, the registry's and the dispatcher queue's locks
     # across the fork: in the child they are held forever, so the hook must replace them
     # or not need them.
-    from uidispatch import _registry
+    from uidispatch._core import _registry
     holding, release_locks = threading.Event(), threading.Event()
 
     def hold():

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import uidispatch as ud
-from uidispatch import _plugins
+from uidispatch._core import _plugins
 from uidispatch.hookspecs import Detection
 
 GOOD = """
@@ -127,7 +127,7 @@ def test_raising_detect_does_not_break_detection(plugin_dir: Path) -> None:
     )
     good = make_plugin(plugin_dir, "fake_ok", GOOD.format(name="ok", score="APP"))
     install(make_plugin(plugin_dir, "fake_flaky", src), good)
-    found = ud._registry.detect()
+    found = ud._core._registry.detect()
     assert found.name == "ok"
     assert "ZeroDivisionError" in found.errors["flaky"]
 
@@ -138,7 +138,7 @@ def test_detection_prefers_running_over_app_over_imported(plugin_dir: Path) -> N
         make_plugin(plugin_dir, "fake_b", GOOD.format(name="bbb", score="RUNNING")),
         make_plugin(plugin_dir, "fake_c", GOOD.format(name="ccc", score="APP")),
     )
-    found = ud._registry.detect()
+    found = ud._core._registry.detect()
     assert (found.name, found.scores["aaa"]) == ("bbb", Detection.IMPORTED)
     assert "running" in found.reason
 

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 import uidispatch as ud
-from uidispatch import _pool
-from uidispatch._workqueue import WorkQueue
+from uidispatch._work import _pool
+from uidispatch._work._workqueue import WorkQueue
 
 WAIT = 5.0
 

@@ -8,9 +8,15 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from uidispatch._services._opstats import (
+    MAX_OPERATIONS,
+    OTHER,
+    WINDOW,
+    Operation,
+    OperationBook,
+)
 
 import uidispatch as ud
-from uidispatch._opstats import MAX_OPERATIONS, OTHER, WINDOW, Operation, OperationBook
 
 WAIT = 5.0
 

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 import uidispatch as ud
-from uidispatch._runner import MAX_BACKOFF, backoff_delay
+from uidispatch._work._runner import MAX_BACKOFF, backoff_delay
 
 WAIT = 5.0
 

@@ -252,7 +252,7 @@ def _paused_replacement(
 ) -> tuple[list[object], threading.Thread, threading.Event]:
     """Post "first" with a key, then start a worker replacing it with "second", stopped
     just before it stores its call: ``(out, worker, proceed)``."""
-    from uidispatch._queue import MainQueue
+    from uidispatch._core._queue import MainQueue
 
     if ud.compiled:
         pytest.skip("the compiled queue calls _replace directly: it cannot be paused")
@@ -387,7 +387,7 @@ def test_callback_errors_go_to_the_handler_and_the_drain_goes_on(
 def test_default_error_handler_logs_the_traceback(
     virtual_dispatcher: Dispatcher, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from uidispatch._dispatcher import _log_error
+    from uidispatch._core._dispatcher import _log_error
 
     d = virtual_dispatcher
     d.error_handler = _log_error

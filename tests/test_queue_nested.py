@@ -8,7 +8,7 @@ import textwrap
 import threading
 
 import uidispatch as ud
-from uidispatch._queue import MAX_DEPTH
+from uidispatch._core._queue import MAX_DEPTH
 from uidispatch.testing import wait_until
 
 Dispatcher = ud.Dispatcher

@@ -12,8 +12,8 @@ from collections.abc import Callable, Iterator
 import pytest
 
 import uidispatch as ud
-from uidispatch import _release
 from uidispatch._backends._virtual import VirtualBackend
+from uidispatch._core import _release
 
 
 class _Thing:

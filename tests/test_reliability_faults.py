@@ -23,8 +23,8 @@ from typing import Any
 import pytest
 
 import uidispatch as ud
-from uidispatch import _plugins
 from uidispatch._backends._virtual import VirtualBackend
+from uidispatch._core import _plugins
 from uidispatch.testing import ErrorCollector, wait_until
 
 Dispatcher = ud.Dispatcher
@@ -610,7 +610,7 @@ def test_detect_raising_or_returning_garbage_does_not_break_auto_detection(
     _plugins.reset_registry(_plugins.load_registry([flaky, good]))
     d = ud.get_dispatcher()
     assert d.backend.name == "zzz"
-    found = ud._registry.detect()
+    found = ud._core._registry.detect()
     assert found.scores["aaa"] == 0
     assert "aaa" in found.errors
     d.close()

@@ -18,7 +18,7 @@ import pytest
 import uidispatch as ud
 from uidispatch._backends._asyncio import AsyncioBackend
 from uidispatch._backends._virtual import VirtualBackend
-from uidispatch._options import MAX_SECONDS
+from uidispatch._core._options import MAX_SECONDS
 from uidispatch.testing.resources import Thing, check_close_releases, open_fds
 
 

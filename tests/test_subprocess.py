@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 
 import uidispatch as ud
-from uidispatch._subprocess import CommandResult, run_command
+from uidispatch._work._subprocess import CommandResult, run_command
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="process groups are POSIX")
 
@@ -224,7 +224,7 @@ def test_interpreter_exit_stops_running_commands() -> None:
         f"""
         import time
         import uidispatch as ud
-        from uidispatch._subprocess import run_command
+        from uidispatch._work._subprocess import run_command
         pool = ud.Pool(max_workers=1)
         child = "import os, time; print(os.getpid(), flush=True); time.sleep(60)"
         task = run_command([{PY!r}, "-c", child], pool=pool)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 import uidispatch as ud
-from uidispatch import _plugins
+from uidispatch._core import _plugins
 
 
 @pytest.fixture(autouse=True)

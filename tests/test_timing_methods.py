@@ -100,7 +100,7 @@ def test_a_closed_default_is_replaced_at_the_next_call() -> None:
 def test_without_any_backend_the_call_raises_not_the_decoration(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from uidispatch import _registry
+    from uidispatch._core import _registry
 
     def nothing() -> _registry.Detected:
         return _registry.Detected(None, "nothing running", {}, {})
@@ -201,7 +201,7 @@ def test_instances_without_weakref_support_get_a_clear_error(default: Dispatcher
 
 
 def test_the_class_attribute_is_the_decorator_itself(default: Dispatcher) -> None:
-    assert isinstance(Widget.refresh, ud._timing.RateLimited)
+    assert isinstance(Widget.refresh, ud._timing._throttle.RateLimited)
     w = Widget("w")
     assert w.refresh.__self__ is w
     assert w.refresh.__wrapped__ is Widget.__dict__["refresh"].__wrapped__

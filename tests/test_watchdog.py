@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 import uidispatch as ud
-from uidispatch import _release
-from uidispatch._watchdog import StallInfo, StallWatch, watch_stalls
+from uidispatch._addons._watchdog import StallInfo, StallWatch, watch_stalls
+from uidispatch._core import _release
 
 BLOCK = 0.5
 

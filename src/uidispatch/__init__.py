@@ -8,14 +8,12 @@ from __future__ import annotations
 import contextlib
 
 # First: it picks the compiled or the interpreted queue before any module imports the queue.
-from ._compiled import compiled
+from ._core._compiled import compiled
 
 # isort: split
-from ._breaker import CircuitBreaker
-from ._busy import BusyHandle
-from ._context import emit
-from ._dispatcher import Dispatcher, DispatchStats
-from ._errors import (
+from ._addons._watchdog import StallInfo, StallWatch
+from ._core._dispatcher import Dispatcher, DispatchStats
+from ._core._errors import (
     BackendNotFound,
     CircuitOpen,
     DispatcherClosed,
@@ -26,19 +24,21 @@ from ._errors import (
     TaskTimeout,
     UIDispatchError,
 )
-from ._gather import gather
-from ._main_thread import main_thread
-from ._opstats import OperationStats
-from ._pool import Pool, PoolStats, submit
-from ._priority import Priority
-from ._protocol import MainThreadDispatcher, TimerHandle
-from ._ratelimit import RateLimiter
-from ._registry import BackendInfo, backends, get_dispatcher, use
-from ._shutdown import shutdown
-from ._subprocess import CommandResult, run_command
-from ._task import Task, TaskState, cancelled, check_cancelled, report_progress
-from ._timing import debounce, throttle
-from ._watchdog import StallInfo, StallWatch
+from ._core._priority import Priority
+from ._core._protocol import MainThreadDispatcher, TimerHandle
+from ._core._registry import BackendInfo, backends, get_dispatcher, use
+from ._services._breaker import CircuitBreaker
+from ._services._opstats import OperationStats
+from ._services._ratelimit import RateLimiter
+from ._timing._main_thread import main_thread
+from ._timing._throttle import debounce, throttle
+from ._work._busy import BusyHandle
+from ._work._context import emit
+from ._work._gather import gather
+from ._work._pool import Pool, PoolStats, submit
+from ._work._shutdown import shutdown
+from ._work._subprocess import CommandResult, run_command
+from ._work._task import Task, TaskState, cancelled, check_cancelled, report_progress
 
 __version__ = "0.1.0"
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import pluggy
 
-from ._protocol import MainThreadDispatcher
+from ._core._protocol import MainThreadDispatcher
 
 __all__ = [
     "PROJECT_NAME",

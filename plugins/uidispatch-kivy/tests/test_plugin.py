@@ -35,7 +35,7 @@ def test_loading_the_registry_and_detecting_never_import_kivy() -> None:
         """
         import sys
         import uidispatch as ud
-        from uidispatch._registry import detect
+        from uidispatch._core._registry import detect
         import uidispatch_kivy
 
         ud.backends()

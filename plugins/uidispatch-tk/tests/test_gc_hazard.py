@@ -9,7 +9,7 @@ import pytest
 SCRIPT = """
 import gc, threading, tkinter
 import uidispatch as ud
-from uidispatch import _registry
+from uidispatch._core import _registry
 from uidispatch_tk import TkBackend
 
 gc.disable()  # collect only where this script says: on a worker thread

@@ -9,7 +9,7 @@ import sys
 SCRIPT = """
 import gc, json, threading, tkinter
 import uidispatch as ud
-from uidispatch import _registry
+from uidispatch._core import _registry
 
 gc.disable()  # the report must not need the cyclic collector
 seen = []

@@ -25,7 +25,7 @@ import pytest
 PRELUDE = """
 import collections, functools, gc, os, sys, threading, time, tkinter
 import uidispatch as ud
-from uidispatch import _registry
+from uidispatch._core import _registry
 
 gc.disable()  # collect only where this script says: on a worker thread
 

@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from uidispatch._bench_paths import (
+from uidispatch._tools._bench_paths import (
     BOUNDED,
     PATHS,
     Owner,
@@ -44,7 +44,7 @@ EXTRA = (
     "drain8_bounded_ms",
 )
 """Kivy's own fields (callbacks and frame interval during the flood, idle frame period)
-and the 8-producer timer gaps per posting path (``uidispatch._bench_paths``)."""
+and the 8-producer timer gaps per posting path (``uidispatch._tools._bench_paths``)."""
 
 
 @dataclass(frozen=True)

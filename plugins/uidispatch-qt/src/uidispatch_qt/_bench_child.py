@@ -358,7 +358,7 @@ _ONE_PRODUCER_ONLY = frozenset({"superqt_ensure_main_thread", "qasync_call_soon_
 
 def _freeze8(loop: Any, post: Post, variant: str, per: int) -> dict[str, Any]:
     """The longest timer gap while 8 producers flood, per posting path for ours."""
-    from uidispatch._bench_paths import (
+    from uidispatch._tools._bench_paths import (
         BOUNDED,
         PATHS,
         Owner,

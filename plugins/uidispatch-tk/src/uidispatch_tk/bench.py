@@ -31,7 +31,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from uidispatch._bench_paths import (
+from uidispatch._tools._bench_paths import (
     BOUNDED,
     PATHS,
     Owner,
@@ -54,7 +54,7 @@ FIELDS = (
     "freeze_ms",
     "idle_wakeups_per_s",
 )
-# The 8-producer timer gaps per posting path (uidispatch._bench_paths), once per variant.
+# The 8-producer timer gaps per posting path (uidispatch._tools._bench_paths), once per variant.
 EXTRA = (
     "freeze8_ms",
     "freeze8_owner_ms",

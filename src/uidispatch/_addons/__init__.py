@@ -1,0 +1,1 @@
+"""Layer 5, add-ons built on the layers below: the stall watchdog."""

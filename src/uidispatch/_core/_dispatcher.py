@@ -1,0 +1,622 @@
+"""Dispatcher: what users hold; every policy of main-thread dispatch, once, for all backends."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import logging
+import math
+import threading
+import time
+import weakref
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from ._errors import DispatcherClosed
+from ._fork import FORKED, track_dispatcher
+from ._options import (
+    check_callback,
+    check_seconds,
+    show_number,
+    thread_wait,
+)
+from ._priority import Priority
+from ._protocol import MainThreadDispatcher, TimerHandle
+from ._queue import _CLOSED, _OPEN, OVERFLOW_POLICIES, MainQueue, _Waiting
+from ._release import note_dispatcher, release_parked
+
+if TYPE_CHECKING:
+    from typing import ParamSpec
+
+    from .._addons._watchdog import StallInfo, StallWatch
+    from .._timing._throttle import RateLimited
+
+    P = ParamSpec("P")
+
+__all__ = ["DispatchStats", "Dispatcher"]
+
+T = TypeVar("T")
+ErrorHandler = Callable[[BaseException, object], None]
+
+logger = logging.getLogger("uidispatch")
+
+_UNSET: Any = object()
+_NORMAL = Priority.NORMAL
+
+
+@dataclass(frozen=True)
+class DispatchStats:
+    """A snapshot of a dispatcher's counters; cheap to take and safe to share across threads.
+
+    ``posted == executed + coalesced + dropped + pending`` always holds for a quiescent
+    dispatcher: nothing is lost without being counted.
+    """
+
+    posted: int
+    """Calls accepted by ``call_soon``/``call`` (including ones later coalesced or dropped)."""
+    executed: int
+    """Callbacks that ran (including those that raised)."""
+    coalesced: int
+    """Calls merged into a pending entry with the same ``key`` (latest wins)."""
+    dropped: int
+    """Calls that never ran: dead owner, ``drop_oldest`` overflow, withdrawn, closed."""
+    errors: int
+    """Callbacks (and timer callbacks) that raised; each went to the error handler."""
+    pending: int
+    """Calls waiting now."""
+    max_pending: int
+    """The most calls seen waiting at once (sampled when drains start and stats are taken)."""
+    drains: int
+    """Drains run on the main thread (toolkit wake-ups used)."""
+    max_drain_ms: float
+    """The longest single drain, in milliseconds of real time."""
+    latency_p50_ms: float = 0.0
+    """Median wake latency of recent drains: from the post that woke the loop to the drain."""
+    latency_p99_ms: float = 0.0
+    """99th percentile of the same (the last 1,024 drains)."""
+    slowest: tuple[tuple[str, float], ...] = ()
+    """The slowest callbacks seen (1 ms or more): ``(name, milliseconds)``, slowest first."""
+
+
+class _Call:
+    """A timer's pending call, dropped at once by ``cancel()`` and ``close()``. Any thread.
+
+    Held by the backend's timer (through ``fire``), the handle and, weakly, the
+    dispatcher; it refers to none of them, so no cycle can keep ``fn`` and ``args``
+    for the collector, and a month-long timer never pins its arguments past ``close()``.
+    """
+
+    __slots__ = ("__weakref__", "args", "fn")
+
+    def __init__(self, fn: Callable[..., object] | None, args: tuple[Any, ...]) -> None:
+        self.fn = fn
+        self.args = args
+
+    def take(self) -> tuple[Callable[..., object] | None, tuple[Any, ...]]:
+        fn, args = self.fn, self.args
+        self.fn, self.args = None, ()
+        return fn, args
+
+
+class _Timer:
+    """A ``call_later`` handle whose ``cancel()`` works from any thread."""
+
+    __slots__ = ("__weakref__", "_call", "_dispatcher", "_inner", "cancelled", "fired")
+
+    def __init__(self, dispatcher: Dispatcher, call: _Call) -> None:
+        # Weak: the backend holds this handle's callback until it fires.
+        self._dispatcher = weakref.ref(dispatcher)
+        self._inner: TimerHandle | None = None
+        self._call = call
+        self.cancelled = False
+        self.fired = False
+
+    def cancel(self) -> None:
+        """Stop the call if it has not run yet; idempotent; any thread."""
+        self.cancelled = True
+        self._call.take()  # the callback and its arguments go now
+        inner = self._inner
+        d = self._dispatcher()
+        if inner is None or self.fired or d is None or d.closed:
+            return
+        if d.backend.is_main_thread():
+            inner.cancel()
+        else:
+            # The flag already stops the call; releasing the toolkit timer is main-thread work.
+            d.call_soon(inner.cancel, priority=Priority.HIGH)
+
+
+class Dispatcher:
+    """Runs calls on the UI thread of one backend: priorities, coalescing, owners, budgets.
+
+    Build it with :func:`uidispatch.get_dispatcher` (auto-detected, bound to the current
+    app) or directly around any :class:`MainThreadDispatcher`. All methods are safe to
+    call from any thread unless their docstring says otherwise.
+    """
+
+    def __init__(self, backend: MainThreadDispatcher) -> None:
+        if not isinstance(backend, MainThreadDispatcher):
+            raise TypeError(
+                f"backend must implement uidispatch.MainThreadDispatcher (name, is_main_thread, "
+                f"post, call_later, is_alive, process_events, on_app_closed, close), "
+                f"got {backend!r}"
+            )
+        self._backend = backend
+        self._error_handler: ErrorHandler = _log_error
+        self._lock = threading.Lock()
+        self._closed_backend = False
+        self._timer_errors = 0
+        # Called as fn(self) once, when close() starts: the registry forgets us then, so a
+        # closed dispatcher is not kept alive until the next lookup.
+        self._on_close: list[Callable[[Dispatcher], object]] = []
+        self._calls: weakref.WeakSet[_Call] = weakref.WeakSet()  # pending call_later
+        # No reference cycle through the queue or the backend: a cycle holding a Tk root
+        # that the collector frees on a worker thread aborts the process (BASELINES.md).
+        ref = weakref.ref(self)
+
+        def handle_error(exc: BaseException, callback: object) -> None:
+            d = ref()
+            if d is not None:
+                d._handle_error(exc, callback)
+
+        def finish_close() -> None:
+            d = ref()
+            if d is not None:
+                d._finish_close()
+
+        self._q = MainQueue(backend, handle_error, finish_close)
+        if type(self).call_soon is _CALL_SOON:  # not overridden (by a subclass, or a mock)
+            # One call from the producer straight into the queue: no Python frame of ours
+            # in between (and none at all in the compiled build, where that halves a post).
+            self.call_soon = self._q.call_soon  # type: ignore[method-assign]
+        self._clock: Callable[[], float] = getattr(backend, "now", time.monotonic)
+
+        def app_closed() -> None:
+            d = ref()
+            if d is not None:
+                d.close()
+
+        backend.on_app_closed(app_closed)
+        track_dispatcher(self)
+        note_dispatcher(self)
+
+    # ------------------------------------------------------------------ properties
+
+    @property
+    def backend(self) -> MainThreadDispatcher:
+        """The :class:`MainThreadDispatcher` this dispatcher drives."""
+        return self._backend
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` was called (or the backend's app went away)."""
+        return self._q.state != _OPEN
+
+    @property
+    def error_handler(self) -> ErrorHandler:
+        """Called as ``handler(exc, callback)`` on the main thread when a callback raises.
+
+        Default: log to the ``uidispatch`` logger with the traceback. Settable from any
+        thread. An exception raised by the handler itself is logged, never propagated.
+        """
+        return self._error_handler
+
+    @error_handler.setter
+    def error_handler(self, handler: ErrorHandler) -> None:
+        # An async handler would swallow every callback error unseen: refused here.
+        check_callback("error_handler", handler, "give a plain function that logs or reports")
+        self._error_handler = handler
+
+    def is_main_thread(self) -> bool:
+        """True when called on the backend's main (UI) thread."""
+        return self._backend.is_main_thread()
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else "open"
+        return f"<uidispatch.Dispatcher backend={self._backend.name!r} {state}>"
+
+    # ------------------------------------------------------------------ posting
+
+    def call_soon(
+        self,
+        fn: Callable[..., object],
+        /,
+        *args: Any,
+        priority: Priority = Priority.NORMAL,
+        key: Hashable | None = None,
+        owner: object | None = None,
+    ) -> None:
+        """Run ``fn(*args)`` on the main thread soon; return at once. Any thread.
+
+        Keyword arguments are options, never forwarded: use ``functools.partial``.
+
+        Args:
+            fn: the callable to run.
+            priority: the lane; higher lanes drain first, FIFO within a lane.
+            key: while an entry with this key is pending, replace its callable and
+                arguments in place (latest wins, position kept) and count it coalesced.
+            owner: held weakly; when it is gone or ``backend.is_alive(owner)`` is false
+                at run time, the call is skipped and counted in ``dropped``.
+
+        Raises:
+            TypeError: ``fn`` is not callable, is a coroutine, generator or async
+                generator function (its body would never run: submit it to a pool), or
+                ``owner`` cannot be weakly referenced.
+            ValueError: unknown ``priority``.
+            DispatcherClosed: after :meth:`close`.
+            QueueFull: ``max_pending`` reached with ``overflow="raise"``.
+
+        """
+        # Each dispatcher binds MainQueue.call_soon as its own (see __init__): this
+        # body runs only when the method is called through the class.
+        self._q.call_soon(fn, *args, priority=priority, key=key, owner=owner)
+
+    def call(self, fn: Callable[..., T], /, *args: Any, timeout: float | None = None) -> T:
+        """Run ``fn(*args)`` on the main thread and return its result. Any thread.
+
+        On the main thread it runs inline. From another thread it waits; the callback's
+        exception is re-raised in the caller. A ``timeout`` above ``MAX_SECONDS`` (about
+        31.7 years, ``10**400`` included) means "practically never": it waits as with
+        ``None``.
+
+        Raises:
+            TypeError: ``fn`` is not callable or is a coroutine, generator or async
+                generator function; ``timeout`` is not a number.
+            ValueError: ``timeout`` is negative, NaN or infinite.
+            TimeoutError: the main thread did not run it within ``timeout`` seconds (the
+                entry is then withdrawn and counted as dropped).
+            DispatcherClosed: the dispatcher is closed, or closed while waiting.
+
+        """
+        check_callback("fn", fn, _CALL_WAY_OUT)
+        if timeout is not None:
+            timeout = _check_delay("timeout", timeout)
+        if self._backend.is_main_thread():
+            if self.closed:
+                raise DispatcherClosed(f"call({fn!r}) on a closed dispatcher{self._q.why}")
+            return fn(*args)
+        q = self._q
+        if q.state:
+            raise DispatcherClosed(f"call({fn!r}) on a closed dispatcher{self._q.why}")
+        entry = _Waiting(fn, args)
+        future = entry.future
+        # No registry of waiters: every waiter's entry is queued, and close() fails it there.
+        try:
+            q.push_waiting(entry)
+        except BaseException:
+            q.withdraw(entry)  # the caller is told it failed: it must never run later
+            raise
+        try:
+            return future.result(thread_wait(timeout))  # type: ignore[no-any-return]
+        except concurrent.futures.TimeoutError:
+            if q.withdraw(entry):
+                raise TimeoutError(
+                    f"the main thread did not run {fn!r} within timeout={timeout}"
+                ) from None
+            return future.result()  # type: ignore[no-any-return]
+        finally:
+            # The raised exception's traceback holds this frame: a frame still naming the
+            # future (which holds the exception) is a cycle keeping fn, its args and the
+            # caller's frames alive until a collection on any thread (a Tk root: abort).
+            del entry, future
+
+    def call_later(self, delay: float, fn: Callable[..., object], /, *args: Any) -> _Timer:
+        """Run ``fn(*args)`` on the main thread after ``delay`` seconds. Any thread.
+
+        From a worker the delay counts from this call. Returns a handle whose
+        ``cancel()`` works from any thread. An exception in ``fn`` goes to the error
+        handler. After :meth:`close` the call never runs and the backend's timer is
+        released. A ``delay`` above ``MAX_SECONDS`` (about 31.7 years) is clamped to it:
+        "practically never". No backend fires a timer early, whatever its toolkit's cap.
+
+        Raises:
+            TypeError: ``fn`` is not callable or is a coroutine, generator or async
+                generator function, or ``delay`` is not a number.
+            ValueError: ``delay`` is negative or not finite.
+            DispatcherClosed: after :meth:`close`.
+
+        """
+        delay = _check_delay("delay", delay)
+        check_callback("fn", fn)
+        if self.closed:
+            raise DispatcherClosed(f"call_later({fn!r}) on a closed dispatcher{self._q.why}")
+        call = _Call(fn, args)
+        self._calls.add(call)
+        timer = _Timer(self, call)
+        ref = weakref.ref(self)  # the backend holds these closures: no cycle through it
+        # Weak too: the handle holds the backend's timer, which holds fire. A cycle there
+        # would keep fn and args (a Tk root) for the collector once a backend that keeps
+        # cancelled timers' callbacks drops the timer. A handle nobody holds cannot cancel.
+        handle = weakref.ref(timer)
+
+        def fire() -> None:
+            d = ref()
+            target, target_args = call.take()
+            if d is None or d.closed or target is None:
+                return
+            held = handle()
+            if held is not None:
+                held.fired = True
+            try:
+                target(*target_args)
+            except (KeyboardInterrupt, SystemExit):
+                raise
+            except BaseException as exc:
+                d.report_error(exc, target)
+
+        def arm(remaining: float) -> None:
+            d = ref()
+            if d is not None and call.fn is not None and not d.closed:
+                timer._inner = d._backend.call_later(max(0.0, remaining), fire)
+
+        if self._backend.is_main_thread():
+            arm(delay)
+        else:
+            clock, t0 = self._clock, self._clock()
+            self.call_soon(lambda: arm(delay - (clock() - t0)), priority=Priority.HIGH)
+        return timer
+
+    # ------------------------------------------------------------------ running
+
+    def run_until(self, predicate: Callable[[], object], timeout: float) -> bool:
+        """Pump the toolkit loop until ``predicate()`` is true or ``timeout`` seconds pass.
+
+        Main thread only (tests and scripts). Returns the last value of the predicate
+        as a bool. A ``timeout`` above ``MAX_SECONDS`` is clamped to it.
+
+        Raises:
+            TypeError: ``predicate`` is not a plain callable, ``timeout`` not a number.
+            ValueError: ``timeout`` is negative, NaN or infinite.
+            RuntimeError: called off the main thread.
+
+        """
+        timeout = _check_delay("timeout", timeout)
+        check_callback("predicate", predicate, "give a plain function returning a bool")
+        if not self._backend.is_main_thread():
+            raise RuntimeError("run_until() pumps the main loop: call it on the main thread")
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return bool(predicate())
+            self._backend.process_events(min(remaining, 0.05))
+        return True
+
+    def report_error(self, exc: BaseException, callback: object) -> None:
+        """Count ``exc`` in ``stats().errors`` and hand it to the error handler. Any thread.
+
+        For errors of callbacks run outside the queue (timers, pool callbacks); never raises.
+        """
+        with self._lock:
+            self._timer_errors += 1
+        self._handle_error(exc, callback)
+
+    def _handle_error(self, exc: BaseException, callback: object) -> None:
+        try:
+            self._error_handler(exc, callback)
+        except Exception:
+            logger.exception("uidispatch error handler %r raised", self._error_handler)
+
+    # ------------------------------------------------------------------ config, stats
+
+    def configure(
+        self,
+        *,
+        budget: float = _UNSET,
+        max_pending: int | None = _UNSET,
+        overflow: str = _UNSET,
+    ) -> None:
+        """Set the drain budget and backpressure; options left out keep their value.
+
+        Defaults: ``budget=0.008`` seconds of real time per drain, ``max_pending=None``
+        (unbounded), ``overflow="block"`` (``"block"``, ``"drop_oldest"`` or ``"raise"``).
+        ``budget`` must be finite: an infinite one would be a drain that never yields to
+        the loop (a huge finite one is clamped to ``MAX_SECONDS``).
+
+        Raises:
+            TypeError / ValueError: naming the option and the bad value.
+
+        """
+        q = self._q
+        if budget is not _UNSET:
+            try:
+                budget = check_seconds("budget", budget, zero_ok=False)
+            except (TypeError, ValueError):
+                raise ValueError(
+                    f"budget must be a positive number of seconds, got {show_number(budget)}"
+                    + (" (finite: a drain must yield to the loop)" if budget == math.inf else "")
+                ) from None
+        if (
+            max_pending is not _UNSET
+            and max_pending is not None
+            and (
+                isinstance(max_pending, bool) or not isinstance(max_pending, int) or max_pending < 1
+            )
+        ):
+            raise ValueError(f"max_pending must be None or an int >= 1, got {max_pending!r}")
+        if overflow is not _UNSET and overflow not in OVERFLOW_POLICIES:
+            raise ValueError(
+                f"overflow must be one of {', '.join(map(repr, OVERFLOW_POLICIES))}, "
+                f"got {overflow!r}"
+            )
+        if budget is not _UNSET:
+            q.budget = float(budget)
+        if max_pending is not _UNSET:
+            q.max_pending = max_pending
+        if overflow is not _UNSET:
+            q.overflow = overflow
+
+    def stats(self) -> DispatchStats:
+        """Take a consistent-enough snapshot of the counters. Any thread."""
+        q = self._q
+        pending = q.pending()
+        if pending > q.peak:
+            q.peak = pending
+        dropped = q.dropped_main + q.dropped_locked
+        latencies = sorted(q.latencies)
+        return DispatchStats(
+            posted=q.executed + q.coalesced + dropped + pending,
+            executed=q.executed,
+            coalesced=q.coalesced,
+            dropped=dropped,
+            errors=q.errors + self._timer_errors,
+            pending=pending,
+            max_pending=q.peak,
+            drains=q.drains,
+            max_drain_ms=q.max_drain * 1000.0,
+            latency_p50_ms=_percentile(latencies, 0.50) * 1000.0,
+            latency_p99_ms=_percentile(latencies, 0.99) * 1000.0,
+            slowest=tuple((name, sec * 1000.0) for sec, name in list(q.slowest)),
+        )
+
+    # ------------------------------------------------------------------ closing
+
+    def close(self, run_pending: bool = False) -> None:
+        """Stop accepting calls and release the backend. Any thread; idempotent.
+
+        By default pending calls are dropped (counted in ``dropped``) and every thread
+        waiting in :meth:`call` gets :class:`DispatcherClosed`. With ``run_pending=True``
+        pending calls run first, on the main thread (from a worker: in a final drain
+        that the main loop runs soon, after which the backend is closed).
+        """
+        if not isinstance(run_pending, bool):
+            raise TypeError(f"run_pending must be True or False, got {run_pending!r}")
+        self._q.close(run_pending)
+        while True:
+            try:  # a call_later racing this close() on the main thread may grow the set
+                calls = list(self._calls)
+                break
+            except RuntimeError:
+                continue
+        for call in calls:
+            call.take()  # callbacks and arguments go now, whatever the backend keeps
+        release_parked()  # on the main thread: no drain of this dispatcher comes again
+        with self._lock:
+            listeners, self._on_close = self._on_close, []
+        for listener in listeners:
+            try:
+                listener(self)
+            except Exception:
+                logger.exception("close listener %r raised", listener)
+        if self._q.state == _CLOSED:
+            self._finish_close()
+
+    def _finish_close(self) -> None:
+        with self._lock:
+            release_backend = not self._closed_backend
+            self._closed_backend = True
+        # Every waiter's entry is still queued (or running now on the main thread, and
+        # then it completes): failing the queued entries releases every waiting thread.
+        self._q.drop_all(DispatcherClosed("the dispatcher was closed while waiting"))
+        if release_backend:
+            try:
+                self._backend.close()
+            except Exception:
+                logger.exception("closing backend %r failed", self._backend.name)
+
+    def _forked(self) -> None:
+        """In a forked child: closed, without touching the parent's loop or any lock.
+
+        Another thread of the parent may have held the queue's lock at the fork (held
+        forever here), and closing the backend would act on the parent's toolkit.
+        """
+        self._q.why = FORKED
+        self._lock = threading.Lock()
+        self._closed_backend = True
+        self._q.state = _CLOSED
+
+    # ------------------------------------------------------------------ diagnostics
+
+    def watch_stalls(
+        self,
+        threshold: float = 0.2,
+        on_stall: Callable[[StallInfo], object] | None = None,
+        *,
+        interval: float | None = None,
+    ) -> StallWatch:
+        """Start a watchdog that reports when the main thread stops answering. Any thread.
+
+        A heartbeat is posted through the backend every ``interval`` seconds (default
+        derived from ``threshold``); when one goes unanswered for longer than
+        ``threshold`` the stall is reported once, with the main thread's stack, to
+        ``on_stall`` or the ``uidispatch`` logger, and again with its duration when it
+        ends. Returns a handle with ``stop()``; it stops by itself on :meth:`close`.
+        """
+        from .._addons._watchdog import watch_stalls
+
+        return watch_stalls(self, threshold, on_stall, interval)
+
+    # ------------------------------------------------------------------ decorators
+
+    def main_thread(
+        self, fn: Any = None, /, *, wait: bool = False, timeout: float | None = None
+    ) -> Any:
+        """:func:`uidispatch.main_thread` bound to this dispatcher (same options)."""
+        from .._timing._main_thread import main_thread
+
+        decorator = main_thread(wait=wait, timeout=timeout, dispatcher=self)
+        return decorator if fn is None else decorator(fn)
+
+    def throttle(
+        self, interval: float, leading: bool = True, trailing: bool = True
+    ) -> Callable[[Callable[P, object]], RateLimited[P]]:
+        """:func:`uidispatch.throttle` bound to this dispatcher."""
+        from .._timing._throttle import throttle
+
+        return throttle(interval, leading, trailing, dispatcher=self)
+
+    def debounce(
+        self, wait: float, max_wait: float | None = None
+    ) -> Callable[[Callable[P, object]], RateLimited[P]]:
+        """:func:`uidispatch.debounce` bound to this dispatcher."""
+        from .._timing._throttle import debounce
+
+        return debounce(wait, max_wait, dispatcher=self)
+
+    def _submit_future(
+        self,
+        fn: Callable[..., object],
+        args: tuple[Any, ...],
+        future: concurrent.futures.Future[Any],
+    ) -> None:
+        """Queue ``fn(*args)`` like :meth:`call`, settling ``future`` instead of waiting.
+
+        The drain sets the outcome; ``close()`` and ``drop_oldest`` fail the future, so a
+        worker never holds one that never completes.
+        """
+        if self._q.state:
+            raise DispatcherClosed(f"{_name(fn)}() called on a closed dispatcher{self._q.why}")
+        entry = _Waiting(fn, args)
+        entry.future = future
+        self._q.push_waiting(entry)  # a close() that raced us fails the entry: never lost
+
+
+def _name(fn: object) -> str:
+    return getattr(fn, "__qualname__", None) or repr(fn)
+
+
+def _percentile(ordered: list[float], q: float) -> float:
+    if not ordered:
+        return 0.0
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+_CALL_SOON = Dispatcher.call_soon
+
+
+def _log_error(exc: BaseException, callback: object) -> None:
+    logger.error(
+        "uncaught exception in main-thread callback %r",
+        callback,
+        exc_info=(type(exc), exc, exc.__traceback__),
+    )
+
+
+_CALL_WAY_OUT = (
+    "await it on the UI loop instead, or run it on a worker with ud.submit(fn) and "
+    "wait with task.result()"
+)
+
+
+def _check_delay(name: str, value: object) -> float:
+    return check_seconds(name, value, zero_ok=True)

@@ -1,0 +1,162 @@
+"""Fan-in: one Task for several, whose result is the list of their results in order."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import functools
+import threading
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from .._core._errors import TaskCancelled
+from .._core._options import CALLBACK_WAY_OUT, check_callback
+from ._task import Task, TaskState
+
+if TYPE_CHECKING:
+    from .._core._dispatcher import Dispatcher
+
+__all__ = ["gather"]
+
+_PROGRESS = "uidispatch.gather"
+
+
+class _Group(Task[list[Any]]):
+    """The Task :func:`gather` returns: its stop waits for every member's work."""
+
+    _members: tuple[concurrent.futures.Future[Any], ...] = ()
+
+    def wait_stopped(self, timeout: float | None = None) -> bool:
+        """Wait until the group finished and every member's work stopped running."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        if not super().wait_stopped(timeout):
+            return False
+        for member in self._members:
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            if isinstance(member, Task):
+                if not member.wait_stopped(left):
+                    return False
+            elif not concurrent.futures.wait([member], left).done:
+                return False
+        return True
+
+
+class _GroupHost:
+    """The group's host: delivers through its members' dispatcher, cancels them with it."""
+
+    _supports_progress = True
+
+    def __init__(self, members: tuple[concurrent.futures.Future[Any], ...]) -> None:
+        self.members = members
+        # The members' done callbacks reach the group through this box, emptied when the
+        # group resolves: a Future keeps its callbacks, so no member->group cycle stays.
+        self.box: list[_Group] = []
+
+    def _get_dispatcher(self) -> Dispatcher:
+        for member in self.members:
+            if isinstance(member, Task):
+                return member._dispatcher()
+        from .._core._registry import get_dispatcher
+
+        return get_dispatcher()
+
+    def _task_resolved(self, group: Task[Any], exc: BaseException | None = None) -> None:
+        self.box.clear()
+        if group._phase is not TaskState.DONE:
+            for member in self.members:
+                member.cancel()
+
+    def _task_settled(self, group: Task[Any], watched: bool) -> None:
+        pass
+
+
+def gather(
+    *tasks: concurrent.futures.Future[Any],
+    on_done: Callable[[list[Any]], object] | None = None,
+    on_error: Callable[[BaseException], object] | None = None,
+    on_progress: Callable[[int, int], object] | None = None,
+    owner: object | None = None,
+    cancel_on_error: bool = True,
+) -> Task[list[Any]]:
+    """Fan in: a :class:`Task` whose result is the list of the tasks' results, in order.
+
+    ``tasks`` are any :class:`concurrent.futures.Future`: tasks of one or several
+    pools, or futures of any executor. ``on_done(results)``, ``on_error(exception)``
+    and ``on_progress(done, total)`` (coalesced, the last before ``on_done``) run on the
+    main thread, through the first member task's dispatcher (the default one when no
+    member is a :class:`Task`); ``owner`` skips them once that widget is gone.
+
+    The first failure (a cancelled member included) fails the group with that
+    exception and, with ``cancel_on_error`` (the default), cancels the other members;
+    with ``cancel_on_error=False`` the group waits for all of them first (their
+    results stay on their tasks). Cancelling the group cancels every member. The group
+    is awaitable and works with the standard tools like any Task;
+    :meth:`Task.wait_stopped` on it waits for every member's work. Any thread.
+
+    Raises:
+        TypeError: an argument is not a Future, a callback is not callable, or
+            ``owner`` cannot be weakly referenced.
+
+    """
+    for index, member in enumerate(tasks):
+        if not isinstance(member, concurrent.futures.Future):
+            raise TypeError(
+                f"gather() takes Tasks or concurrent.futures.Future objects; argument "
+                f"{index} is {member!r}"
+            )
+    for what, cb in (("on_done", on_done), ("on_error", on_error), ("on_progress", on_progress)):
+        if cb is not None:
+            check_callback(what, cb, CALLBACK_WAY_OUT)
+    members = tuple(tasks)
+    host = _GroupHost(members)
+    group = _Group(name=f"gather({len(members)})", owner=owner, host=host)
+    group._members = members
+    host.box.append(group)
+    box = host.box
+    del host
+    if on_done is not None:
+        group.on_done(on_done)
+    if on_error is not None:
+        group.on_error(on_error)
+    total = len(members)
+    results: list[Any] = [None] * total
+    lock = threading.Lock()
+    counted = [0]
+    errors: list[BaseException] = []  # the first one fails the group
+
+    def member_done(index: int, member: concurrent.futures.Future[Any]) -> None:  # any thread
+        group = box[0] if box else None
+        if group is None:
+            return  # the group already resolved (failed, or cancelled)
+        exc: BaseException | None
+        if member.cancelled():
+            exc = TaskCancelled(f"{group._label()}: member {index} ({member!r}) was cancelled")
+        else:
+            exc = member.exception()
+        with lock:
+            if exc is None:
+                results[index] = member.result()
+            else:
+                errors.append(exc)
+            counted[0] += 1
+            done = counted[0]
+            first_error = errors[0] if errors else None
+        if on_progress is not None and not group._resolved:
+            group._post(on_progress, done, total, owner=group._owner, key=(_PROGRESS, group.id))
+        if first_error is not None and (cancel_on_error or done == total):
+            _fail(group, first_error)  # the host cancels the other members
+        elif done == total:
+            group._resolve(TaskState.DONE, result=list(results))
+
+    if not members:
+        group._resolve(TaskState.DONE, result=[])
+        return group
+    for index, member in enumerate(members):
+        # The Future's own callback (any thread): a Task's on_done would wait for the UI.
+        concurrent.futures.Future.add_done_callback(member, functools.partial(member_done, index))
+    return group
+
+
+def _fail(group: Task[Any], exc: BaseException) -> None:
+    state = TaskState.CANCELLED if isinstance(exc, TaskCancelled) else TaskState.FAILED
+    group._resolve(state, exc=exc)

@@ -1,0 +1,97 @@
+"""``Pool.report()``: the pool's health as a plain-text table."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .._core._dispatcher import Dispatcher
+    from .._services._opstats import OperationStats
+    from ._pool import PoolStats
+
+__all__ = ["render"]
+
+_COLUMNS = (
+    ("operation", "<"),
+    ("calls", ">"),
+    ("ok", ">"),
+    ("failed", ">"),
+    ("timeout", ">"),
+    ("cancel", ">"),
+    ("retried", ">"),
+    ("running", ">"),
+    ("mean", ">"),
+    ("p50", ">"),
+    ("p95", ">"),
+    ("max", ">"),
+    ("last error", "<"),
+)
+_MAX_NAME = 40
+_MAX_ERROR = 60
+
+
+def render(name: str, stats: PoolStats, dispatcher: Dispatcher | None) -> str:
+    """The report: operations slowest first (by p95, then max), then pool and dispatcher."""
+    ops = sorted(stats.operations.values(), key=lambda o: (-o.p95_s, -o.max_s, o.name))
+    lines = [f"uidispatch pool {name!r}: {len(ops)} operation(s)"]
+    if ops:
+        rows = [[title for title, _ in _COLUMNS], *(_row(op) for op in ops)]
+        widths = [max(len(row[i]) for row in rows) for i in range(len(_COLUMNS))]
+        for row in rows:
+            cells = [
+                f"{cell:{align}{width}}"
+                for cell, (_, align), width in zip(row, _COLUMNS, widths, strict=True)
+            ]
+            lines.append("  ".join(cells).rstrip())
+    else:
+        lines.append("(no task submitted yet)")
+    lines.append(
+        f"pool: {stats.submitted} submitted, {stats.completed} done, {stats.failed} failed, "
+        f"{stats.cancelled} cancelled, {stats.retried} retried; {stats.running} running, "
+        f"{stats.queued} queued (max {stats.max_queued}); {stats.workers} worker thread(s)"
+        + ("; PAUSED by the error cooldown" if stats.paused else "")
+    )
+    if dispatcher is None:
+        lines.append("dispatcher: none bound yet")
+    else:
+        ds = dispatcher.stats()
+        state = "closed" if dispatcher.closed else "open"
+        lines.append(
+            f"dispatcher ({state}): {ds.executed} run, {ds.pending} pending "
+            f"(max {ds.max_pending}), {ds.dropped} dropped, {ds.coalesced} coalesced, "
+            f"{ds.errors} errors; wake latency p50 {ds.latency_p50_ms:.1f} ms, "
+            f"p99 {ds.latency_p99_ms:.1f} ms; longest drain {ds.max_drain_ms:.1f} ms"
+        )
+    return "\n".join(lines)
+
+
+def _row(op: OperationStats) -> list[str]:
+    error = op.last_error or ""
+    if len(error) > _MAX_ERROR:
+        error = error[: _MAX_ERROR - 3] + "..."
+    name = op.name if len(op.name) <= _MAX_NAME else op.name[: _MAX_NAME - 3] + "..."
+    return [
+        name,
+        str(op.submitted),
+        str(op.succeeded),
+        str(op.failed),
+        str(op.timed_out),
+        str(op.cancelled),
+        str(op.retried),
+        str(op.running),
+        _seconds(op.mean_s),
+        _seconds(op.p50_s),
+        _seconds(op.p95_s),
+        _seconds(op.max_s),
+        error,
+    ]
+
+
+def _seconds(value: float) -> str:
+    if value == 0:
+        return "-"
+    if value < 0.001:
+        return f"{value * 1e6:.0f}us"
+    if value < 1.0:
+        return f"{value * 1000:.1f}ms"
+    return f"{value:.2f}s"

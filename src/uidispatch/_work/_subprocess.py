@@ -1,0 +1,411 @@
+"""run_command: run a command on a pool, stream its output lines to the UI, never leak a process."""
+
+from __future__ import annotations
+
+import atexit
+import codecs
+import contextlib
+import functools
+import os
+import queue
+import selectors
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .._core._errors import TaskCancelled
+from .._core._options import CALLBACK_WAY_OUT, check_callback, check_seconds, thread_wait
+from ._task import Task
+
+if TYPE_CHECKING:
+    from ._pool import Pool
+
+# The longest single select() of the output loop; it looks at its deadline again after.
+_SELECT_MAX = 3600.0
+
+__all__ = ["CommandResult", "run_command"]
+
+POSIX = os.name == "posix"
+_STOP_GRACE = 1.0  # after SIGKILL, how long to wait for the pipes to close before giving up
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    """What a finished command left: the result of a :func:`run_command` task."""
+
+    args: tuple[str, ...]
+    """The command line that ran."""
+    returncode: int
+    """Its exit status (negative: killed by that signal, on POSIX)."""
+    stdout: str
+    """Everything it wrote to standard output (with ``merge_stderr``: to both)."""
+    stderr: str
+    """Everything it wrote to standard error (empty with ``merge_stderr``)."""
+
+
+@dataclass(frozen=True)
+class _Command:
+    args: tuple[str, ...]
+    cwd: str | None
+    env: dict[str, str] | None
+    merge_stderr: bool
+    check: bool
+    encoding: str
+    errors: str
+    kill_after: float
+
+
+class _Output:
+    """Lossless, batched ``on_output``: lines pile up while one delivery waits for the UI."""
+
+    def __init__(self, callback: Callable[[list[tuple[str, str]]], object]) -> None:
+        self._callback = callback
+        self._lock = threading.Lock()
+        self._lines: list[tuple[str, str]] = []
+        self._pending = False
+
+    def add(self, task: Task[Any], line: str, stream: str) -> None:
+        with self._lock:
+            self._lines.append((line, stream))
+            if self._pending:
+                return
+            self._pending = True
+        task._post(self._flush, owner=task._owner)
+
+    def _flush(self) -> None:  # main thread
+        with self._lock:
+            lines, self._lines = self._lines, []
+            self._pending = False
+        if lines:
+            self._callback(lines)
+
+
+def run_command(
+    argv: Sequence[str | os.PathLike[str]],
+    /,
+    *,
+    pool: Pool | None = None,
+    cwd: str | os.PathLike[str] | None = None,
+    env: Mapping[str, str] | None = None,
+    merge_stderr: bool = False,
+    check: bool = True,
+    encoding: str = "utf-8",
+    errors: str = "replace",
+    kill_after: float = 2.0,
+    on_output: Callable[[list[tuple[str, str]]], object] | None = None,
+    **options: Any,
+) -> Task[CommandResult]:
+    """Run ``argv`` on ``pool`` (default: the default pool); return its Task at once. Any thread.
+
+    Each output line (without its newline) is reported as progress
+    ``on_progress(line, "stdout" | "stderr")``, coalesced latest-wins (a status line);
+    ``on_output(lines)`` gets every line, in order, as lists of ``(line, stream)`` batched
+    while the UI is busy (a log view). The result is a :class:`CommandResult`; with
+    ``check=True`` a non-zero exit fails the task with
+    :class:`subprocess.CalledProcessError` instead.
+
+    The command runs in a new session (POSIX) with standard input closed. On cancel or
+    ``timeout`` its whole process group gets ``SIGTERM``, then ``SIGKILL`` after
+    ``kill_after`` seconds. When the command exits, whatever it left running in its
+    group is killed (still holding its pipes: ``SIGTERM`` first), so nothing outlives
+    it as an orphan; the process is always reaped, and interpreter exit stops every
+    command still running. Processes that leave the group (``setsid``, daemons)
+    are theirs to manage. Other keyword options go to :meth:`Pool.submit`.
+
+    Raises:
+        TypeError: ``argv`` is a string, or not a sequence of strings.
+        ValueError: ``argv`` is empty, ``encoding`` is unknown, a bad ``kill_after``, or
+            ``on_output`` on a pool with ``executor=``.
+
+    """
+    if isinstance(argv, (str, bytes)):
+        raise TypeError(
+            f"argv must be a sequence of arguments such as ['git', 'status'], got the string "
+            f"{argv!r} (split it with shlex.split)"
+        )
+    try:
+        args = tuple(os.fspath(a) for a in argv)
+    except TypeError:
+        raise TypeError(f"argv must be a sequence of str arguments, got {argv!r}") from None
+    if not args or not all(isinstance(a, str) for a in args):
+        raise ValueError(f"argv must be a non-empty sequence of str arguments, got {argv!r}")
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise ValueError(f"encoding must be a known codec, got {encoding!r}") from None
+    kill_after = check_seconds("kill_after", kill_after, zero_ok=True)
+    if on_output is not None:
+        check_callback("on_output", on_output, CALLBACK_WAY_OUT)
+    if pool is None:
+        from ._pool import default_pool
+
+        pool = default_pool()
+    if on_output is not None and pool.executor is not None:
+        raise ValueError(pool._no_progress_message("on_output="))
+    command = _Command(
+        args=args,
+        cwd=os.fspath(cwd) if cwd is not None else None,
+        env=dict(env) if env is not None else None,
+        merge_stderr=merge_stderr,
+        check=check,
+        encoding=encoding,
+        errors=errors,
+        kill_after=kill_after,
+    )
+    output = _Output(on_output) if on_output is not None else None
+    fn = functools.partial(_execute, command, output)
+    functools.update_wrapper(fn, _execute)
+    fn.__qualname__ = f"run_command({args[0]!r})"  # type: ignore[attr-defined]
+    return pool.submit(fn, **options)
+
+
+# ---------------------------------------------------------------------- the worker side
+
+_live_lock = threading.Lock()
+_live: set[subprocess.Popen[bytes]] = set()
+
+
+def _execute(command: _Command, output: _Output | None) -> CommandResult:
+    task = Task.current()
+    kwargs: dict[str, Any] = {}
+    if POSIX:
+        kwargs["start_new_session"] = True  # its own process group: one signal reaches the tree
+    else:  # pragma: no cover - Windows
+        kwargs["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP  # type: ignore[attr-defined]
+    proc = subprocess.Popen(
+        command.args,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT if command.merge_stderr else subprocess.PIPE,
+        cwd=command.cwd,
+        env=command.env,
+        **kwargs,
+    )
+    with _live_lock:
+        _live.add(proc)
+    try:
+        texts: dict[str, list[str]] = {"stdout": [], "stderr": []}
+
+        def emit(line: str, stream: str) -> None:
+            if task is not None:
+                task.report_progress(line, stream)
+                if output is not None:
+                    output.add(task, line, stream)
+
+        communicate = _communicate_posix if POSIX else _communicate_threads
+        stopped = communicate(proc, command, task, texts, emit)
+        if POSIX and proc.returncode is None:
+            # Exited but not reaped: its zombie still holds the group id, so this reaches
+            # only what it left running in its group (and cannot hit a reused id).
+            _signal_tree(proc, signal.SIGKILL)
+        returncode = proc.wait()
+    finally:
+        _reap(proc, command.kill_after)
+        with _live_lock:
+            _live.discard(proc)
+    if stopped:
+        raise TaskCancelled(f"{command.args[0]!r} was stopped (exit status {returncode})")
+    stdout, stderr = "".join(texts["stdout"]), "".join(texts["stderr"])
+    if command.check and returncode != 0:
+        raise subprocess.CalledProcessError(returncode, list(command.args), stdout, stderr)
+    return CommandResult(command.args, returncode, stdout, stderr)
+
+
+class _Lines:
+    """Incremental decoding and line splitting of one stream."""
+
+    def __init__(self, stream: str, command: _Command, texts: list[str], emit: Any) -> None:
+        self.stream = stream
+        self._decoder = codecs.getincrementaldecoder(command.encoding)(command.errors)
+        self._texts = texts
+        self._emit = emit
+        self._partial = ""
+
+    def feed(self, data: bytes, final: bool = False) -> None:
+        text = self._decoder.decode(data, final)
+        if text:
+            self._texts.append(text)
+        *lines, self._partial = (self._partial + text).split("\n")
+        for line in lines:
+            self._emit(line.rstrip("\r"), self.stream)
+        if final and self._partial:
+            self._emit(self._partial.rstrip("\r"), self.stream)
+            self._partial = ""
+
+
+def _communicate_posix(
+    proc: subprocess.Popen[bytes],
+    command: _Command,
+    task: Task[Any] | None,
+    texts: dict[str, list[str]],
+    emit: Any,
+) -> bool:
+    """Read both pipes until EOF and the process has exited; True when it was stopped."""
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_w, False)
+    wake_lock = threading.Lock()
+    wake_open = True
+
+    def wake() -> None:  # the stop hook: any thread
+        with wake_lock:
+            if wake_open:
+                with contextlib.suppress(BlockingIOError):  # already woken
+                    os.write(wake_w, b"\0")
+
+    sel = selectors.DefaultSelector()
+    pidfd = -1
+    try:
+        streams: dict[int, _Lines] = {}
+        for stream, pipe in (("stdout", proc.stdout), ("stderr", proc.stderr)):
+            if pipe is not None:
+                streams[pipe.fileno()] = _Lines(stream, command, texts[stream], emit)
+                sel.register(pipe.fileno(), selectors.EVENT_READ)
+        sel.register(wake_r, selectors.EVENT_READ)
+        if hasattr(os, "pidfd_open"):
+            try:
+                pidfd = os.pidfd_open(proc.pid)
+                sel.register(pidfd, selectors.EVENT_READ)
+            except OSError:  # pragma: no cover - old kernel
+                pidfd = -1
+        if task is not None:
+            task._add_stop_hook(wake)
+        stopped = exited = killed = False
+        deadline: float | None = None  # when to SIGKILL, or (once killed) to stop reading
+        while streams or not exited:
+            timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
+            if pidfd < 0 and not exited:
+                timeout = 0.05 if timeout is None else min(timeout, 0.05)
+            elif timeout is not None:
+                # epoll_wait takes an int of milliseconds (about 24.8 days at most): a huge
+                # kill_after= raised OverflowError here. The loop re-checks the deadline.
+                timeout = min(timeout, _SELECT_MAX)
+            for key, _ in sel.select(timeout):
+                fd = key.fd
+                if fd == wake_r:
+                    os.read(wake_r, 64)
+                    if not stopped:
+                        stopped = True
+                        _signal_tree(proc, signal.SIGTERM)
+                        deadline = time.monotonic() + command.kill_after
+                elif fd == pidfd:
+                    sel.unregister(pidfd)
+                    exited = True
+                else:
+                    data = os.read(fd, 65536)
+                    if data:
+                        streams[fd].feed(data)
+                    else:
+                        sel.unregister(fd)
+                        streams.pop(fd).feed(b"", final=True)
+            if not exited and pidfd < 0 and proc.poll() is not None:
+                exited = True
+            if exited and streams and deadline is None:
+                # The command is gone but something it started still holds its pipes.
+                _signal_tree(proc, signal.SIGTERM)
+                deadline = time.monotonic() + command.kill_after
+            if deadline is not None and time.monotonic() >= deadline:
+                if killed:
+                    break  # a process outside the group holds the pipes: stop reading
+                killed = True
+                _signal_tree(proc, signal.SIGKILL)
+                deadline = time.monotonic() + _STOP_GRACE
+        return stopped
+    finally:
+        with wake_lock:
+            wake_open = False
+        sel.close()
+        os.close(wake_r)
+        os.close(wake_w)
+        if pidfd >= 0:
+            os.close(pidfd)
+
+
+def _communicate_threads(  # pragma: no cover - Windows: pipes cannot be selected there
+    proc: subprocess.Popen[bytes],
+    command: _Command,
+    task: Task[Any] | None,
+    texts: dict[str, list[str]],
+    emit: Any,
+) -> bool:
+    events: queue.SimpleQueue[tuple[str, bytes | None]] = queue.SimpleQueue()
+
+    def reader(stream: str, pipe: Any) -> None:
+        for chunk in iter(lambda: pipe.read1(65536), b""):
+            events.put((stream, chunk))
+        events.put((stream, None))
+
+    readers = {}
+    for stream, pipe in (("stdout", proc.stdout), ("stderr", proc.stderr)):
+        if pipe is not None:
+            readers[stream] = _Lines(stream, command, texts[stream], emit)
+            threading.Thread(target=reader, args=(stream, pipe), daemon=True).start()
+    if task is not None:
+        task._add_stop_hook(lambda: events.put(("", None)))
+    stopped = False
+    deadline: float | None = None
+    while readers:
+        timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
+        try:
+            stream, chunk = events.get(timeout=thread_wait(timeout))
+        except queue.Empty:
+            _signal_tree(proc, signal.SIGKILL)
+            break
+        if not stream:
+            stopped = True
+            _signal_tree(proc, signal.SIGTERM)
+            deadline = time.monotonic() + command.kill_after
+        elif chunk is None:
+            readers.pop(stream).feed(b"", final=True)
+        else:
+            readers[stream].feed(chunk)
+    return stopped
+
+
+def _signal_tree(proc: subprocess.Popen[bytes], sig: int) -> None:
+    """Signal the command's whole process group (POSIX); on Windows, its tree."""
+    if POSIX:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, sig)  # pgid == pid: it leads its own session
+    elif sig == signal.SIGTERM:  # pragma: no cover - Windows
+        proc.terminate()
+    else:  # pragma: no cover - Windows
+        subprocess.run(
+            ["taskkill", "/T", "/F", "/PID", str(proc.pid)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            check=False,
+        )
+
+
+def _reap(proc: subprocess.Popen[bytes], kill_after: float) -> None:
+    """Make sure the process and its group are gone and the process is reaped: no zombie."""
+    for pipe in (proc.stdout, proc.stderr):
+        if pipe is not None:
+            pipe.close()
+    if proc.poll() is None:
+        _signal_tree(proc, signal.SIGTERM)
+        try:
+            proc.wait(thread_wait(kill_after))
+        except subprocess.TimeoutExpired:
+            _signal_tree(proc, signal.SIGKILL)
+            proc.wait()
+
+
+@atexit.register
+def _stop_all_at_exit() -> None:
+    """Interpreter exit: terminate every command still running, then kill and reap them."""
+    with _live_lock:
+        procs = list(_live)
+    for proc in procs:
+        _signal_tree(proc, signal.SIGTERM)
+    deadline = time.monotonic() + 1.0
+    for proc in procs:
+        try:
+            proc.wait(max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            _signal_tree(proc, signal.SIGKILL)
+            proc.wait()
