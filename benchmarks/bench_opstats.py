@@ -14,9 +14,8 @@ import statistics
 import sys
 import time
 
-from uidispatch._services._opstats import OperationBook
-
 import uidispatch as ud
+from uidispatch._services._opstats import OperationBook
 
 
 def _noop() -> None:

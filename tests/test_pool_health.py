@@ -8,6 +8,8 @@ import time
 from collections.abc import Iterator
 
 import pytest
+
+import uidispatch as ud
 from uidispatch._services._opstats import (
     MAX_OPERATIONS,
     OTHER,
@@ -15,8 +17,6 @@ from uidispatch._services._opstats import (
     Operation,
     OperationBook,
 )
-
-import uidispatch as ud
 
 WAIT = 5.0
 

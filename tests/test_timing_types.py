@@ -9,9 +9,8 @@ from __future__ import annotations
 import concurrent.futures
 from typing import TYPE_CHECKING, Any
 
-from uidispatch._timing._throttle import BoundRateLimited, RateLimited
-
 import uidispatch as ud
+from uidispatch._timing._throttle import BoundRateLimited, RateLimited
 
 if TYPE_CHECKING:
     from typing_extensions import assert_type

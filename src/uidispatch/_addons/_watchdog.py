@@ -22,6 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from .._core._dispatcher import provide_shortcut
+from .._core._errors import DispatcherClosed
 from .._core._options import check_callback, check_seconds, thread_wait_max
 from .._core._release import hand_over
 
@@ -323,8 +325,6 @@ def watch_stalls(
         DispatcherClosed: ``dispatcher`` is closed.
 
     """
-    from .._core._errors import DispatcherClosed
-
     threshold = _check_seconds("threshold", threshold)
     interval = threshold / 2 if interval is None else _check_seconds("interval", interval)
     if on_stall is not None:
@@ -339,3 +339,6 @@ def watch_stalls(
     if dispatcher.closed:
         raise DispatcherClosed("watch_stalls() on a closed dispatcher")
     return StallWatch(dispatcher, threshold, on_stall, interval)
+
+
+provide_shortcut("watch_stalls", watch_stalls)

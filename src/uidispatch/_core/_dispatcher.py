@@ -28,12 +28,14 @@ from ._release import note_dispatcher, release_parked
 if TYPE_CHECKING:
     from typing import ParamSpec
 
+    # Annotations only (tests/test_layers.py keeps them so): these layers sit above this
+    # one and supply the shortcuts below through provide_shortcut().
     from .._addons._watchdog import StallInfo, StallWatch
     from .._timing._throttle import RateLimited
 
     P = ParamSpec("P")
 
-__all__ = ["DispatchStats", "Dispatcher"]
+__all__ = ["DispatchStats", "Dispatcher", "provide_shortcut"]
 
 T = TypeVar("T")
 ErrorHandler = Callable[[BaseException, object], None]
@@ -42,6 +44,16 @@ logger = logging.getLogger("uidispatch")
 
 _UNSET: Any = object()
 _NORMAL = Priority.NORMAL
+
+# d.main_thread, d.throttle, d.debounce and d.watch_stalls front the timing decorators and
+# the stall watchdog, which live in the layers above; each of those modules registers its
+# function here when imported, and the package imports them all before any app code runs.
+_shortcuts: dict[str, Callable[..., Any]] = {}
+
+
+def provide_shortcut(name: str, fn: Callable[..., Any]) -> None:
+    """Back the dispatcher method ``name`` with ``fn`` (a layer above calls this at import)."""
+    _shortcuts[name] = fn
 
 
 @dataclass(frozen=True)
@@ -542,9 +554,8 @@ class Dispatcher:
         ``on_stall`` or the ``uidispatch`` logger, and again with its duration when it
         ends. Returns a handle with ``stop()``; it stops by itself on :meth:`close`.
         """
-        from .._addons._watchdog import watch_stalls
-
-        return watch_stalls(self, threshold, on_stall, interval)
+        watch: StallWatch = _shortcuts["watch_stalls"](self, threshold, on_stall, interval)
+        return watch
 
     # ------------------------------------------------------------------ decorators
 
@@ -552,26 +563,24 @@ class Dispatcher:
         self, fn: Any = None, /, *, wait: bool = False, timeout: float | None = None
     ) -> Any:
         """:func:`uidispatch.main_thread` bound to this dispatcher (same options)."""
-        from .._timing._main_thread import main_thread
-
-        decorator = main_thread(wait=wait, timeout=timeout, dispatcher=self)
+        decorator = _shortcuts["main_thread"](wait=wait, timeout=timeout, dispatcher=self)
         return decorator if fn is None else decorator(fn)
 
     def throttle(
         self, interval: float, leading: bool = True, trailing: bool = True
     ) -> Callable[[Callable[P, object]], RateLimited[P]]:
         """:func:`uidispatch.throttle` bound to this dispatcher."""
-        from .._timing._throttle import throttle
-
-        return throttle(interval, leading, trailing, dispatcher=self)
+        decorate: Callable[[Callable[P, object]], RateLimited[P]]
+        decorate = _shortcuts["throttle"](interval, leading, trailing, dispatcher=self)
+        return decorate
 
     def debounce(
         self, wait: float, max_wait: float | None = None
     ) -> Callable[[Callable[P, object]], RateLimited[P]]:
         """:func:`uidispatch.debounce` bound to this dispatcher."""
-        from .._timing._throttle import debounce
-
-        return debounce(wait, max_wait, dispatcher=self)
+        decorate: Callable[[Callable[P, object]], RateLimited[P]]
+        decorate = _shortcuts["debounce"](wait, max_wait, dispatcher=self)
+        return decorate
 
     def _submit_future(
         self,

@@ -18,14 +18,16 @@ Both registries are weak: forking never keeps a pool or dispatcher alive.
 from __future__ import annotations
 
 import os
-import threading
 import weakref
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
+
+from . import _release
 
 if TYPE_CHECKING:
     from ._dispatcher import Dispatcher
 
-__all__ = ["FORKED", "track_dispatcher"]
+__all__ = ["FORKED", "in_child", "track_dispatcher"]
 
 FORKED = (
     " (it was created before os.fork(); its main loop belongs to the parent process: "
@@ -39,27 +41,34 @@ _dispatchers: weakref.WeakSet[Dispatcher] = weakref.WeakSet()
 # and dropping it would warn about an unclosed loop.
 left_behind: list[object] = []
 
+_child_resets: list[Callable[[], object]] = []
+
 
 def track_dispatcher(d: Dispatcher) -> None:
     """Remember ``d`` (weakly) so a forked child can close it."""
     _dispatchers.add(d)
 
 
+def in_child(fn: Callable[[], object]) -> None:
+    """Run ``fn()`` in a forked child, after the dispatchers are closed there.
+
+    Each module that keeps process-wide state (the registry, the pools, the running
+    commands) registers its own reset when it is imported, so this layer never imports
+    the layers that hold that state. They run in the order they were registered.
+    """
+    _child_resets.append(fn)
+
+
 def _after_fork_in_child() -> None:
     # Only this thread exists now; any lock another thread held is held forever.
-    from .._work import _pool, _subprocess
-    from . import _registry, _release
-
     # What the parent's threads handed over to its main thread: the parent's windows,
     # never freed here (closing the dispatchers below would release them).
     left_behind.append(_release.take_all())
     for d in list(_dispatchers):
         d._forked()
     _dispatchers.clear()
-    _registry._after_fork_in_child()
-    _pool._after_fork_in_child()
-    _subprocess._live_lock = threading.Lock()
-    _subprocess._live.clear()  # the parent's commands: not this process's children
+    for reset in _child_resets:
+        reset()
 
 
 def fork_error(what: Any) -> RuntimeError:

@@ -57,7 +57,7 @@ def load_registry(entry_points: Iterable[importlib.metadata.EntryPoint] | None =
 
     ``entry_points`` replaces the installed ones (tests use it to discover without installing).
     """
-    from .. import _backends
+    from .. import _backends  # the built-in backends, loaded with the plugins, not before
 
     manager = pluggy.PluginManager(PROJECT_NAME)
     manager.add_hookspecs(hookspecs)

@@ -11,6 +11,7 @@ from typing import Any
 from ..hookspecs import BackendSpec, Detection, LoopRunner
 from ._dispatcher import Dispatcher
 from ._errors import BackendNotFound, NoBackendDetected
+from ._fork import in_child
 from ._plugins import Registry, get_registry
 
 __all__ = ["BackendInfo", "Detected", "backends", "detect", "get_dispatcher", "use"]
@@ -309,3 +310,6 @@ def _after_fork_in_child() -> None:
     _lock = threading.RLock()
     _bound.clear()
     _default = _last = None  # a use(name) default stays: it names a backend, not a loop
+
+
+in_child(_after_fork_in_child)

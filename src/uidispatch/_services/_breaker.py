@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal
 
 from .._core._options import check_count, check_seconds, owner_error
+from .._core._registry import get_dispatcher
 from .._core._timers import TimerHandle, TimerThread
 
 if TYPE_CHECKING:
@@ -242,8 +243,6 @@ class CircuitBreaker:
 
 
 def _lookup(*, raising: bool = False) -> Dispatcher | None:
-    from .._core._registry import get_dispatcher
-
     try:
         return get_dispatcher()
     except Exception:

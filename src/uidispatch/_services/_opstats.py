@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
 
 from .._core._errors import TaskTimeout
-
-if TYPE_CHECKING:
-    from .._work._task import Task
 
 __all__ = ["MAX_OPERATIONS", "OTHER", "WINDOW", "OperationBook", "OperationStats", "op_name"]
 
@@ -21,9 +17,9 @@ MAX_OPERATIONS = 1000
 OTHER = "<other>"
 
 
-def op_name(task: Task[Any]) -> str:
-    """The operation a task counts under: its name."""
-    return task.name or OTHER
+def op_name(name: str | None) -> str:
+    """The operation a task of this name counts under (an unnamed one under :data:`OTHER`)."""
+    return name or OTHER
 
 
 @dataclass(frozen=True)

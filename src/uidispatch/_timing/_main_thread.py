@@ -9,10 +9,11 @@ import weakref
 from collections.abc import Callable
 from typing import Any, Literal, ParamSpec, Protocol, TypeVar, overload
 
-from .._core._dispatcher import Dispatcher
+from .._core._dispatcher import Dispatcher, provide_shortcut
 from .._core._errors import DispatcherClosed, UIDispatchError
 from .._core._options import callable_kind, check_seconds
 from .._core._priority import Priority
+from .._core._registry import get_dispatcher
 
 __all__ = ["main_thread"]
 
@@ -56,8 +57,6 @@ class LazyDispatcher:
         ref = self._resolved
         d = None if ref is None else ref()
         if d is None or d.closed:
-            from .._core._registry import get_dispatcher  # lazily: the registry imports the core
-
             d = get_dispatcher()
             self._resolved = weakref.ref(d)
         return d
@@ -330,3 +329,6 @@ def main_thread(
     if fn is not None:
         return decorate(fn)
     return decorate
+
+
+provide_shortcut("main_thread", main_thread)

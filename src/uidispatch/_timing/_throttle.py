@@ -14,7 +14,7 @@ import weakref
 from collections.abc import Callable
 from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, overload
 
-from .._core._dispatcher import Dispatcher
+from .._core._dispatcher import Dispatcher, provide_shortcut
 from .._core._errors import DispatcherClosed
 from .._core._options import callable_kind, check_seconds
 from ._main_thread import LazyDispatcher
@@ -637,3 +637,7 @@ def debounce(
         window=False,
         dispatcher=dispatcher,
     )
+
+
+provide_shortcut("throttle", throttle)
+provide_shortcut("debounce", debounce)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._core._errors import TaskCancelled
 from .._core._options import CALLBACK_WAY_OUT, check_callback
+from .._core._registry import get_dispatcher
 from ._task import Task, TaskState
 
 if TYPE_CHECKING:
@@ -56,8 +57,6 @@ class _GroupHost:
         for member in self.members:
             if isinstance(member, Task):
                 return member._dispatcher()
-        from .._core._registry import get_dispatcher
-
         return get_dispatcher()
 
     def _task_resolved(self, group: Task[Any], exc: BaseException | None = None) -> None:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from .._core._dispatcher import Dispatcher
 from .._core._errors import DispatcherClosed, NoBackendDetected
-from .._core._fork import fork_error
+from .._core._fork import fork_error, in_child
 from .._core._options import (
     check_count,
     check_max_workers,
@@ -25,12 +25,14 @@ from .._core._options import (
     workers_from_env,
 )
 from .._core._priority import Priority
+from .._core._registry import get_dispatcher
 from .._services._breaker import PROBE, REFUSED, CircuitBreaker
 from .._services._opstats import OperationStats, op_name
 from .._services._ratelimit import RateLimiter
 from . import _task
 from ._busy import BusyHandle, BusyState, PoolBusy
 from ._cooldown import Cooldown
+from ._report import render
 from ._runner import Job, Kind, kind_of
 from ._scheduler import Scheduler
 from ._services import check_services, refuse
@@ -393,7 +395,7 @@ class Pool(PoolBusy, concurrent.futures.Executor):
                     self._submitted += 1
                     self._live[task.id] = task
                     changed = self._busy.enter(key)
-                    job.op = op = self._sched.ops.get(op_name(task))
+                    job.op = op = self._sched.ops.get(op_name(task.name))
                     op.submitted += 1
                     if admit is Admit.START:
                         self._sched.admit_locked(job)
@@ -423,6 +425,7 @@ class Pool(PoolBusy, concurrent.futures.Executor):
 
     def run_command(self, argv: Sequence[str], /, **options: Any) -> Task[CommandResult]:
         """Run a command on this pool, streaming its output lines; see ``run_command``."""
+        # Within the layer: run_command's default is the default pool, defined here.
         from ._subprocess import run_command
 
         return run_command(argv, pool=self, **options)
@@ -475,8 +478,6 @@ class Pool(PoolBusy, concurrent.futures.Executor):
         Then the pool's own figures and its dispatcher's (when one is bound). Meant for
         logs, a debug console or a "health" window. Any thread; cheap (a snapshot).
         """
-        from ._report import render
-
         return render(self._name, self.stats(), self._dispatcher)
 
     # Returns a bool where Executor's returns None: callers of the base ignore it.
@@ -539,8 +540,6 @@ class Pool(PoolBusy, concurrent.futures.Executor):
             return d
         if self._dispatcher_fixed:
             raise DispatcherClosed(f"{self!r}: its dispatcher= was closed")
-        from .._core._registry import get_dispatcher
-
         try:
             d = self._dispatcher = get_dispatcher(self._backend_name)
             _forget_when_closed(self, d)
@@ -676,6 +675,9 @@ def _after_fork_in_child() -> None:
     _default_lock = threading.Lock()
     for pool in list(_live_pools):
         pool._after_fork_in_child()
+
+
+in_child(_after_fork_in_child)
 
 
 @atexit.register

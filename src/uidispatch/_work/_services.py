@@ -52,7 +52,7 @@ def refuse(pool: Pool, task: Task[Any], breaker: CircuitBreaker) -> Task[Any]:
     )  # fmt: skip
     with pool._lock:
         pool._submitted += 1
-        job.op = op = pool._sched.ops.get(op_name(task))
+        job.op = op = pool._sched.ops.get(op_name(task.name))
         op.submitted += 1
     task._resolve(TaskState.FAILED, exc=circuit_open(task._label(), breaker))
     return task

@@ -41,7 +41,7 @@ def shutdown(
     """
     if timeout is not None:
         check_seconds("timeout", timeout, zero_ok=True)
-    from . import _pool
+    from . import _pool  # within the layer: the pool's module imports this one
 
     with _pool._default_lock:
         pool = _pool._default

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .._core._errors import TaskCancelled
+from .._core._fork import in_child
 from .._core._options import CALLBACK_WAY_OUT, check_callback, check_seconds, thread_wait
 from ._task import Task
 
@@ -141,7 +142,7 @@ def run_command(
     if on_output is not None:
         check_callback("on_output", on_output, CALLBACK_WAY_OUT)
     if pool is None:
-        from ._pool import default_pool
+        from ._pool import default_pool  # within the layer: the pool's module imports this one
 
         pool = default_pool()
     if on_output is not None and pool.executor is not None:
@@ -167,6 +168,15 @@ def run_command(
 
 _live_lock = threading.Lock()
 _live: set[subprocess.Popen[bytes]] = set()
+
+
+def _after_fork_in_child() -> None:
+    global _live_lock
+    _live_lock = threading.Lock()
+    _live.clear()  # the parent's commands: not this process's children
+
+
+in_child(_after_fork_in_child)
 
 
 def _execute(command: _Command, output: _Output | None) -> CommandResult:

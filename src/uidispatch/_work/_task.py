@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from .._core._errors import DispatcherClosed, TaskCancelled, TaskTimeout
 from .._core._options import CALLBACK_WAY_OUT, check_callback, owner_error, thread_wait
 from .._core._priority import Priority
+from .._core._registry import get_dispatcher
 from .._core._release import hand_over
 from ._context import _current, cancelled, check_cancelled, report_progress
 
@@ -538,12 +539,7 @@ class Task(concurrent.futures.Future[T]):
                 raise DispatcherClosed(f"{self!r}: its dispatcher is gone")
             return d
         host = self._host
-        if host is not None:
-            d = host._get_dispatcher()
-        else:
-            from .._core._registry import get_dispatcher
-
-            d = get_dispatcher()
+        d = host._get_dispatcher() if host is not None else get_dispatcher()
         if not d.closed:
             self._bound = weakref.ref(d)
         return d
