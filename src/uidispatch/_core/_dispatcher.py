@@ -1,29 +1,31 @@
-"""Dispatcher: what users hold; every policy of main-thread dispatch, once, for all backends."""
+"""Dispatcher: what users hold; every policy of main-thread dispatch, once, for all backends.
+
+Its stats snapshot (``_stats``), ``call_later``'s timers (``_calltimer``) and the checks of
+its drain options (``_backpressure``) live in modules of their own; ``DispatchStats`` is
+imported back here.
+"""
 
 from __future__ import annotations
 
 import concurrent.futures
 import logging
-import math
 import threading
 import time
 import weakref
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from ._backpressure import UNSET as _UNSET  # the name configure() shows in its signature
+from ._backpressure import check_drain_options
+from ._calltimer import _Call, _Timer, drop_calls, start_timer
 from ._errors import DispatcherClosed
 from ._fork import FORKED, track_dispatcher
-from ._options import (
-    check_callback,
-    check_seconds,
-    show_number,
-    thread_wait,
-)
+from ._options import check_callback, check_seconds, thread_wait
 from ._priority import Priority
-from ._protocol import MainThreadDispatcher, TimerHandle
-from ._queue import _CLOSED, _OPEN, OVERFLOW_POLICIES, MainQueue, _Waiting
+from ._protocol import MainThreadDispatcher
+from ._queue import _CLOSED, _OPEN, MainQueue, _Waiting
 from ._release import note_dispatcher, release_parked
+from ._stats import DispatchStats, snapshot
 
 if TYPE_CHECKING:
     from typing import ParamSpec
@@ -42,9 +44,6 @@ ErrorHandler = Callable[[BaseException, object], None]
 
 logger = logging.getLogger("uidispatch")
 
-_UNSET: Any = object()
-_NORMAL = Priority.NORMAL
-
 # d.main_thread, d.throttle, d.debounce and d.watch_stalls front the timing decorators and
 # the stall watchdog, which live in the layers above; each of those modules registers its
 # function here when imported, and the package imports them all before any app code runs.
@@ -54,88 +53,6 @@ _shortcuts: dict[str, Callable[..., Any]] = {}
 def provide_shortcut(name: str, fn: Callable[..., Any]) -> None:
     """Back the dispatcher method ``name`` with ``fn`` (a layer above calls this at import)."""
     _shortcuts[name] = fn
-
-
-@dataclass(frozen=True)
-class DispatchStats:
-    """A snapshot of a dispatcher's counters; cheap to take and safe to share across threads.
-
-    ``posted == executed + coalesced + dropped + pending`` always holds for a quiescent
-    dispatcher: nothing is lost without being counted.
-    """
-
-    posted: int
-    """Calls accepted by ``call_soon``/``call`` (including ones later coalesced or dropped)."""
-    executed: int
-    """Callbacks that ran (including those that raised)."""
-    coalesced: int
-    """Calls merged into a pending entry with the same ``key`` (latest wins)."""
-    dropped: int
-    """Calls that never ran: dead owner, ``drop_oldest`` overflow, withdrawn, closed."""
-    errors: int
-    """Callbacks (and timer callbacks) that raised; each went to the error handler."""
-    pending: int
-    """Calls waiting now."""
-    max_pending: int
-    """The most calls seen waiting at once (sampled when drains start and stats are taken)."""
-    drains: int
-    """Drains run on the main thread (toolkit wake-ups used)."""
-    max_drain_ms: float
-    """The longest single drain, in milliseconds of real time."""
-    latency_p50_ms: float = 0.0
-    """Median wake latency of recent drains: from the post that woke the loop to the drain."""
-    latency_p99_ms: float = 0.0
-    """99th percentile of the same (the last 1,024 drains)."""
-    slowest: tuple[tuple[str, float], ...] = ()
-    """The slowest callbacks seen (1 ms or more): ``(name, milliseconds)``, slowest first."""
-
-
-class _Call:
-    """A timer's pending call, dropped at once by ``cancel()`` and ``close()``. Any thread.
-
-    Held by the backend's timer (through ``fire``), the handle and, weakly, the
-    dispatcher; it refers to none of them, so no cycle can keep ``fn`` and ``args``
-    for the collector, and a month-long timer never pins its arguments past ``close()``.
-    """
-
-    __slots__ = ("__weakref__", "args", "fn")
-
-    def __init__(self, fn: Callable[..., object] | None, args: tuple[Any, ...]) -> None:
-        self.fn = fn
-        self.args = args
-
-    def take(self) -> tuple[Callable[..., object] | None, tuple[Any, ...]]:
-        fn, args = self.fn, self.args
-        self.fn, self.args = None, ()
-        return fn, args
-
-
-class _Timer:
-    """A ``call_later`` handle whose ``cancel()`` works from any thread."""
-
-    __slots__ = ("__weakref__", "_call", "_dispatcher", "_inner", "cancelled", "fired")
-
-    def __init__(self, dispatcher: Dispatcher, call: _Call) -> None:
-        # Weak: the backend holds this handle's callback until it fires.
-        self._dispatcher = weakref.ref(dispatcher)
-        self._inner: TimerHandle | None = None
-        self._call = call
-        self.cancelled = False
-        self.fired = False
-
-    def cancel(self) -> None:
-        """Stop the call if it has not run yet; idempotent; any thread."""
-        self.cancelled = True
-        self._call.take()  # the callback and its arguments go now
-        inner = self._inner
-        d = self._dispatcher()
-        if inner is None or self.fired or d is None or d.closed:
-            return
-        if d.backend.is_main_thread():
-            inner.cancel()
-        else:
-            # The flag already stops the call; releasing the toolkit timer is main-thread work.
-            d.call_soon(inner.cancel, priority=Priority.HIGH)
 
 
 class Dispatcher:
@@ -334,39 +251,7 @@ class Dispatcher:
             raise DispatcherClosed(f"call_later({fn!r}) on a closed dispatcher{self._q.why}")
         call = _Call(fn, args)
         self._calls.add(call)
-        timer = _Timer(self, call)
-        ref = weakref.ref(self)  # the backend holds these closures: no cycle through it
-        # Weak too: the handle holds the backend's timer, which holds fire. A cycle there
-        # would keep fn and args (a Tk root) for the collector once a backend that keeps
-        # cancelled timers' callbacks drops the timer. A handle nobody holds cannot cancel.
-        handle = weakref.ref(timer)
-
-        def fire() -> None:
-            d = ref()
-            target, target_args = call.take()
-            if d is None or d.closed or target is None:
-                return
-            held = handle()
-            if held is not None:
-                held.fired = True
-            try:
-                target(*target_args)
-            except (KeyboardInterrupt, SystemExit):
-                raise
-            except BaseException as exc:
-                d.report_error(exc, target)
-
-        def arm(remaining: float) -> None:
-            d = ref()
-            if d is not None and call.fn is not None and not d.closed:
-                timer._inner = d._backend.call_later(max(0.0, remaining), fire)
-
-        if self._backend.is_main_thread():
-            arm(delay)
-        else:
-            clock, t0 = self._clock, self._clock()
-            self.call_soon(lambda: arm(delay - (clock() - t0)), priority=Priority.HIGH)
-        return timer
+        return start_timer(self, call, delay)
 
     # ------------------------------------------------------------------ running
 
@@ -430,27 +315,7 @@ class Dispatcher:
 
         """
         q = self._q
-        if budget is not _UNSET:
-            try:
-                budget = check_seconds("budget", budget, zero_ok=False)
-            except (TypeError, ValueError):
-                raise ValueError(
-                    f"budget must be a positive number of seconds, got {show_number(budget)}"
-                    + (" (finite: a drain must yield to the loop)" if budget == math.inf else "")
-                ) from None
-        if (
-            max_pending is not _UNSET
-            and max_pending is not None
-            and (
-                isinstance(max_pending, bool) or not isinstance(max_pending, int) or max_pending < 1
-            )
-        ):
-            raise ValueError(f"max_pending must be None or an int >= 1, got {max_pending!r}")
-        if overflow is not _UNSET and overflow not in OVERFLOW_POLICIES:
-            raise ValueError(
-                f"overflow must be one of {', '.join(map(repr, OVERFLOW_POLICIES))}, "
-                f"got {overflow!r}"
-            )
+        budget = check_drain_options(budget, max_pending, overflow)
         if budget is not _UNSET:
             q.budget = float(budget)
         if max_pending is not _UNSET:
@@ -460,26 +325,7 @@ class Dispatcher:
 
     def stats(self) -> DispatchStats:
         """Take a consistent-enough snapshot of the counters. Any thread."""
-        q = self._q
-        pending = q.pending()
-        if pending > q.peak:
-            q.peak = pending
-        dropped = q.dropped_main + q.dropped_locked
-        latencies = sorted(q.latencies)
-        return DispatchStats(
-            posted=q.executed + q.coalesced + dropped + pending,
-            executed=q.executed,
-            coalesced=q.coalesced,
-            dropped=dropped,
-            errors=q.errors + self._timer_errors,
-            pending=pending,
-            max_pending=q.peak,
-            drains=q.drains,
-            max_drain_ms=q.max_drain * 1000.0,
-            latency_p50_ms=_percentile(latencies, 0.50) * 1000.0,
-            latency_p99_ms=_percentile(latencies, 0.99) * 1000.0,
-            slowest=tuple((name, sec * 1000.0) for sec, name in list(q.slowest)),
-        )
+        return snapshot(self._q, self._timer_errors)
 
     # ------------------------------------------------------------------ closing
 
@@ -494,14 +340,7 @@ class Dispatcher:
         if not isinstance(run_pending, bool):
             raise TypeError(f"run_pending must be True or False, got {run_pending!r}")
         self._q.close(run_pending)
-        while True:
-            try:  # a call_later racing this close() on the main thread may grow the set
-                calls = list(self._calls)
-                break
-            except RuntimeError:
-                continue
-        for call in calls:
-            call.take()  # callbacks and arguments go now, whatever the backend keeps
+        drop_calls(self._calls)
         release_parked()  # on the main thread: no drain of this dispatcher comes again
         with self._lock:
             listeners, self._on_close = self._on_close, []
@@ -602,12 +441,6 @@ class Dispatcher:
 
 def _name(fn: object) -> str:
     return getattr(fn, "__qualname__", None) or repr(fn)
-
-
-def _percentile(ordered: list[float], q: float) -> float:
-    if not ordered:
-        return 0.0
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 _CALL_SOON = Dispatcher.call_soon

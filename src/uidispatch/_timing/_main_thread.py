@@ -13,7 +13,7 @@ from .._core._dispatcher import Dispatcher, provide_shortcut
 from .._core._errors import DispatcherClosed, UIDispatchError
 from .._core._options import callable_kind, check_seconds
 from .._core._priority import Priority
-from .._core._registry import get_dispatcher
+from ._lazy import LazyDispatcher
 
 __all__ = ["main_thread"]
 
@@ -21,52 +21,6 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 logger = logging.getLogger("uidispatch")
-
-
-class LazyDispatcher:
-    """The dispatcher a decorator uses: the one it was given, or the default at first call.
-
-    Resolving at first call (never at decoration) lets a module decorate its functions
-    at import time, before any toolkit app or dispatcher exists. A resolved default that
-    has since closed (its app went away, or the test that owned it ended) is looked up
-    again, so a second root, app or loop just works. Any thread.
-    """
-
-    __slots__ = ("_explicit", "_resolved")
-
-    def __init__(self, dispatcher: Dispatcher | None) -> None:
-        if dispatcher is not None and not isinstance(dispatcher, Dispatcher):
-            raise TypeError(
-                f"dispatcher must be a uidispatch.Dispatcher or None, got {dispatcher!r}"
-            )
-        self._explicit = dispatcher
-        # Weak: a decorated function lives as long as its module; the default dispatcher it
-        # found must not outlive its close() because of it (the registry holds open ones).
-        self._resolved: weakref.ref[Dispatcher] | None = None
-
-    def get(self) -> Dispatcher:
-        """The dispatcher to use now; an explicit one is returned even when closed.
-
-        Raises:
-            NoBackendDetected / BackendNotFound: no default dispatcher can be found.
-
-        """
-        d = self._explicit
-        if d is not None:
-            return d
-        ref = self._resolved
-        d = None if ref is None else ref()
-        if d is None or d.closed:
-            d = get_dispatcher()
-            self._resolved = weakref.ref(d)
-        return d
-
-    def peek(self) -> Dispatcher | None:
-        """The dispatcher in use if there is an open one, without resolving a default."""
-        d = self._explicit
-        if d is None and self._resolved is not None:
-            d = self._resolved()
-        return None if d is None or d.closed else d
 
 
 class _MainThreadFuture(concurrent.futures.Future[R]):
@@ -294,41 +248,48 @@ def main_thread(
     lazy = LazyDispatcher(dispatcher)
 
     def decorate(func: Callable[P, R]) -> Callable[P, Any]:
-        if not callable(func):
-            raise TypeError(f"main_thread can only decorate a callable, got {func!r}")
-        kind = callable_kind(func)
-        if kind is not None:
-            raise TypeError(
-                f"main_thread can only decorate a plain function, got {kind} {func!r}: "
-                f"its body would never run on the main thread; run it on a worker with "
-                f"ud.submit(fn), or on an asyncio-based UI loop (asyncio, qasync, Textual) "
-                f"call it there and await it"
-            )
-        if wait:
-
-            @functools.wraps(func)
-            def waiting(*args: P.args, **kwargs: P.kwargs) -> R:
-                call = functools.partial(func, **kwargs) if kwargs else func
-                # Dispatcher.call runs inline on the main thread and fails fast when closed.
-                return lazy.get().call(call, *args, timeout=timeout)
-
-            return waiting
-
-        @functools.wraps(func)
-        def posting(*args: P.args, **kwargs: P.kwargs) -> R | concurrent.futures.Future[R]:
-            d = lazy.get()
-            if d.is_main_thread():
-                if d.closed:
-                    raise DispatcherClosed(f"{_name(func)}() called on a closed dispatcher")
-                return func(*args, **kwargs)
-            call = functools.partial(func, **kwargs) if kwargs else func
-            return _submit(d, call, args, func)
-
-        return posting
+        return _wrap(func, lazy, wait, timeout)
 
     if fn is not None:
         return decorate(fn)
     return decorate
+
+
+def _wrap(
+    func: Callable[P, R], lazy: LazyDispatcher, wait: bool, timeout: float | None
+) -> Callable[P, Any]:
+    """``main_thread``'s wrapper around ``func``: waiting for the result, or posting it."""
+    if not callable(func):
+        raise TypeError(f"main_thread can only decorate a callable, got {func!r}")
+    kind = callable_kind(func)
+    if kind is not None:
+        raise TypeError(
+            f"main_thread can only decorate a plain function, got {kind} {func!r}: "
+            f"its body would never run on the main thread; run it on a worker with "
+            f"ud.submit(fn), or on an asyncio-based UI loop (asyncio, qasync, Textual) "
+            f"call it there and await it"
+        )
+    if wait:
+
+        @functools.wraps(func)
+        def waiting(*args: P.args, **kwargs: P.kwargs) -> R:
+            call = functools.partial(func, **kwargs) if kwargs else func
+            # Dispatcher.call runs inline on the main thread and fails fast when closed.
+            return lazy.get().call(call, *args, timeout=timeout)
+
+        return waiting
+
+    @functools.wraps(func)
+    def posting(*args: P.args, **kwargs: P.kwargs) -> R | concurrent.futures.Future[R]:
+        d = lazy.get()
+        if d.is_main_thread():
+            if d.closed:
+                raise DispatcherClosed(f"{_name(func)}() called on a closed dispatcher")
+            return func(*args, **kwargs)
+        call = functools.partial(func, **kwargs) if kwargs else func
+        return _submit(d, call, args, func)
+
+    return posting
 
 
 provide_shortcut("main_thread", main_thread)
