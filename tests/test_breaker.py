@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import threading
+import weakref
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -289,3 +291,57 @@ def test_a_change_with_no_app_anywhere_is_dropped_quietly(
     _fail(pool, br)
     assert br.state == "open"
     assert seen == []
+
+
+class _Window:
+    def __init__(self) -> None:
+        self.states: list[str] = []
+
+    def show(self, state: str) -> None:
+        self.states.append(state)
+
+
+def _failing() -> None:
+    raise OSError("down")
+
+
+def test_on_change_holds_a_bound_method_by_its_object_weakly(
+    virtual_dispatcher: ud.Dispatcher,
+) -> None:
+    # An app whose window listens to its own breaker makes no window <-> breaker cycle.
+    br = ud.CircuitBreaker(max_failures=1, reset_after=60)
+    window = _Window()
+    br.on_change(window.show, dispatcher=virtual_dispatcher)
+    ref = weakref.ref(window)
+    del window
+    gc.collect()
+    assert ref() is None
+    pool = ud.Pool(max_workers=1, dispatcher=virtual_dispatcher)
+    try:
+        with pytest.raises(OSError, match="down"):
+            pool.submit(_failing, breaker=br).result(5)
+        assert br.state == "open"  # the change finds its listener gone, quietly
+        virtual_dispatcher.run_until(lambda: False, 0.05)
+    finally:
+        pool.shutdown(cancel_pending=True)
+
+
+def test_an_open_breakers_reset_timer_does_not_keep_it_alive(
+    virtual_dispatcher: ud.Dispatcher,
+) -> None:
+    # Made inside an app function and open when the window closes: the timer thread must
+    # not be what holds it (and its listeners' widgets) until reset_after has passed.
+    br = ud.CircuitBreaker(max_failures=1, reset_after=60)
+    br.on_change(lambda state: None, dispatcher=virtual_dispatcher)
+    pool = ud.Pool(max_workers=1, dispatcher=virtual_dispatcher)
+    try:
+        with pytest.raises(OSError, match="down"):
+            pool.submit(_failing, breaker=br).result(5)
+        assert br.state == "open"
+        ref = weakref.ref(br)
+        del br
+        virtual_dispatcher.run_until(lambda: False, 0.05)
+        gc.collect()
+        assert ref() is None
+    finally:
+        pool.shutdown(cancel_pending=True)

@@ -185,3 +185,24 @@ def test_a_bound_method_watch_does_not_keep_its_widget_alive(
     assert ref() is None
     assert not handle.active
     assert pool._busy._watchers == []
+
+
+@pytest.mark.parametrize("key", [None, "search"])
+def test_the_apps_overflow_policy_never_drops_the_busy_bookkeeping(
+    pool: ud.Pool, virtual_dispatcher: ud.Dispatcher, key: str | None
+) -> None:
+    # A task finishes while the UI is busy, then the app floods its own bounded queue:
+    # drop_oldest drops the app's calls, never the posts that settle the busy state.
+    d = virtual_dispatcher
+    d.configure(max_pending=50, overflow="drop_oldest")
+    seen: list[bool] = []
+    pool.on_busy(seen.append, key=key)
+    pool.submit(lambda: 1, key=key, on_done=lambda _: None).result(WAIT)
+    assert pool.busy(key)  # its callbacks and its settling wait for the main thread
+    ran: list[int] = []
+    for i in range(200):
+        d.call_soon(ran.append, i)
+    assert d.stats().dropped > 0  # the app's calls were dropped, as configured
+    assert d.run_until(lambda: not pool.busy(key), WAIT)
+    assert not pool.busy()
+    assert seen[-1] is False

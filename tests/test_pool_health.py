@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -133,6 +134,31 @@ def test_report_lists_operations_slowest_first_then_pool_and_dispatcher(pool: ud
     assert row.endswith("OSError: disk full")
     assert lines[-2].startswith("pool: 3 submitted, 2 done, 1 failed")
     assert lines[-1].startswith("dispatcher (open): ")
+
+
+NASTY = [
+    "line one\nforged row  1  1  0",  # a newline would split the row, or forge one
+    "\x1b[31mred\x1b[0m and a carriage\rreturn",  # escapes and CR reach a terminal or log
+    "NUL\x00 and U+2028\u2028",
+    "not UTF-8: \udcff.txt",  # a surrogate from a file name os.fsdecode could not decode
+]
+
+
+@pytest.mark.parametrize("text", NASTY)
+def test_report_rows_stay_one_printable_line_whatever_the_name_or_error(
+    pool: ud.Pool, text: str
+) -> None:
+    def fail() -> None:
+        raise ValueError(text)
+
+    with pytest.raises(ValueError, match=re.escape(text[:4])):
+        pool.submit(fail, name=text).result(WAIT)
+    report = pool.report()
+    report.encode("utf-8")  # encodable: a surrogate is shown escaped
+    lines = report.splitlines()
+    assert len(lines) == 5  # title, header, the one row, pool, dispatcher
+    assert all(line.isprintable() for line in lines)
+    assert lines[2].startswith(text.encode("unicode_escape").decode("ascii")[:20])
 
 
 def test_report_of_an_unused_pool_says_so() -> None:

@@ -158,12 +158,31 @@ def test_handing_over_on_the_main_thread_drops_at_once() -> None:
     assert ref() is None
 
 
-def test_without_any_dispatcher_a_worker_drops_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    # No UI to protect, and no drain would ever come: keeping it would be a leak.
+def test_without_any_dispatcher_a_worker_keeps_it_for_the_main_threads_next_call(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A Tk app that never asked for a dispatcher is still an app: its main thread's next
+    # call into the library (or exit) is where the objects go, never the worker.
     monkeypatch.setattr(_release, "_dispatchers", [])
     ref, where = _handed_over()
+    gc.collect()
+    assert ref() is not None
+    d = ud.get_dispatcher("virtual")
+    try:
+        assert ref() is None
+        assert where == [threading.main_thread().name]
+    finally:
+        d.close()
+
+
+def test_without_any_dispatcher_the_lot_stays_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_release, "_dispatchers", [])
+    monkeypatch.setattr(_release, "KEEP_AT_MOST", 3)
+    kept = [_handed_over() for _ in range(3)]
+    ref, where = _handed_over()  # the fourth finds the lot full: its thread drops its own
     assert ref() is None
     assert where == ["worker"]
+    assert all(r() is not None for r, _ in kept)
 
 
 def test_a_stopped_stall_watch_lets_its_callback_go_on_the_main_thread(

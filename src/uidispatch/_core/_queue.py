@@ -24,7 +24,7 @@ import weakref
 from collections import deque
 from collections.abc import Callable, Hashable
 from types import FunctionType, MethodType
-from typing import Any, Final, cast
+from typing import Any, Final, TypeVar, cast
 
 from ._errors import DispatcherClosed, QueueFull
 from ._options import NOT_PLAIN, PLAIN_TYPES, check_callback, owner_error
@@ -40,7 +40,9 @@ except ImportError:  # only the compiled build needs it; it is a no-op when inte
         return lambda cls: cls
 
 
-__all__ = ["MainQueue"]
+__all__ = ["MainQueue", "never_dropped"]
+
+F = TypeVar("F", bound=Callable[..., object])
 
 _OPEN: Final = 0
 _CLOSING: Final = 1  # close(run_pending=True) from a worker: a final drain is on its way
@@ -78,6 +80,15 @@ KEY: Final = 3
 CALL: Final = 4
 TAKEN: Final = 5
 # The drain tells keyed entries (lists) apart from plain tuples and _Waiting by type().
+
+# A function with this attribute set is library bookkeeping: overflow="drop_oldest" skips it.
+NEVER_DROPPED: Final = "_uidispatch_never_dropped"
+
+
+def never_dropped(fn: F) -> F:
+    """Mark ``fn`` (the library's own bookkeeping) as never dropped by an overflow policy."""
+    setattr(fn, NEVER_DROPPED, True)
+    return fn
 
 
 class _Waiting:
@@ -487,13 +498,16 @@ class _QueueCore:
 
     def _drop_one_locked(self) -> bool:
         for lane in self._lanes[::-1]:  # mypyc cannot compile reversed() over this tuple
-            try:
-                entry = lane.popleft()
-            except IndexError:
-                continue
-            self._discard(entry, QueueFull("dropped by overflow='drop_oldest'"))
-            self.dropped_locked += 1
-            return True
+            # The oldest call the app's policy may drop: the library's own bookkeeping
+            # (busy state settling after a task's callbacks) is never dropped.
+            for i, entry in enumerate(lane):
+                fn = entry.fn if type(entry) is _Waiting else entry[FN]
+                if getattr(fn, NEVER_DROPPED, False):
+                    continue
+                del lane[i]
+                self._discard(entry, QueueFull("dropped by overflow='drop_oldest'"))
+                self.dropped_locked += 1
+                return True
         return False
 
     def _discard(self, entry: Any, exc: BaseException) -> None:

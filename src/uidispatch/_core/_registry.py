@@ -13,6 +13,7 @@ from ._dispatcher import Dispatcher
 from ._errors import BackendNotFound, NoBackendDetected
 from ._fork import in_child
 from ._plugins import Registry, get_registry
+from ._release import release_parked
 
 __all__ = ["BackendInfo", "Detected", "backends", "detect", "get_dispatcher", "use"]
 
@@ -212,6 +213,7 @@ def get_dispatcher(name: str | None = None, app: object | None = None) -> Dispat
 
     """
     global _last
+    release_parked()  # a main thread calling in is where an app's handed-over objects go
     registry = get_registry()
     with _lock:
         if name is not None or app is not None:

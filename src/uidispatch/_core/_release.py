@@ -1,15 +1,18 @@
 """Objects a library thread must not be the last to drop: they are released on the main thread.
 
-What our threads hold for an app (a task's function, its arguments, its callbacks, a stall
-watch's ``on_stall``) often names a widget. If such a thread drops the last reference after
-the app let go of its window, the widget's Tk interpreter is freed there, and Tcl aborts the
-process ("Tcl_AsyncDelete: async handler deleted by the wrong thread"; BASELINES.md, Tk
-hazards). Such a thread hands the objects over here instead; the main thread drops them at the
-start of each drain, when it closes a dispatcher, and at interpreter exit (a hand-over asks
-the backend of the dispatcher the work served to run a release). In a process that never made
-a dispatcher there is no UI to protect, and nothing would drain: a hand-over drops the objects
-at once.
-Nor does the lot grow without bound when nothing releases it (every dispatcher closed, the
+What our threads hold for an app (a task's function, its arguments, its callbacks and
+result, a stall watch's ``on_stall``, a breaker's listeners) often names a widget. If such a
+thread drops the last reference after the app let go of its window, the widget's Tk
+interpreter is freed there, and Tcl aborts the process ("Tcl_AsyncDelete: async handler
+deleted by the wrong thread"; BASELINES.md, Tk hazards). Such a thread hands the objects over
+here instead; the main thread drops them at the start of each drain, when it closes a
+dispatcher, when it next calls into the library (``get_dispatcher``, a submission, waiting
+on a task) and at interpreter exit (a hand-over asks the backend of the dispatcher the work
+served to run a release).
+
+An app that never asked for a dispatcher (a Tk app using only ``ud.submit`` without
+callbacks) is still an app: its objects wait too, for its main thread's next call into the
+library or for exit. Nor does the lot grow without bound when nothing releases it (a
 process going on without a UI): past ``KEEP_AT_MOST`` hand-overs waiting, a thread drops
 its own. What the tasks in flight when the window closed held is kept; later work holds
 nothing of a UI that is gone.
@@ -44,20 +47,16 @@ _asked: dict[int, None] = {}
 def hand_over(box: list[Any], via: weakref.ref[Dispatcher] | None = None) -> None:
     """Move everything in ``box`` to the main thread, which drops it; ``box`` is left empty.
 
-    On the main thread, in a process without dispatchers, or with ``KEEP_AT_MOST``
-    hand-overs already waiting, the contents are dropped now.
-    Elsewhere they are kept until the main thread next drains a dispatcher or closes one,
-    or the interpreter exits. ``via`` is the dispatcher the work served: it is asked to run
-    a release (once per release), and if it has closed, nobody is, as no UI of its is left
-    to need the memory soon. Without ``via`` (work bound to no dispatcher) the newest open
-    dispatcher is asked. Never another app's dispatcher on behalf of a closed one: its
-    backend's posts are its own (a test counting them, a loop that must stay idle).
+    On the main thread, or with ``KEEP_AT_MOST`` hand-overs already waiting, the contents
+    are dropped now. Elsewhere they are kept until the main thread next drains a dispatcher,
+    closes one or calls into the library, or the interpreter exits. ``via`` is the
+    dispatcher the work served: it is asked to run a release (once per release), and if
+    it has closed, nobody is, as no UI of its is left to need the memory soon. Without
+    ``via`` (work bound to no dispatcher) the newest open dispatcher is asked. Never another
+    app's dispatcher on behalf of a closed one: its backend's posts are its own (a test
+    counting them, a loop that must stay idle).
     """
-    if (
-        not _dispatchers
-        or len(_parked) >= KEEP_AT_MOST
-        or threading.current_thread() is threading.main_thread()
-    ):
+    if len(_parked) >= KEEP_AT_MOST or threading.current_thread() is threading.main_thread():
         box.clear()
         return
     moved = box.copy()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -12,7 +13,9 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from .._core._options import check_count, check_seconds, owner_error
 from .._core._registry import get_dispatcher
+from .._core._release import hand_over
 from .._core._timers import TimerHandle, TimerThread
+from .._core._weakcall import weak_callable
 
 if TYPE_CHECKING:
     from .._core._dispatcher import Dispatcher
@@ -30,12 +33,14 @@ REFUSED, ADMITTED, PROBE = 0, 1, 2
 
 
 class _Listener:
-    __slots__ = ("active", "callback", "dispatcher", "fixed", "owner")
+    __slots__ = ("__weakref__", "active", "callback", "dispatcher", "fixed", "owner")
 
     def __init__(
         self, callback: Callable[[str], object], dispatcher: Dispatcher | None, owner: Any
     ) -> None:
-        self.callback = callback
+        # A bound method is held by its object, weakly, as on_busy holds it: an app whose
+        # window listens to its own breaker (on_change(self.refresh)) makes no cycle.
+        self.callback = weak_callable(callback, self._gone)
         self.dispatcher = dispatcher
         self.fixed = dispatcher is not None  # given by the caller: never looked up again
         self.owner = owner
@@ -43,6 +48,9 @@ class _Listener:
 
     def cancel(self) -> None:
         """Stop calling this listener; idempotent; any thread."""
+        self.active = False
+
+    def _gone(self, _: object) -> None:
         self.active = False
 
 
@@ -195,7 +203,11 @@ class CircuitBreaker:
         self.opened += 1
         if self._handle is not None:
             self._handle.cancel()
-        self._handle = self._timers.schedule(self.reset_after, self._due)
+        # Held weakly: the timer thread must never be what keeps a breaker (and the
+        # widgets its listeners name) alive, or it would be the thread that frees them.
+        self._handle = self._timers.schedule(
+            self.reset_after, functools.partial(_due, weakref.ref(self))
+        )
         return self._set_locked("open")
 
     def _tick_locked(self) -> str | None:
@@ -215,16 +227,15 @@ class CircuitBreaker:
         logger.info("circuit breaker %r is now %s", self, state)
         return state
 
-    def _due(self) -> None:  # timer thread: reset_after has passed
-        with self._lock:
-            changed = self._tick_locked()
-        self._notify(changed)
-
     def _notify(self, state: str | None) -> None:
         if state is None:
             return
         with self._lock:
             self._listeners = listeners = [x for x in self._listeners if x.active]
+        # What this thread holds of the app's (listeners, owners) goes to the main thread
+        # at the end: the app may drop the breaker meanwhile, leaving these the last.
+        held: list[Any] = [listeners]
+        via = target = listener = None
         for listener in listeners:
             target = None
             if listener.owner is not None:
@@ -232,14 +243,30 @@ class CircuitBreaker:
                 if target is None:
                     listener.active = False
                     continue
+                held.append(target)
             try:
                 d = listener.dispatcher
                 if d is None or (d.closed and not listener.fixed):
                     d = listener.dispatcher = _lookup(raising=True)
                 assert d is not None
+                via = d
                 d.call_soon(_deliver, listener, state, owner=target)
             except Exception as exc:  # no app (any more): nothing to show
                 logger.debug("circuit breaker change %s not delivered: %r", state, exc)
+        del listeners, listener, target
+        hand_over(held, None if via is None else weakref.ref(via))
+
+
+def _due(ref: weakref.ref[CircuitBreaker]) -> None:  # timer thread: reset_after has passed
+    breaker = ref()
+    if breaker is None:
+        return
+    with breaker._lock:
+        changed = breaker._tick_locked()
+    breaker._notify(changed)
+    box: list[Any] = [breaker]  # the app may have let go of it meanwhile
+    del breaker
+    hand_over(box)
 
 
 def _lookup(*, raising: bool = False) -> Dispatcher | None:
@@ -252,5 +279,6 @@ def _lookup(*, raising: bool = False) -> Dispatcher | None:
 
 
 def _deliver(listener: _Listener, state: str) -> None:
-    if listener.active:
-        listener.callback(state)
+    callback = listener.callback() if listener.active else None
+    if callback is not None:
+        callback(state)

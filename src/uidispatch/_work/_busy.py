@@ -9,13 +9,14 @@ last value it was given and a post that finds the same state again says nothing.
 from __future__ import annotations
 
 import contextlib
-import inspect
 import threading
 import weakref
 from collections.abc import Callable, Hashable
 from typing import TYPE_CHECKING, Any
 
 from .._core._options import CALLBACK_WAY_OUT, check_callback, owner_error
+from .._core._queue import never_dropped
+from .._core._weakcall import weak_callable
 
 if TYPE_CHECKING:
     from .._core._dispatcher import Dispatcher
@@ -37,7 +38,7 @@ class BusyHandle:
         self._state: BusyState | None = state
         # A bound method is held weakly: a watch must not keep its widget (and a Tk root)
         # alive from the pool, nor close a cycle the collector may free on a worker.
-        self._callback: Callable[[], Callable[[bool], object] | None] | None = _weak_callable(
+        self._callback: Callable[[], Callable[[bool], object] | None] | None = weak_callable(
             callback, self._gone
         )
         self._key = key
@@ -64,6 +65,7 @@ class BusyHandle:
         what = "any task" if self._key is None else f"key={self._key!r}"
         return f"<uidispatch.BusyHandle {what} {'active' if self.active else 'cancelled'}>"
 
+    @never_dropped
     def _update(self) -> None:  # main thread
         state = self._state
         if state is None:
@@ -81,34 +83,6 @@ class BusyHandle:
             return
         self._last = busy
         callback(busy)
-
-
-def _weak_callable(
-    callback: Callable[[bool], object], gone: Callable[[Any], object]
-) -> Callable[[], Callable[[bool], object] | None]:
-    """A getter for ``callback`` holding a bound method's object weakly, when it can."""
-    if inspect.ismethod(callback):
-        try:
-            return weakref.WeakMethod(callback, gone)
-        except TypeError:
-            pass
-    else:
-        target = getattr(callback, "__self__", None)
-        name = getattr(callback, "__name__", None)
-        if target is not None and name is not None and not inspect.ismodule(target):
-            # A toolkit's builtin method (PySide's button.setEnabled): by object and name.
-            try:
-                ref = weakref.ref(target, gone)
-            except TypeError:
-                pass  # list.append and the like: nothing to hold weakly
-            else:
-
-                def get() -> Callable[[bool], object] | None:
-                    obj = ref()
-                    return None if obj is None else getattr(obj, name)
-
-                return get
-    return lambda: callback
 
 
 class BusyState:
@@ -262,6 +236,7 @@ class PoolBusy:
                 pass
         self._settle(task.key)
 
+    @never_dropped
     def _settle(self, key: Hashable | None) -> None:
         changed = self._busy.leave(key)
         if changed:

@@ -65,13 +65,24 @@ def render(name: str, stats: PoolStats, dispatcher: Dispatcher | None) -> str:
     return "\n".join(lines)
 
 
+def _cell(text: str, limit: int) -> str:
+    """``text`` on one line of printable characters, at most ``limit`` of them.
+
+    Names and error messages come from the app and the outside world: a newline would
+    split a row (or forge one), escapes and CR would reach the terminal or the log, and a
+    lone surrogate (a file name that is not UTF-8) would make the report unencodable.
+    """
+    if not text.isprintable():
+        text = "".join(
+            ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text
+        )
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _row(op: OperationStats) -> list[str]:
-    error = op.last_error or ""
-    if len(error) > _MAX_ERROR:
-        error = error[: _MAX_ERROR - 3] + "..."
-    name = op.name if len(op.name) <= _MAX_NAME else op.name[: _MAX_NAME - 3] + "..."
+    error = _cell(op.last_error or "", _MAX_ERROR)
     return [
-        name,
+        _cell(op.name, _MAX_NAME),
         str(op.submitted),
         str(op.succeeded),
         str(op.failed),
