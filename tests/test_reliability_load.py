@@ -333,26 +333,44 @@ def test_no_call_parts_from_its_arguments_while_a_worker_drops_mid_flood(
     # Threads switching as often as the interpreter lets them, the main thread draining and
     # a worker dropping from the same lanes (close(), or drop_oldest switched on with plain
     # calls waiting): each call runs once with its own argument or is counted as dropped.
+    # The drop is made to meet waiting calls, whatever the machine's speed: a quarter of
+    # the way in, producer 0 posts a call that holds the drain (mid-drain, on the main
+    # thread) until the worker has dropped, and the worker drops only once 100 calls wait.
     d = virtual_dispatcher
     producers, calls = 4, 20_000
     lists: list[list[int]] = [[] for _ in range(producers)]
     refused = [0] * producers
+    holding, dropped = threading.Event(), threading.Event()
+    extra: list[str] = []  # the calls this test posts besides the producers' own
+
+    def hold() -> None:
+        holding.set()
+        assert dropped.wait(30), "the worker never dropped"
 
     def produce(i: int) -> None:
         append = lists[i].append
         for j in range(calls):
             try:
+                if i == 0 and j == calls // 4:
+                    d.call_soon(hold)
+                    extra.append("hold")
                 d.call_soon(append, j)
             except ud.DispatcherClosed:
                 refused[i] += 1
 
     def dropper() -> None:
-        while d.stats().posted < producers * calls // 4:
-            time.sleep(0.001)
-        if drop == "close":
-            d.close()
-        else:
-            d.configure(max_pending=50, overflow="drop_oldest")
+        try:
+            assert holding.wait(30), "the drain never reached the holding call"
+            while d.stats().pending < 100:  # only grows while the drain is held
+                time.sleep(0.001)
+            if drop == "close":
+                d.close()
+            else:
+                d.configure(max_pending=50, overflow="drop_oldest")
+                d.call_soon(extra.append, "over the bound")  # 100 wait: drops the oldest
+                extra.append("posted")
+        finally:
+            dropped.set()
 
     threads = [threading.Thread(target=produce, args=(i,)) for i in range(producers)]
     threads.append(threading.Thread(target=dropper))
@@ -368,10 +386,12 @@ def test_no_call_parts_from_its_arguments_while_a_worker_drops_mid_flood(
         sys.setswitchinterval(interval)
     s = d.stats()
     ran = sum(map(len, lists))
+    posted_extra = extra.count("hold") + extra.count("posted")
+    ran_extra = 1 + extra.count("over the bound")  # hold() always runs: it is mid-drain
     assert s.errors == 0
     for got in lists:  # each call ran with its own argument, once, in its producer's order
         assert got == sorted(set(got))
-    assert s.posted + sum(refused) == producers * calls
-    assert (s.executed, s.pending) == (ran, 0)
+    assert s.posted + sum(refused) == producers * calls + posted_extra
+    assert (s.executed, s.pending) == (ran + ran_extra, 0)
     assert s.posted == s.executed + s.dropped
     assert s.dropped > 0  # the worker's drop met waiting calls
