@@ -1,30 +1,32 @@
-"""Task and TaskState: background work as a Future whose callbacks run on the UI thread.
+"""Task: background work as a Future whose callbacks run on the UI thread.
 
-The functions used inside a task (report_progress, cancelled, check_cancelled) live in
-``_context`` and are re-exported here.
+The public face of a task, and posting one callback to the main thread. Its states and
+their transitions are in ``_task_state``, adding and delivering its callbacks in
+``_task_callbacks``, ``await task`` in ``_task_wait``. The functions used inside a task
+(report_progress, cancelled, check_cancelled) live in ``_context`` and are re-exported here.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
-import contextlib
-import enum
 import itertools
 import logging
-import sys
 import threading
 import time
 import types
 import weakref
-from collections.abc import Callable, Generator, Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .._core._errors import DispatcherClosed, TaskCancelled, TaskTimeout
-from .._core._options import CALLBACK_WAY_OUT, check_callback, owner_error, thread_wait
+from .._core._errors import DispatcherClosed, TaskCancelled
 from .._core._priority import Priority
-from .._core._registry import get_dispatcher
-from .._core._release import hand_over
+from . import _task_callbacks, _task_state, _task_wait
 from ._context import _current, cancelled, check_cancelled, report_progress
+from ._task_callbacks import UNSET as _UNSET
+from ._task_callbacks import check_callable as _check_callable
+from ._task_state import _CANCELLED, _DONE, _FAILED, _PENDING, _RUNNING, TaskState
+from ._task_wait import _WaitTimeout
+from ._task_wait import wait_for as _wait_for
 
 if TYPE_CHECKING:
     from .._core._dispatcher import Dispatcher
@@ -34,44 +36,14 @@ __all__ = ["Task", "TaskState", "cancelled", "check_cancelled", "report_progress
 T = TypeVar("T")
 logger = logging.getLogger("uidispatch")
 
+# The pool refers to a joining caller's owner= as a new task does (``_task._weak``).
+_weak = _task_callbacks.weak
 _ids = itertools.count(1)
 _PROGRESS = "uidispatch.progress"
-_UNSET: Any = object()
 
 # Set by the pool's exit hook: while the interpreter shuts down no callback is posted,
 # because a toolkit may already be half torn down.
 exiting = False
-
-if sys.version_info >= (3, 11):
-    _WaitTimeout: type[Exception] = concurrent.futures.TimeoutError
-else:  # pragma: no cover - 3.10 only
-
-    class _WaitTimeout(concurrent.futures.TimeoutError, TimeoutError):
-        """``result(timeout)`` expired: both the futures and the builtin ``TimeoutError``."""
-
-
-class TaskState(enum.Enum):
-    """Lifecycle state of a :class:`Task`.
-
-    ``PENDING`` (queued, or waiting to retry), ``RUNNING``, then one of ``DONE``,
-    ``FAILED`` (the function raised, or the task ran past its ``timeout``) and
-    ``CANCELLED``.
-    """
-
-    PENDING = "pending"
-    RUNNING = "running"
-    DONE = "done"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-
-
-_PENDING, _RUNNING, _DONE, _FAILED, _CANCELLED = (
-    TaskState.PENDING,
-    TaskState.RUNNING,
-    TaskState.DONE,
-    TaskState.FAILED,
-    TaskState.CANCELLED,
-)
 
 
 class Task(concurrent.futures.Future[T]):
@@ -231,53 +203,9 @@ class Task(concurrent.futures.Future[T]):
         self._retrieved = True
         super().add_done_callback(fn)
 
-    def __await__(self) -> Generator[Any, None, T]:
-        """``await task`` inside a running asyncio (or qasync) loop.
-
-        Raises what :meth:`result` raises. Cancelling the awaiting coroutine cancels the
-        task, as ``asyncio.wrap_future`` does.
-        """
-        import asyncio
-
-        loop = asyncio.get_running_loop()
-        waiter: asyncio.Future[T] = loop.create_future()
-        self._retrieved = True
-
-        def settle() -> None:  # on the loop's thread
-            if waiter.done():
-                return
-            exc = concurrent.futures.Future.exception(self)
-            if exc is None:
-                waiter.set_result(concurrent.futures.Future.result(self))
-            else:
-                waiter.set_exception(exc)
-
-        def finished(_: object) -> None:  # any thread
-            if not loop.is_closed():
-                # Closed meanwhile: nobody is waiting any more.
-                with contextlib.suppress(RuntimeError):
-                    loop.call_soon_threadsafe(settle)
-
-        def abandoned(fut: asyncio.Future[T]) -> None:
-            if fut.cancelled():
-                self.cancel()
-
-        waiter.add_done_callback(abandoned)
-        host = self._host
-        d = getattr(host, "_dispatcher", None) if host is not None else None
-        if d is not None and not d.closed and _drives(d, loop):
-            # This loop drains the task's dispatcher (the asyncio backend on this loop,
-            # qasync): resume only after the callbacks added so far ran, by queueing the
-            # resumption behind them in the task's lane. Resuming straight from the
-            # worker raced them under qasync (issue 14: 1 run in 20 resumed before
-            # on_done). Any other loop resumes straight away: it may never see a drain.
-            resume = _Resume(loop, settle)
-            self._add(self._done_cbs, resume, None, "await", _DONE)
-            self._add(self._error_cbs, resume, None, "await", _FAILED)
-            del resume  # only the task (then the dispatcher's queue) may hold it
-        else:
-            concurrent.futures.Future.add_done_callback(self, finished)
-        return (yield from waiter)
+    # ``await task``: written in _task_wait with the machinery that orders it after the
+    # task's callbacks.
+    __await__ = _task_wait.await_task
 
     def wait_stopped(self, timeout: float | None = None) -> bool:
         """Wait until the task finished *and* its work stopped running; True if it did.
@@ -380,49 +308,19 @@ class Task(concurrent.futures.Future[T]):
 
     # ------------------------------------------------------------------ pool side
 
-    def _add(
-        self, cbs: list[Any], callback: Any, owner: object, what: str, when: TaskState
-    ) -> Task[T]:
-        _check_callable(what, callback)
-        entry = (callback, self._owner if owner is _UNSET else _weak(owner))
-        with self._lock:
-            if not self._resolved:
-                cbs.append(entry)
-                return self
-        phase = self._phase
-        if phase is when or (when is _FAILED and phase is _CANCELLED):
-            self._deliver(
-                [entry],
-                concurrent.futures.Future.exception(self)
-                if when is _FAILED
-                else concurrent.futures.Future.result(self),
-            )
-        return self
-
-    def _start(self) -> bool:
-        """PENDING -> RUNNING; False when the task was resolved meanwhile."""
-        with self._lock:
-            if self._resolved:
-                return False
-            self._phase = _RUNNING
-            if self.started_at is None:
-                self.started_at = time.monotonic()
-            return True
-
-    def _requeue(self) -> None:
-        with self._lock:
-            if not self._resolved:
-                self._phase = _PENDING
-
-    def _add_stop_hook(self, hook: Callable[[], object]) -> None:
-        """Call ``hook()`` when the task is cancelled or times out (now, if it already was)."""
-        with self._lock:
-            if not self._resolved:
-                self._stop_hooks.append(hook)
-                return
-            stopped = self._phase is _CANCELLED or isinstance(self._exception, TaskTimeout)
-        if stopped:
-            _run_hook(hook)
+    # The transitions (in _task_state) and the callbacks' plumbing (in _task_callbacks),
+    # written there as functions of ``self`` and bound here as this class's own methods:
+    # a call costs what it did when they were defined here (no wrapper in between).
+    _start = _task_state.start
+    _requeue = _task_state.requeue
+    _add_stop_hook = _task_state.add_stop_hook
+    _resolve = _task_state.resolve
+    _fail_after_fork = _task_state.fail_after_fork
+    _add = _task_callbacks.add
+    _deliver = _task_callbacks.deliver
+    _dropped = _task_callbacks.dropped
+    _count_dropped = _task_callbacks.count_dropped
+    _dispatcher = _task_callbacks.dispatcher
 
     def set_result(self, result: T) -> None:
         """Resolve the task with ``result`` (for executors; pools do it for you)."""
@@ -436,71 +334,8 @@ class Task(concurrent.futures.Future[T]):
         if not self._resolve(state, exc=exc):
             raise concurrent.futures.InvalidStateError(f"{self!r} is already finished")
 
-    def _resolve(
-        self, state: TaskState, *, result: Any = None, exc: BaseException | None = None
-    ) -> bool:
-        """Finish the task exactly once; False when it already was. Any thread."""
-        with self._lock:
-            if self._resolved:
-                return False
-            self._resolved = True
-            self.finished_at = time.monotonic()
-            running = self._phase is _RUNNING
-            self._phase = state
-            hooks = self._stop_hooks if exc is not None else []
-            self._stop_hooks = []
-            callbacks = self._done_cbs if exc is None else self._error_cbs
-            watched = bool(callbacks or self._progress_cbs) or self._stream is not None
-            # The app's callbacks (and a stream's owner) often name a widget: dropped on
-            # the main thread (see _release), whichever thread resolves the task.
-            box = [self._done_cbs, self._error_cbs, self._progress_cbs, self._stream]
-            self._done_cbs, self._error_cbs, self._progress_cbs = [], [], ()
-            self._stream = None  # a batch on its way keeps it; no task<->stream cycle stays
-        if exc is not None and not (state is _CANCELLED or isinstance(exc, TaskTimeout)):
-            hooks = []  # the function itself failed: nothing left to stop
-        for hook in hooks:
-            _run_hook(hook)
-        host = self._host
-        if host is not None:
-            # Before waiters wake: result() returning means the pool's books are settled.
-            host._task_resolved(self, exc)
-        if exc is None:
-            concurrent.futures.Future.set_result(self, result)
-        else:
-            concurrent.futures.Future.set_exception(self, exc)
-        if not running:
-            self._mark_stopped()
-        if callbacks:
-            self._deliver(callbacks, result if exc is None else exc)
-        del callbacks
-        hand_over(box, self._bound)
-        if host is not None:
-            host._task_settled(self, watched)
-        return True
-
-    def _fail_after_fork(self, exc: BaseException) -> None:
-        """In a forked child: fail this task inherited from the parent (see ``_fork``).
-
-        Its locks may be held forever by threads that did not come along, its waiters are
-        the parent's, and its callbacks belong to the parent's UI: all are dropped, and a
-        failure nobody here asked for is not logged.
-        """
-        self._lock = threading.Lock()
-        self._condition = threading.Condition()
-        self._waiters: list[Any] = []
-        self._done_callbacks: list[Any] = []
-        self._done_cbs, self._error_cbs, self._progress_cbs = [], [], ()
-        self._stop_hooks = []
-        self._stream = None
-        self._stop_event = None  # the parent's threads wait on it, not this one
-        self._retrieved = True
-        self._resolve(_FAILED, exc=exc)
-        self._mark_stopped()  # its work runs in the parent: nothing of it runs here
-
-    def _deliver(self, callbacks: list[tuple[Callable[[Any], object], Any]], value: Any) -> None:
-        for cb, owner in callbacks:
-            self._post(cb, value, owner=owner)
-
+    # Here, not in _task_callbacks: it runs per callback and reads ``exiting``, which the
+    # pool's exit hook sets on this module, as a plain global.
     def _post(self, cb: Callable[..., object], *args: Any, owner: Any, key: Any = None) -> None:
         """Post ``cb(*args)`` to the main thread; a callback with a dead owner is skipped."""
         if exiting:
@@ -521,29 +356,6 @@ class Task(concurrent.futures.Future[T]):
             self._dropped(cb)
             logger.exception("%r: could not deliver callback %r to the main thread", self, cb)
 
-    def _dropped(self, cb: object) -> None:
-        self._count_dropped()
-        if type(cb) is _Resume:  # an ``await`` must not wait for the main thread's release
-            cb.abandon()
-
-    def _count_dropped(self) -> None:
-        count = getattr(self._host, "_callback_dropped", None)
-        if count is not None:
-            count()
-
-    def _dispatcher(self) -> Dispatcher:
-        bound = self._bound
-        if bound is not None:
-            d = bound()
-            if d is None:
-                raise DispatcherClosed(f"{self!r}: its dispatcher is gone")
-            return d
-        host = self._host
-        d = host._get_dispatcher() if host is not None else get_dispatcher()
-        if not d.closed:
-            self._bound = weakref.ref(d)
-        return d
-
     def __del__(self) -> None:
         # A failure nobody looked at must still reach a human (as asyncio does).
         try:
@@ -557,85 +369,3 @@ class Task(concurrent.futures.Future[T]):
                     )
         except Exception:  # pragma: no cover - interpreter teardown
             pass
-
-
-def _drives(d: Dispatcher, loop: Any) -> bool:
-    """True when running ``loop`` is what runs ``d``'s drains (so queueing on ``d`` is safe)."""
-    backend = d.backend
-    if getattr(backend, "loop", None) is loop:  # the asyncio backend bound to this loop
-        return True
-    # qasync's loop is the Qt event loop itself: the Qt backend's drains run while it runs.
-    return (
-        backend.name == "qt"
-        and type(loop).__module__.partition(".")[0] == "qasync"
-        and d.is_main_thread()
-    )
-
-
-class _Resume:
-    """Resumes an ``await task`` from the main thread, after the task's earlier callbacks.
-
-    Registered as the task's last ``on_done`` and ``on_error``: the drain runs it after
-    the callbacks queued before it. If the dispatcher drops it instead (closed, overflow,
-    no dispatcher) the last reference goes and ``__del__`` resumes the coroutine anyway,
-    so an ``await`` never hangs on a dispatcher. It holds no reference to the task.
-    """
-
-    __slots__ = ("_loop", "_settle", "_thread")
-
-    def __init__(self, loop: Any, settle: Callable[[], None]) -> None:
-        self._loop: Any = loop
-        self._settle: Callable[[], None] | None = settle
-        self._thread = threading.get_ident()
-
-    def __call__(self, _outcome: object) -> None:
-        settle, self._settle = self._settle, None
-        if settle is None:
-            return
-        if threading.get_ident() == self._thread:
-            settle()  # the coroutine resumes on a later loop turn, after this drain
-        else:  # the task was delivered through another dispatcher since
-            self._wake(settle)
-
-    def _wake(self, settle: Callable[[], None]) -> None:
-        loop = self._loop
-        if not loop.is_closed():
-            with contextlib.suppress(RuntimeError):  # closed meanwhile: nobody waits
-                loop.call_soon_threadsafe(settle)
-
-    def abandon(self) -> None:
-        """Resume the coroutine now: the dispatcher refused this call."""
-        settle = self._settle
-        if settle is not None:
-            self._settle = None
-            self._wake(settle)
-
-    __del__ = abandon
-
-
-def _weak(owner: object) -> Any:
-    if owner is None:
-        return None
-    try:
-        return weakref.ref(owner)
-    except TypeError:
-        raise owner_error(owner) from None
-
-
-def _wait_for(timeout: float | None) -> float | None:
-    # Condition.wait raises OverflowError past threading.TIMEOUT_MAX: a wait that long is
-    # "practically never", so it waits without a timeout (result(timeout=1e10) works).
-    if isinstance(timeout, (int, float)) and not isinstance(timeout, bool) and timeout > 0:
-        return thread_wait(timeout)
-    return timeout
-
-
-def _check_callable(what: str, cb: object) -> None:
-    check_callback(what, cb, CALLBACK_WAY_OUT)
-
-
-def _run_hook(hook: Callable[[], object]) -> None:
-    try:
-        hook()
-    except Exception:
-        logger.exception("stopping a cancelled task: %r raised", hook)

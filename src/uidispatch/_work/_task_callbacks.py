@@ -1,0 +1,108 @@
+"""A task's callbacks: adding them (with their owners), and handing them to its dispatcher.
+
+``add``, ``deliver``, ``dropped``, ``count_dropped`` and ``dispatcher`` are
+:class:`~uidispatch.Task`'s own private methods, bound in the class body (``_add =
+_task_callbacks.add``): a call costs what a method defined in ``_task`` costs. ``Task._post``,
+which posts one callback, stays in ``_task``: it reads that module's ``exiting`` flag.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import weakref
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from .._core._errors import DispatcherClosed
+from .._core._options import CALLBACK_WAY_OUT, check_callback, owner_error
+from .._core._registry import get_dispatcher
+from ._task_state import _CANCELLED, _FAILED, TaskState
+from ._task_wait import _Resume
+
+if TYPE_CHECKING:
+    from .._core._dispatcher import Dispatcher
+    from ._task import Task
+
+__all__ = [
+    "UNSET",
+    "add",
+    "check_callable",
+    "count_dropped",
+    "deliver",
+    "dispatcher",
+    "dropped",
+    "weak",
+]
+
+T = TypeVar("T")
+
+UNSET: Any = object()
+"""``owner=`` not given: the callback takes the task's owner."""
+
+
+def add(
+    self: Task[T], cbs: list[Any], callback: Any, owner: object, what: str, when: TaskState
+) -> Task[T]:
+    check_callable(what, callback)
+    entry = (callback, self._owner if owner is UNSET else weak(owner))
+    with self._lock:
+        if not self._resolved:
+            cbs.append(entry)
+            return self
+    phase = self._phase
+    if phase is when or (when is _FAILED and phase is _CANCELLED):
+        self._deliver(
+            [entry],
+            concurrent.futures.Future.exception(self)
+            if when is _FAILED
+            else concurrent.futures.Future.result(self),
+        )
+    return self
+
+
+def deliver(
+    self: Task[Any], callbacks: list[tuple[Callable[[Any], object], Any]], value: Any
+) -> None:
+    for cb, owner in callbacks:
+        self._post(cb, value, owner=owner)
+
+
+def dropped(self: Task[Any], cb: object) -> None:
+    self._count_dropped()
+    if type(cb) is _Resume:  # an ``await`` must not wait for the main thread's release
+        cb.abandon()
+
+
+def count_dropped(self: Task[Any]) -> None:
+    count = getattr(self._host, "_callback_dropped", None)
+    if count is not None:
+        count()
+
+
+def dispatcher(self: Task[Any]) -> Dispatcher:
+    bound = self._bound
+    if bound is not None:
+        d = bound()
+        if d is None:
+            raise DispatcherClosed(f"{self!r}: its dispatcher is gone")
+        return d
+    host = self._host
+    d = host._get_dispatcher() if host is not None else get_dispatcher()
+    if not d.closed:
+        self._bound = weakref.ref(d)
+    return d
+
+
+def weak(owner: object) -> Any:
+    """A weak reference to a callback's ``owner`` (``None`` for none)."""
+    if owner is None:
+        return None
+    try:
+        return weakref.ref(owner)
+    except TypeError:
+        raise owner_error(owner) from None
+
+
+def check_callable(what: str, cb: object) -> None:
+    """Refuse a ``what`` callback that is not a plain callable (see ``check_callback``)."""
+    check_callback(what, cb, CALLBACK_WAY_OUT)
