@@ -8,10 +8,11 @@ which prints one JSON object::
      "post_p50_us", "post_p99_us", "idle_p50_us", "idle_p99_us", "freeze_ms",
      "idle_wakeups_per_s", "error", ...}]}
 
-and optionally, per row, the fields of ``EXTRA_FIELDS`` (``None`` where a variant has no
-such path: the naive primitive has no ``key=``) and ``freeze_gaps_ms``, the UI timer's
-gaps in ms during the single-producer flood (what charts draw; the merged report keeps
-the timeline of the run whose ``freeze_ms`` is the median).
+and optionally, per row, the fields of ``_bench_table.EXTRA_FIELDS`` (``None`` where a
+variant has no such path: the naive primitive has no ``key=``) and ``freeze_gaps_ms``,
+the UI timer's gaps in ms during the single-producer flood (what charts draw; the merged
+report keeps the timeline of the run whose ``freeze_ms`` is the median). The workloads
+every bench module shares are in ``_bench_workloads``; the text tables in ``_bench_table``.
 
 ``kind`` is ``ours``, ``naive`` (the toolkit's own primitive, what ratios are taken
 against), ``helper`` (the best existing helper library), ``floor`` (a pure-Python
@@ -35,34 +36,20 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import IO, Any, TextIO, TypeGuard
+from typing import IO, Any, TextIO
 
-__all__ = ["bench_module", "default_backends", "format_backend", "run_backend", "run_bench"]
+from ._bench_table import ALL_FIELDS, add_ratios, format_backend, format_report, is_number
+from ._bench_workloads import FIELDS
 
-FIELDS = (
-    "thr1",
-    "thr4",
-    "post_p50_us",
-    "post_p99_us",
-    "idle_p50_us",
-    "idle_p99_us",
-    "freeze_ms",
-    "idle_wakeups_per_s",
-)
-# Issue 16's measurements: unique-key throughput and post time, and the longest UI timer
-# gap (ms) while 8 producers flood on each posting path, with the longest drain of the
-# bounded one.
-EXTRA_FIELDS = (
-    "thr_key",
-    "post_key_p50_us",
-    "post_key_p99_us",
-    "freeze8_ms",
-    "freeze8_owner_ms",
-    "freeze8_key_ms",
-    "freeze8_bounded_ms",
-    "drain8_bounded_ms",
-)
-ALL_FIELDS = FIELDS + EXTRA_FIELDS
+__all__ = [
+    "FIELDS",
+    "bench_module",
+    "default_backends",
+    "format_backend",
+    "run_backend",
+    "run_bench",
+]
+
 NEEDS_DISPLAY = frozenset({"tk", "kivy", "gtk"})
 Progress = Callable[[str], None]
 
@@ -240,7 +227,7 @@ def run_backend(
     if len(runs) > 1:
         notes.append(f"median of {len(runs)} processes")
     result["notes"] = notes
-    _add_ratios(result["rows"])
+    add_ratios(result["rows"])
     return result
 
 
@@ -255,11 +242,11 @@ def merge_rows(runs: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
         row = dict(rows[0])
         row["variant"] = variant
         for field in ALL_FIELDS:
-            values = [r[field] for r in rows if _is_number(r.get(field))]
+            values = [r[field] for r in rows if is_number(r.get(field))]
             if values or field in FIELDS or field in row:
                 row[field] = statistics.median(values) if values else None
         timed = sorted(
-            (r for r in rows if _is_number(r.get("freeze_ms")) and "freeze_gaps_ms" in r),
+            (r for r in rows if is_number(r.get("freeze_ms")) and "freeze_gaps_ms" in r),
             key=lambda r: float(r["freeze_ms"]),
         )
         if timed:
@@ -271,23 +258,6 @@ def merge_rows(runs: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
             row["failed_runs"] = len(errors)
         out.append(row)
     return out
-
-
-def _is_number(value: object) -> TypeGuard[float]:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and value == value
-
-
-def _add_ratios(rows: list[dict[str, Any]]) -> None:
-    naive = next((r for r in rows if r.get("kind") == "naive" and not r.get("error")), None)
-    if naive is None:
-        return
-    for row in rows:
-        ratios = {}
-        for field in ALL_FIELDS:
-            a, b = row.get(field), naive.get(field)
-            if _is_number(a) and _is_number(b) and b:
-                ratios[field] = a / b
-        row["vs_naive"] = ratios
 
 
 def run_bench(
@@ -317,127 +287,6 @@ def run_bench(
         ],
         "skipped": dict(skipped or {}),
     }
-
-
-# ---------------------------------------------------------------------- table
-
-
-def _si(value: float) -> str:
-    if value >= 1e6:
-        return f"{value / 1e6:.2f}M"
-    if value >= 1e3:
-        return f"{value / 1e3:.0f}k"
-    return f"{value:.0f}"
-
-
-def _num(value: float) -> str:
-    if value >= 100:
-        return f"{value:,.0f}"
-    if value >= 10:
-        return f"{value:.1f}"
-    return f"{value:.2f}"
-
-
-def _ratio(row: dict[str, Any], field: str) -> str:
-    r = row.get("vs_naive", {}).get(field)
-    if r is None:
-        return ""
-    if r >= 100:
-        return f" x{r:,.0f}"
-    if r >= 10:
-        return f" x{r:.1f}"
-    return f" x{r:.2f}" if r >= 0.01 else " x<0.01"
-
-
-def _cell(row: dict[str, Any], field: str, fmt: Callable[[float], str]) -> str:
-    v = row.get(field)
-    return fmt(v) if _is_number(v) else "-"
-
-
-def format_backend(result: dict[str, Any]) -> str:
-    """One backend's result as a text table with ratios to its ``naive`` row."""
-    name = result.get("backend", "?")
-    rows = result.get("rows") or []
-    if "vs_naive" not in (rows[0] if rows else {}):
-        _add_ratios(rows)
-    naive = next((r["variant"] for r in rows if r.get("kind") == "naive"), None)
-    title = f"{name}"
-    if result.get("version"):
-        title += f" {result['version']}"
-    if result.get("error"):
-        return f"{title}: error: {result['error']}\n"
-    head = (
-        f"{'variant':<28} {'kind':<6} {'thr 1 prod':>15} {'thr 4 prod':>15} "
-        f"{'post p50/p99 us':>22} {'idle p50/p99 us':>22} {'freeze ms':>15} {'idle wake/s':>11}"
-    )
-    lines = [
-        f"{title}" + (f"  (xN = value / {naive})" if naive else "  (no naive row: no ratios)"),
-        head,
-        "-" * len(head),
-    ]
-    for row in rows:
-        variant, kind = str(row.get("variant")), str(row.get("kind"))
-        if row.get("error"):
-            lines.append(f"{variant:<28} {kind:<6} error: {row['error']}")
-            continue
-        thr1 = _cell(row, "thr1", _si) + _ratio(row, "thr1")
-        thr4 = _cell(row, "thr4", _si) + _ratio(row, "thr4")
-        post = f"{_cell(row, 'post_p50_us', _num)}/{_cell(row, 'post_p99_us', _num)}" + _ratio(
-            row, "post_p99_us"
-        )
-        idle = f"{_cell(row, 'idle_p50_us', _num)}/{_cell(row, 'idle_p99_us', _num)}" + _ratio(
-            row, "idle_p50_us"
-        )
-        freeze = _cell(row, "freeze_ms", _num) + _ratio(row, "freeze_ms")
-        wake = _cell(row, "idle_wakeups_per_s", _num)
-        lines.append(
-            f"{variant:<28} {kind:<6} {thr1:>15} {thr4:>15} {post:>22} {idle:>22} "
-            f"{freeze:>15} {wake:>11}"
-        )
-        if row.get("failed_runs"):
-            lines.append(f"{'':<35}({row['failed_runs']} run(s) of this variant failed)")
-    lines.extend(_extra_table(rows))
-    lines.extend(f"  note: {n}" for n in result.get("notes", []))
-    return "\n".join(lines) + "\n"
-
-
-def _extra_table(rows: list[dict[str, Any]]) -> list[str]:
-    """Issue 16's columns, for the rows that have any of them."""
-    rows = [
-        r for r in rows if not r.get("error") and any(_is_number(r.get(f)) for f in EXTRA_FIELDS)
-    ]
-    if not rows:
-        return []
-    head = (
-        f"{'variant':<28} {'thr key':>14} {'post key p50/p99 us':>22} "
-        f"{'8-producer freeze ms: plain':>29} {'owner=':>10} {'key=':>10} {'bounded':>10} "
-        f"{'drain ms':>9}"
-    )
-    lines = ["", head, "-" * len(head)]
-    for row in rows:
-        thr = _cell(row, "thr_key", _si)
-        post = f"{_cell(row, 'post_key_p50_us', _num)}/{_cell(row, 'post_key_p99_us', _num)}"
-        lines.append(
-            f"{row.get('variant')!s:<28} {thr:>14} {post:>22} "
-            f"{_cell(row, 'freeze8_ms', _num) + _ratio(row, 'freeze8_ms'):>29} "
-            f"{_cell(row, 'freeze8_owner_ms', _num):>10} {_cell(row, 'freeze8_key_ms', _num):>10} "
-            f"{_cell(row, 'freeze8_bounded_ms', _num):>10} "
-            f"{_cell(row, 'drain8_bounded_ms', _num):>9}"
-        )
-    return lines
-
-
-def format_report(report: dict[str, Any]) -> str:
-    """The whole report as text: a header and one table per backend."""
-    parts = [
-        f"uidispatch {report['uidispatch']} bench, Python {report['python']}, "
-        f"{report['platform']}{', quick' if report['quick'] else ''}; "
-        "thr in calls/s (higher is better), times lower is better\n"
-    ]
-    parts.extend(format_backend(b) for b in report["backends"])
-    for name, why in report.get("skipped", {}).items():
-        parts.append(f"{name}: skipped: {why}\n")
-    return "\n".join(parts)
 
 
 def _failed(result: dict[str, Any]) -> bool:

@@ -25,12 +25,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
 from collections.abc import Sequence
 from typing import Any
+
+from uidispatch._tools._bench_workloads import merge_rounds
 
 from ._bench_variants import VARIANTS
 from ._bench_workloads import EXTRA, FIELDS, SIZES, Sizes, measure_variant
@@ -69,25 +70,18 @@ def run(sizes_name: str = "full") -> dict[str, Any]:
         env.setdefault("KIVY_HOME", home)
         for name, cls in VARIANTS.items():
             results, errors = [], []
-            for r in range(sizes.runs):
-                _progress(f"{name} process {r + 1}/{sizes.runs}")
+            for r in range(sizes.rounds):
+                _progress(f"{name} process {r + 1}/{sizes.rounds}")
                 try:
                     results.append(_run_child(name, sizes_name, env))
                 except (RuntimeError, ValueError, OSError, subprocess.TimeoutExpired) as exc:
                     errors.append(str(exc))
-            row: dict[str, Any] = {"variant": name, "kind": cls.kind}
-            for field in FIELDS + EXTRA:
-                values = [x[field] for x in results if x.get(field) is not None]
-                row[field] = statistics.median(values) if values else None
-            timed = sorted(results, key=lambda x: float(x.get("freeze_ms") or 0.0))
-            if timed and "freeze_gaps_ms" in timed[0]:
-                # The gap timeline of the median-freeze process: what charts draw.
-                row["freeze_gaps_ms"] = timed[len(timed) // 2]["freeze_gaps_ms"]
-            row["error"] = None if results else errors[0]
-            rows.append(row)
+            merged = merge_rounds(results, FIELDS + EXTRA)
+            error = None if results else errors[0]
+            rows.append({"variant": name, "kind": cls.kind, **merged, "error": error})
     notes = [
         f"Kivy Clock ticked by Clock.tick()+tick_draw() in a loop (default clock, maxfps "
-        f"paced, no window), Python {sys.version.split()[0]}, median of {sizes.runs} "
+        f"paced, no window), Python {sys.version.split()[0]}, median of {sizes.rounds} "
         "process(es) per variant",
         f"thr: {sizes.calls:,} calls; freeze: a 10 ms Clock.schedule_interval timer (it fires "
         f"once per frame at 60 Hz) during a {sizes.flood:,}-call flood; idle: one post every 5 ms",

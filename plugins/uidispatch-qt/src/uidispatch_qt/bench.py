@@ -18,10 +18,11 @@ from __future__ import annotations
 import argparse
 import json
 import signal
-import statistics
 import subprocess
 import sys
 from typing import Any
+
+from uidispatch._tools._bench_workloads import FIELDS, PATH_FIELDS, merge_rounds
 
 from ._bench_child import PHASES, phase_timeout, run_child
 
@@ -37,21 +38,8 @@ VARIANTS: dict[str, str] = {
 }
 """Variant name -> kind, in table order."""
 
-METRICS = (
-    "thr1",
-    "thr4",
-    "post_p50_us",
-    "post_p99_us",
-    "idle_p50_us",
-    "idle_p99_us",
-    "freeze_ms",
-    "idle_wakeups_per_s",
-    "freeze8_ms",
-    "freeze8_owner_ms",
-    "freeze8_key_ms",
-    "freeze8_bounded_ms",
-    "drain8_bounded_ms",
-)
+METRICS = FIELDS + PATH_FIELDS
+"""Every figure of a row, in order."""
 NOTES = [
     "each variant runs in its own subprocess; medians of the runs per metric",
     "thr: calls/s from the first post to the last callback; all ran once, in order",
@@ -128,15 +116,7 @@ def run_benchmark(
             for phase, why in failures.items():
                 failed.setdefault(phase, []).append(why)
         row: dict[str, Any] = {"variant": variant, "kind": VARIANTS[variant]}
-        for metric in METRICS:
-            values = [r[metric] for r in results if r.get(metric) is not None]
-            row[metric] = round(statistics.median(values), 2) if values else None
-        timed = sorted(
-            (r for r in results if r.get("freeze_gaps_ms")), key=lambda r: r["freeze_ms"]
-        )
-        if timed:
-            # The gap timeline of the median-freeze process: what charts draw.
-            row["freeze_gaps_ms"] = timed[len(timed) // 2]["freeze_gaps_ms"]
+        row.update(merge_rounds(results, METRICS, ndigits=2))
         errors = []
         for phase in PHASES:
             if phase in failed:

@@ -1,63 +1,30 @@
-"""The benchmark's variants: each way of handing calls to the main thread, with its loop.
+"""The benchmark's variants: each way of handing calls to the Tk thread, with its loop.
 
-Used by :mod:`uidispatch_tk.bench`, whose child processes build one variant each.
+Used by :mod:`uidispatch_tk.bench`, whose child processes open one variant each and run
+every workload of ``uidispatch._tools._bench_workloads`` on it.
 """
 
 from __future__ import annotations
 
 import queue
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["KINDS", "VARIANTS", "Loop"]
+from uidispatch._tools._bench_variants import Floor, Ours, Put
+from uidispatch._tools._bench_workloads import Fn, Post, Variant
+
+__all__ = ["KINDS", "VARIANTS"]
 
 KINDS = {"uidispatch": "ours", "after0": "naive", "queue_poll": "helper", "floor": "floor"}
 """Every variant, in table order, and its kind."""
 
-Fn = Callable[[Any], object]
 
+class _TkLoop(Variant):
+    """A Tk root's ``mainloop``, ended by ``quit``; the UI timer is a re-armed ``after``."""
 
-class Loop:
-    """One way of handing calls to the main thread, and the main loop that runs them."""
-
-    def post(self, fn: Fn, arg: Any) -> None:
-        """Worker side: have ``fn(arg)`` run on the main thread."""
-        raise NotImplementedError
-
-    def produce(self, fn: Fn, start: int, stop: int) -> None:
-        """Worker side: post ``fn(i)`` for ``i`` in ``range(start, stop)`` flat out."""
-        post = self.post
-        for i in range(start, stop):
-            post(fn, i)
-
-    def produce_timed(self, fn: Fn, n: int, times: list[int]) -> None:
-        """Worker side: post ``fn(i)`` ``n`` times, recording each post's duration in ns."""
-        post, pc, record = self.post, time.perf_counter_ns, times.append
-        for i in range(n):
-            t = pc()
-            post(fn, i)
-            record(pc() - t)
-
-    def run(self) -> None:
-        """Run the main loop until a callback calls :meth:`stop`."""
-        raise NotImplementedError
-
-    def stop(self) -> None:
-        """End :meth:`run`; called on the main thread from a callback."""
-        raise NotImplementedError
-
-    def every(self, seconds: float, fn: Callable[[], object]) -> None:
-        """Call ``fn`` on the main thread every ``seconds`` while :meth:`run` runs."""
-        raise NotImplementedError
-
-    def idle_wakeups(self, seconds: float) -> float:
-        """Loop wake-ups per second with nothing posted."""
-        raise NotImplementedError
-
-
-class _TkLoop(Loop):
-    def __init__(self) -> None:
+    def open(self) -> None:
         import tkinter
 
         from uidispatch.testing import ensure_display
@@ -68,16 +35,29 @@ class _TkLoop(Loop):
         self.root.update()
         self._tick: str | None = None
 
-    def run(self) -> None:
+    def post(self, fn: Fn, arg: Any) -> None:
+        """Worker side: have ``fn(arg)`` run on the Tk thread."""
+        raise NotImplementedError
+
+    def poster(self) -> Post:
+        return self.post
+
+    def run_main(self, done: threading.Event, tick: Callable[[], None] | None) -> None:
+        if tick is not None:
+            self._every(0.010, tick)
         self.root.mainloop()
 
-    def stop(self) -> None:
-        if self._tick is not None:  # a stray tick would count as an idle wake-up
-            self.root.after_cancel(self._tick)
-            self._tick = None
-        self.root.quit()
+    def finisher(self, done: threading.Event) -> Fn:
+        def finished(_: object) -> None:
+            done.set()
+            if self._tick is not None:  # a stray tick would count as an idle wake-up
+                self.root.after_cancel(self._tick)
+                self._tick = None
+            self.root.quit()
 
-    def every(self, seconds: float, fn: Callable[[], object]) -> None:
+        return finished
+
+    def _every(self, seconds: float, fn: Callable[[], object]) -> None:
         ms = round(seconds * 1000)
 
         def tick() -> None:
@@ -102,60 +82,25 @@ class _TkLoop(Loop):
         return (count - 1) / (time.perf_counter() - start)  # minus the stop timer itself
 
 
-class _Uidispatch(_TkLoop):
-    def __init__(self) -> None:
-        super().__init__()
+class _Uidispatch(Ours, _TkLoop):
+    def open(self) -> None:
+        super().open()
         import uidispatch as ud
 
         self.dispatcher = ud.get_dispatcher("tk")  # the default root: what an app does
 
-    def post(self, fn: Fn, arg: Any) -> None:
-        self.dispatcher.call_soon(fn, arg)
-
-    # The hot loops call call_soon directly: a wrapper call per post would flatter the others.
-    def produce(self, fn: Fn, start: int, stop: int) -> None:
-        call_soon = self.dispatcher.call_soon
-        for i in range(start, stop):
-            call_soon(fn, i)
-
-    def produce_timed(self, fn: Fn, n: int, times: list[int]) -> None:
-        call_soon, pc, record = self.dispatcher.call_soon, time.perf_counter_ns, times.append
-        for i in range(n):
-            t = pc()
-            call_soon(fn, i)
-            record(pc() - t)
-
 
 class _After0(_TkLoop):
-    # mainloop() (in run) sets the flag that lets a worker's Tcl call through at all.
+    # mainloop() (in run_main) sets the flag that lets a worker's Tcl call through at all.
     def post(self, fn: Fn, arg: Any) -> None:
         self.root.after(0, fn, arg)
 
 
-class _Put(Loop):
-    """Variants whose worker side is ``queue.put((fn, arg))``, inlined in the hot loops."""
+class _QueuePoll(Put, _TkLoop):
+    """The common helper: a ``queue.Queue`` the Tk thread drains every 10 ms."""
 
-    queue: queue.Queue[tuple[Fn, Any]] | queue.SimpleQueue[tuple[Fn, Any]]
-
-    def post(self, fn: Fn, arg: Any) -> None:
-        self.queue.put((fn, arg))
-
-    def produce(self, fn: Fn, start: int, stop: int) -> None:
-        put = self.queue.put
-        for i in range(start, stop):
-            put((fn, i))
-
-    def produce_timed(self, fn: Fn, n: int, times: list[int]) -> None:
-        put, pc, record = self.queue.put, time.perf_counter_ns, times.append
-        for i in range(n):
-            t = pc()
-            put((fn, i))
-            record(pc() - t)
-
-
-class _QueuePoll(_Put, _TkLoop):
-    def __init__(self) -> None:
-        super().__init__()
+    def open(self) -> None:
+        super().open()
         self.queue = queue.Queue()
         self.root.after(10, self._poll)
 
@@ -170,29 +115,32 @@ class _QueuePoll(_Put, _TkLoop):
         self.root.after(10, self._poll)
 
 
-class _Floor(_Put):
-    def __init__(self) -> None:
-        self.queue = queue.SimpleQueue()
-        self._stopped = False
-        self._tick: tuple[float, Callable[[], object]] | None = None
+class _Floor(Floor):
+    """The shared pure-Python floor, with this bench's own main loop.
 
-    def stop(self) -> None:
-        self._stopped = True
+    Its consumer checks a flag, not ``done.is_set()``: with a producer and a consumer
+    taking turns with the GIL even that moves the figures (about 4.0M against 2.9M
+    calls/s from one producer, in one process), and these are the floor's figures in
+    every tk report so far.
+    """
 
-    def every(self, seconds: float, fn: Callable[[], object]) -> None:
-        self._tick = (seconds, fn)
+    def finisher(self, done: threading.Event) -> Fn:
+        def finished(_: object) -> None:
+            done.set()
+            self._stopped = True
 
-    def run(self) -> None:
+        return finished
+
+    def run_main(self, done: threading.Event, tick: Callable[[], None] | None) -> None:
         self._stopped = False
         get = self.queue.get
-        if self._tick is None:
+        if tick is None:
             while not self._stopped:
                 fn, arg = get()
                 fn(arg)
             return
-        period, tick = self._tick
         perf = time.perf_counter
-        due = perf() + period
+        due = perf() + 0.010
         while not self._stopped:
             try:
                 fn, arg = get(timeout=max(0.0, due - perf()))
@@ -201,18 +149,10 @@ class _Floor(_Put):
                 pass
             if perf() >= due:
                 tick()
-                due = perf() + period
-        self._tick = None
-
-    def idle_wakeups(self, seconds: float) -> float:
-        try:  # the main thread blocks in get(): nothing but a put can wake it
-            self.queue.get(timeout=seconds)
-        except queue.Empty:
-            return 0.0
-        return 1 / seconds  # pragma: no cover - nothing puts
+                due = perf() + 0.010
 
 
-VARIANTS: dict[str, Callable[[], Loop]] = {
+VARIANTS: dict[str, Callable[[], Variant]] = {
     "uidispatch": _Uidispatch,
     "after0": _After0,
     "queue_poll": _QueuePoll,
