@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -152,3 +153,43 @@ def test_bad_attempt_timeout_fails_at_the_call_site(
 ) -> None:
     with pytest.raises(exc, match=match):
         pool.submit(abs, 1, attempt_timeout=value)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("cancel_during", ["backoff", "retry"])
+def test_wait_stopped_waits_for_an_abandoned_attempt_still_in_the_work(
+    pool: ud.Pool, manual_time: ManualTimers, cancel_during: str
+) -> None:
+    # "cancel, wait until stopped, then delete the file": the first attempt, abandoned at
+    # its attempt_timeout, is still inside the work, whatever the task does meanwhile.
+    inside: list[int] = []  # the attempts inside the work now
+    entered = [threading.Event(), threading.Event()]
+    release = [threading.Event(), threading.Event()]
+
+    def hang() -> None:
+        n = 1 if entered[0].is_set() else 0
+        inside.append(n)
+        entered[n].set()
+        try:
+            release[n].wait(WAIT)
+        finally:
+            inside.remove(n)
+
+    task = pool.submit(hang, retries=3, backoff=10.0, attempt_timeout=0.1)
+    assert entered[0].wait(WAIT)
+    manual_time.wait_for_timer(at=0.1)
+    manual_time.advance(0.1)  # attempt 1 abandoned: its thread is still in hang()
+    if cancel_during == "retry":
+        manual_time.wait_for_timer()
+        manual_time.advance(10.0)  # the backoff ends: attempt 2 starts beside attempt 1
+        assert entered[1].wait(WAIT)
+    task.cancel()
+    if cancel_during == "retry":
+        release[1].set()  # the retry ends first; the abandoned attempt still runs
+        deadline = time.monotonic() + WAIT
+        while 1 in inside and time.monotonic() < deadline:
+            time.sleep(0.001)
+        assert inside == [0]
+    assert not task.wait_stopped(0.2)  # attempt 1 is blocked inside: not stopped
+    release[0].set()
+    assert task.wait_stopped(WAIT)
+    assert inside == []

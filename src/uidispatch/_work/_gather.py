@@ -13,6 +13,7 @@ from .._core._errors import TaskCancelled
 from .._core._options import CALLBACK_WAY_OUT, check_callback
 from .._core._registry import get_dispatcher
 from ._task import Task, TaskState
+from ._task_callbacks import bind_now
 
 if TYPE_CHECKING:
     from .._core._dispatcher import Dispatcher
@@ -113,6 +114,8 @@ def gather(
     host.box.append(group)
     box = host.box
     del host
+    if on_progress is not None:
+        bind_now(group)  # on_done and on_error bind as they are added
     if on_done is not None:
         group.on_done(on_done)
     if on_error is not None:

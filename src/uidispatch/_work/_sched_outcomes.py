@@ -75,6 +75,9 @@ class SchedulerOutcomes(SchedulerBooks):
         task = job.task
         action = None
         retrying = stale = False
+        if n is not None:
+            with task._lock:
+                task._live_attempts -= 1
         with self.work:
             if slot:
                 self.active -= 1

@@ -140,6 +140,8 @@ class Scheduler(SchedulerOutcomes):
             job.limiter._started(token)
         job.attempt += 1
         n = job.attempt
+        with task._lock:
+            task._live_attempts += 1  # until finish() books this attempt's end
         if n == 1 and job.timeout is not None:
             job.timeout_handle = self.timers.schedule(
                 job.timeout, functools.partial(self.timed_out, job)

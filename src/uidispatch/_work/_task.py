@@ -108,6 +108,9 @@ class Task(concurrent.futures.Future[T]):
         self._job: Any = None  # the pool's record of how to run this task
         self._stream: Any = None  # an ItemStream once on_item= is given
         self._stopped = False  # resolved, and no attempt of its work is running any more
+        # Attempts whose work is still running, an abandoned one (past its attempt_timeout)
+        # included: wait_stopped() waits for each, not only for the last.
+        self._live_attempts = 0
         self._stop_event: threading.Event | None = None
         # The dispatcher this task delivers to, weakly: bound once (now when its pool has
         # an open one), so callbacks of a task whose app ended are dropped, never handed
@@ -227,8 +230,13 @@ class Task(concurrent.futures.Future[T]):
         return event.wait(timeout)
 
     def _mark_stopped(self) -> None:
-        """The work is not running (any more); wake :meth:`wait_stopped`."""
+        """The work is not running (any more); wake :meth:`wait_stopped`.
+
+        Not while an attempt still runs: the end of the last one calls this again.
+        """
         with self._lock:
+            if self._live_attempts:
+                return
             self._stopped = True
             event = self._stop_event
         if event is not None:
@@ -300,6 +308,7 @@ class Task(concurrent.futures.Future[T]):
         host = self._host
         if host is not None and not host._supports_progress:
             raise ValueError(host._no_progress_message("on_progress="))
+        _task_callbacks.bind_now(self)
         entry = (callback, self._owner if owner is _UNSET else _weak(owner))
         with self._lock:
             if not self._resolved:

@@ -9,6 +9,8 @@ which posts one callback, stays in ``_task``: it reads that module's ``exiting``
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
+import threading
 import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -26,6 +28,7 @@ if TYPE_CHECKING:
 __all__ = [
     "UNSET",
     "add",
+    "bind_now",
     "check_callable",
     "count_dropped",
     "deliver",
@@ -44,6 +47,7 @@ def add(
     self: Task[T], cbs: list[Any], callback: Any, owner: object, what: str, when: TaskState
 ) -> Task[T]:
     check_callable(what, callback)
+    bind_now(self)
     entry = (callback, self._owner if owner is UNSET else weak(owner))
     with self._lock:
         if not self._resolved:
@@ -91,6 +95,18 @@ def dispatcher(self: Task[Any]) -> Dispatcher:
     if not d.closed:
         self._bound = weakref.ref(d)
     return d
+
+
+def bind_now(task: Task[Any]) -> None:
+    """On the main thread, bind ``task`` to its dispatcher now, while the app is there.
+
+    Looked up later on a worker, after the app's window closed, there would be no app to
+    find: the lookup would fail loudly where a closed dispatcher drops a callback quietly
+    (and counts it). With no app yet, the lookup waits for the first delivery, as before.
+    """
+    if task._bound is None and threading.current_thread() is threading.main_thread():
+        with contextlib.suppress(Exception):
+            task._dispatcher()
 
 
 def weak(owner: object) -> Any:

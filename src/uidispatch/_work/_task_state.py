@@ -136,6 +136,7 @@ def fail_after_fork(self: Task[Any], exc: BaseException) -> None:
     self._stop_hooks = []
     self._stream = None
     self._stop_event = None  # the parent's threads wait on it, not this one
+    self._live_attempts = 0  # they run in the parent
     self._retrieved = True
     self._resolve(_FAILED, exc=exc)
     self._mark_stopped()  # its work runs in the parent: nothing of it runs here
