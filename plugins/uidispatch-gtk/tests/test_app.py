@@ -153,3 +153,121 @@ def test_doctor_lines_name_pygobject_glib_and_gtk(gtk: Any) -> None:
     )
     assert lines[1].startswith("gtk: GTK 3.")
     assert "3.0" in lines[2]
+
+
+def _no_default_application() -> None:
+    """Let a ``Gtk.Application`` another test ran stop being the default one.
+
+    GTK keeps an app that ran the default for as long as its windows keep it alive, and
+    the registry would bind a dispatcher asked for without ``app=`` to it.
+    """
+    import gc
+
+    from gi.repository import Gio
+
+    app = Gio.Application.get_default()
+    if app is not None:
+        assert not app.get_is_registered(), "a Gtk.Application still runs"
+        for window in app.get_windows():
+            window.destroy()
+    app = None
+    gc.collect()
+    assert Gio.Application.get_default() is None
+
+
+def _wait_for(predicate: Any, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    pause = threading.Event()
+    while not predicate():
+        if time.monotonic() >= deadline:
+            return False
+        pause.wait(0.001)
+    return True
+
+
+def test_without_app_gtk_main_returning_closes_the_dispatcher_and_fails_a_waiting_call(
+    gtk: Any,
+) -> None:
+    from gi.repository import GLib
+
+    _no_default_application()
+    window = gtk.Window(title="no app=")
+    window.show_all()
+    window.connect("destroy", lambda *_: gtk.main_quit())
+    d = ud.get_dispatcher("gtk")  # bound to no window and no Gtk.Application
+    assert d.backend.app is None
+    d.configure(budget=1e-6)  # a drain stops after the callback that ends the loop
+    outcome: list[BaseException | str] = []
+
+    def close_window() -> None:  # on the main thread, inside Gtk.main()
+        # The worker's next call is queued behind this one before the loop ends.
+        if not _wait_for(lambda: d.stats().pending >= 1, 10):
+            outcome.append("the worker's call was never queued")
+        window.destroy()  # the user closes the window: its destroy handler quits the loop
+
+    def work() -> None:
+        try:
+            d.call(lambda: None, timeout=10)  # the loop runs it: the dispatcher serves it
+            d.call_soon(close_window)
+            d.call(lambda: None, timeout=10)  # waits while Gtk.main() returns
+            outcome.append("ran after the window closed")
+        except BaseException as exc:
+            outcome.append(exc)
+
+    hung: list[bool] = []
+
+    def give_up() -> bool:  # a hung test still ends
+        hung.append(True)
+        gtk.main_quit()
+        return False
+
+    guard = GLib.timeout_add(10_000, give_up)
+    worker = threading.Thread(target=work)
+    worker.start()
+    try:
+        gtk.main()
+    finally:
+        if not hung:
+            GLib.source_remove(guard)  # never quits a later test's loop
+    assert d.closed, "Gtk.main() returned and the dispatcher is still open"
+    worker.join(10)
+    assert not worker.is_alive(), "the worker never learnt that the loop ended"
+    assert len(outcome) == 1, outcome
+    assert isinstance(outcome[0], ud.DispatcherClosed), outcome
+    with pytest.raises(ud.DispatcherClosed):
+        d.call_soon(lambda: None)
+
+
+def test_without_app_a_gtk_application_run_returning_closes_the_dispatcher(gtk: Any) -> None:
+    from gi.repository import Gio
+
+    _no_default_application()
+    d = ud.get_dispatcher("gtk")  # before the app exists: bound to no app
+    assert d.backend.app is None
+    outcome: list[BaseException | str] = []
+    app = gtk.Application(
+        application_id="org.uidispatch.NoApp", flags=Gio.ApplicationFlags.NON_UNIQUE
+    )
+
+    def activate(application: Any) -> None:
+        window = gtk.ApplicationWindow(application=application)
+        window.show_all()
+
+        def work() -> None:
+            try:
+                d.call(lambda: None, timeout=10)  # served by the app's loop
+                d.call_soon(application.quit)
+                d.call(lambda: None, timeout=10)  # may wait while run() returns
+                d.call(lambda: None, timeout=10)  # after run() returned at the latest
+                outcome.append("ran after the app quit")
+            except BaseException as exc:
+                outcome.append(exc)
+
+        threading.Thread(target=work, name="worker").start()
+
+    app.connect("activate", activate)
+    app.run([])
+    assert d.closed, "app.run() returned and the dispatcher is still open"
+    assert _wait_for(lambda: outcome, 10), "the worker never learnt that the app ended"
+    assert len(outcome) == 1, outcome
+    assert isinstance(outcome[0], ud.DispatcherClosed), outcome

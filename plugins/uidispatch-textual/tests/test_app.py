@@ -176,3 +176,195 @@ def test_doctor_lines_name_the_textual_version() -> None:
 
     version = importlib.metadata.version("textual")
     assert uidispatch_textual.uidispatch_doctor_lines() == [f"textual: Textual {version}"]
+
+
+def _wait_for(predicate: Any, timeout: float) -> bool:
+    """Off the app's thread: wait until ``predicate()`` holds; False after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    pause = threading.Event()
+    while not predicate():
+        if time.monotonic() >= deadline:
+            return False
+        pause.wait(0.002)
+    return True
+
+
+def test_get_dispatcher_first_called_from_a_thread_worker_finds_the_running_app() -> None:
+    # A thread worker runs in an executor thread, without the app's active_app context.
+    seen: dict[str, Any] = {}
+
+    class Crunch(App[None]):
+        def on_mount(self) -> None:
+            seen["app thread"] = threading.get_ident()
+            self.crunch()
+
+        @work(thread=True)
+        def crunch(self) -> None:
+            try:
+                d = ud.get_dispatcher()  # the first lookup of this process's app
+                seen["backend"] = d.backend.name
+                seen["app"] = getattr(d.backend, "app", None)
+                seen["ran on"] = d.call(threading.get_ident, timeout=10)
+            except BaseException as exc:
+                seen["error"] = exc
+            finally:
+                seen["done"] = True
+
+    async def drive() -> None:
+        app = Crunch()
+        async with app.run_test() as pilot:
+            deadline = time.monotonic() + 15
+            while "done" not in seen:
+                assert time.monotonic() < deadline, "the worker never finished"
+                await pilot.pause(0.01)
+            seen["expected app"] = app
+
+    asyncio.run(drive())
+    assert "error" not in seen, f"the worker's lookup failed: {seen.get('error')!r}"
+    assert seen["backend"] == "textual"
+    assert seen["app"] is seen["expected app"]
+    assert seen["ran on"] == seen["app thread"]
+
+
+def test_a_main_thread_wait_function_first_used_from_a_thread_worker_runs_on_the_app() -> None:
+    seen: dict[str, Any] = {}
+
+    @ud.main_thread(wait=True)
+    def show(text: str) -> tuple[str, int]:
+        return text, threading.get_ident()
+
+    class Crunch(App[None]):
+        def on_mount(self) -> None:
+            seen["app thread"] = threading.get_ident()
+            self.crunch()
+
+        @work(thread=True)
+        def crunch(self) -> None:
+            try:
+                seen["result"] = show("done")  # resolves the default dispatcher here
+            except BaseException as exc:
+                seen["error"] = exc
+            finally:
+                seen["done"] = True
+
+    async def drive() -> None:
+        app = Crunch()
+        async with app.run_test() as pilot:
+            deadline = time.monotonic() + 15
+            while "done" not in seen:
+                assert time.monotonic() < deadline, "the worker never finished"
+                await pilot.pause(0.01)
+
+    asyncio.run(drive())
+    assert "error" not in seen, f"the worker's call failed: {seen.get('error')!r}"
+    assert seen["result"] == ("done", seen["app thread"])
+
+
+class _EndsWhileCallsWait(App[None]):
+    """Under ``App.run()``: a plain thread binds ``app=self`` and fills the queue as it ends.
+
+    The app's thread is held in a callback that asked the app to exit, until the thread
+    queued ``QUEUED`` calls and a second thread waits in ``d.call()``; with a tiny drain
+    budget the app ends long before it could run them all.
+    """
+
+    QUEUED = 2_000
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.dispatcher: ud.Dispatcher | None = None
+        self.ran: list[int] = []
+        self.waiter_got: list[BaseException | None] = []
+        self.waiter: threading.Thread | None = None
+        self.filled = threading.Event()
+        self.failed: list[str] = []
+
+    def on_mount(self) -> None:
+        threading.Thread(target=self.produce, daemon=True).start()
+
+    def hold(self) -> None:  # on the app's thread
+        self.exit()
+        if not self.filled.wait(10):
+            self.failed.append("the producer never filled the queue")
+
+    def produce(self) -> None:
+        d = ud.get_dispatcher("textual", app=self)
+        self.dispatcher = d
+        d.configure(budget=1e-6)  # about one call per drain while the app shuts down
+        d.call_soon(self.hold)
+        for i in range(self.QUEUED):
+            d.call_soon(self.ran.append, i)
+
+        def wait_in_call() -> None:
+            try:
+                d.call(lambda: None, timeout=10)
+                self.waiter_got.append(None)
+            except BaseException as exc:
+                self.waiter_got.append(exc)
+
+        self.waiter = threading.Thread(target=wait_in_call, daemon=True)
+        self.waiter.start()
+        if not _wait_for(lambda: d.stats().pending >= self.QUEUED + 1, 10):
+            self.failed.append(f"the waiter's call was never queued: {d.stats()}")
+        self.filled.set()
+
+
+def test_under_app_run_the_apps_end_fails_waiters_and_drops_the_queued_calls() -> None:
+    app = _EndsWhileCallsWait()
+    app.run(headless=True)  # asyncio.run(run_app()): no task runs App.run_async itself
+    d = app.dispatcher
+    assert d is not None
+    assert not app.failed, app.failed
+    assert app.waiter is not None
+    app.waiter.join(15)
+    assert d.closed, "the app ended and its dispatcher is still open"
+    assert len(app.waiter_got) == 1
+    assert isinstance(app.waiter_got[0], ud.DispatcherClosed), app.waiter_got
+    stats = d.stats()
+    assert stats.pending == 0
+    assert stats.dropped >= _EndsWhileCallsWait.QUEUED // 2  # dropped and counted, not run
+    assert len(app.ran) + stats.dropped >= _EndsWhileCallsWait.QUEUED
+    with pytest.raises(ud.DispatcherClosed):
+        d.call_soon(app.ran.append, -1)
+
+
+def test_the_dispatcher_closes_when_run_async_returns_inside_a_longer_coroutine() -> None:
+    later: list[str] = []
+    outcome: list[BaseException | str] = []
+
+    class Quick(App[None]):
+        dispatcher: ud.Dispatcher | None = None
+
+        def on_mount(self) -> None:
+            self.dispatcher = ud.get_dispatcher("textual", app=self)
+            self.exit()
+
+    async def main() -> None:
+        app = Quick()
+        await app.run_async(headless=True)
+        # The coroutine, and the loop the app ran on, go on after the app ended.
+        d = app.dispatcher
+        assert d is not None
+        assert d.closed, "run_async() returned and the dispatcher is still open"
+        with pytest.raises(ud.DispatcherClosed):
+            d.call_soon(later.append, "from the loop")
+
+        def worker() -> None:
+            try:
+                d.call(later.append, "from a worker", timeout=10)
+                outcome.append("ran")
+            except BaseException as exc:
+                outcome.append(exc)
+
+        thread = threading.Thread(target=worker)
+        thread.start()
+        deadline = time.monotonic() + 15
+        while thread.is_alive():  # the loop keeps turning: a call would run here
+            assert time.monotonic() < deadline, "the worker's call never returned"
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0)
+
+    asyncio.run(main())
+    assert later == []  # nothing ran on the ended app's loop
+    assert len(outcome) == 1
+    assert isinstance(outcome[0], ud.DispatcherClosed), outcome

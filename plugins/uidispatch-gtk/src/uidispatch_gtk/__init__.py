@@ -10,7 +10,8 @@ Detection (no frame inspection): a GLib main loop running on this thread or GTK 
 ``Gtk.Application`` or a toplevel window, score ``APP``; PyGObject imported scores
 ``IMPORTED``; importable ``INSTALLED``. A dispatcher binds to the default
 ``Gtk.Application`` when there is one (and closes with its ``shutdown``), else to the
-default main context.
+default main context (and closes when the loop run it served returns: ``Gtk.main()``,
+``GLib.MainLoop.run()``, ``Gio.Application.run()``).
 """
 
 from __future__ import annotations
@@ -100,6 +101,8 @@ def run_loop(backend: Any, until: Callable[[], object], timeout: float) -> None:
     """
     from gi.repository import GLib  # type: ignore[import-untyped,import-not-found,unused-ignore]
 
+    from ._runs import unhooked
+
     loop = GLib.MainLoop()
     deadline = time.monotonic() + timeout
 
@@ -110,7 +113,9 @@ def run_loop(backend: Any, until: Callable[[], object], timeout: float) -> None:
         return True
 
     GLib.timeout_add(5, check)
-    loop.run()
+    # A test pumping the loop between its checks: not the app's run ending, so not the
+    # wrapped run() that closes backends bound to no app when it returns.
+    unhooked(GLib.MainLoop.run)(loop)
 
 
 @hookimpl

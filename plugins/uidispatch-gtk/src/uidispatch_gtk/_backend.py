@@ -17,7 +17,11 @@ first saw it, or once it left its toplevel (no parent, not a listed toplevel win
 the backend saw it there; a widget never seen attached is alive (it may not be packed yet).
 
 App end: bound to a ``Gtk.Application``, its ``shutdown`` signal closes the dispatcher;
-bound to a ``Gtk.Window``, its ``destroy`` signal does.
+bound to a ``Gtk.Window``, its ``destroy`` signal does. Bound to neither (no ``app=`` and
+no default ``Gtk.Application``), the backend serves whatever loop runs the default main
+context, and the end of that loop's run closes it: ``Gtk.main()`` or
+``GLib.MainLoop.run()`` returning, or ``Gio.Application.run()`` (see ``_runs``: GLib has
+no signal for it, so those entry points are wrapped).
 """
 
 from __future__ import annotations
@@ -38,6 +42,8 @@ from uidispatch.backendkit import (
     PostQueue,
     TimerHeap,
 )
+
+from ._runs import hook_loop_runs, on_loop_return
 
 __all__ = ["GtkBackend"]
 
@@ -75,9 +81,10 @@ class GtkBackend:
     """A ``MainThreadDispatcher`` on GLib's default main context (GTK 3 or 4).
 
     ``GtkBackend(app)`` binds to a ``Gtk.Application`` or ``Gtk.Window`` (closing with
-    it) or, with ``None``, to the default main context alone. Its main thread is the
-    thread that creates it: create it on the thread that runs ``Gtk.main()``,
-    ``app.run()`` or ``GLib.MainLoop().run()``.
+    it) or, with ``None``, to the default main context and the loop that runs it
+    (closing when that run of ``Gtk.main()``, ``app.run()`` or ``GLib.MainLoop().run()``
+    returns). Its main thread is the thread that creates it: create it on the thread that
+    runs the loop.
 
     Raises:
         TypeError: ``app`` is neither ``None``, a ``Gtk.Application`` nor a ``Gtk.Window``.
@@ -95,6 +102,9 @@ class GtkBackend:
         self._app: weakref.ref[Any] | None = None
         if app is not None:
             self._bind_app(app)
+        else:
+            hook_loop_runs()
+            on_loop_return(self)
         self._ran = False
         self._closed = False
         ref = weakref.ref(self)
@@ -136,6 +146,10 @@ class GtkBackend:
                 f"got {app!r}"
             )
         self._app = weakref.ref(app)
+
+    def _loop_returned(self) -> None:
+        """The loop run this unbound backend served returned: the app ended. Its thread."""
+        self._closed_callbacks.notify()
 
     # ------------------------------------------------------------------ the protocol
 
@@ -215,7 +229,11 @@ class GtkBackend:
                     glib.source_remove(source)
 
     def on_app_closed(self, fn: Callable[[], object]) -> None:
-        """Call ``fn()`` once when the bound app shuts down or window is destroyed. Any thread."""
+        """Call ``fn()`` once when the app ends. Any thread.
+
+        The bound ``Gtk.Application`` shuts down or the bound window is destroyed; bound to
+        neither, the loop run it served returns.
+        """
         self._closed_callbacks.add(fn)
 
     def close(self) -> None:

@@ -16,16 +16,22 @@ Use it from the app and its workers::
             for i in range(1000):
                 self.dispatcher.call_soon(self.bar.update, i, key="bar")  # never blocks
 
-Detection (no frame inspection): Textual's own registry of the active app (the
-``active_app`` context variable Textual sets for the app's tasks and its workers) or an
-app a backend was built for, while it runs, scores ``RUNNING``; Textual imported scores
-``IMPORTED``; importable ``INSTALLED``. A dispatcher binds to that running app; when the
-app's run ends, the dispatcher closes and the next lookup binds a fresh one.
+Detection (no frame inspection): the running app seen from here scores ``RUNNING``;
+Textual imported scores ``IMPORTED``; importable ``INSTALLED``. The running app is found
+in Textual's own context variables: ``active_app``, which Textual sets for the app's
+tasks (handlers, async workers), else ``active_worker``, which a thread worker
+(``@work(thread=True)``) sees instead (it runs in an executor thread, without the app's
+context): the worker's node leads to its app. Else it is the app last seen running on its
+own thread, or bound by a backend, if it still runs: so a plain thread the app started
+finds it once the app asked for its dispatcher or ran detection. A dispatcher binds to
+that running app; when the app's run ends, the dispatcher closes and the next lookup
+binds a fresh one.
 """
 
 from __future__ import annotations
 
 import sys
+import threading
 import weakref
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -48,18 +54,43 @@ __all__ = [
 
 __version__ = "0.1.0"
 
-_bound_apps: weakref.WeakSet[Any] = weakref.WeakSet()
+# Apps seen running (found in their own context, or bound by a backend), oldest first.
+_seen: list[weakref.ref[Any]] = []
+_seen_lock = threading.Lock()
 
 
 def _running(app: Any) -> bool:
     return app is not None and bool(app.is_running) and not app._exit
 
 
+def _remember(app: Any) -> None:
+    with _seen_lock:
+        if _seen and _seen[-1]() is app:
+            return
+        _seen[:] = [r for r in _seen if r() is not None and r() is not app]
+        _seen.append(weakref.ref(app))
+
+
+def _worker_app() -> Any:
+    """The app of the Textual worker running here (a thread worker too), else None."""
+    worker_module = sys.modules.get("textual.worker")
+    if worker_module is None:
+        return None
+    worker = worker_module.active_worker.get(None)
+    if worker is None:
+        return None
+    try:
+        return worker.node.app  # a thread has no active_app: the node's parents lead to it
+    except Exception:  # the node left the DOM (NoActiveAppError): look further
+        return None
+
+
 def current_app() -> object | None:
     """The running Textual app seen from here, else ``None``. Any thread; never imports.
 
-    The ``active_app`` of this context (the app's own tasks and its workers), else the
-    most recently bound app that still runs.
+    The ``active_app`` of this context (the app's own tasks), else the app of the Textual
+    worker running here (thread workers included), else the app most recently seen
+    running or bound that still runs.
     """
     context = sys.modules.get("textual._context")
     if context is None:
@@ -67,8 +98,15 @@ def current_app() -> object | None:
     try:
         app = context.active_app.get(None)
         if _running(app):
+            _remember(app)
             return app  # type: ignore[no-any-return]
-        for app in list(_bound_apps):
+        app = _worker_app()
+        if _running(app):
+            _remember(app)
+            return app  # type: ignore[no-any-return]
+        with _seen_lock:
+            seen = [r() for r in reversed(_seen)]
+        for app in seen:
             if _running(app):
                 return app  # type: ignore[no-any-return]
     except Exception:  # detection must never break the registry
@@ -108,7 +146,7 @@ def create(app: object | None = None) -> TextualBackend:
                 "the app (on_mount) or a worker, or pass it: get_dispatcher('textual', app=app)"
             )
     backend = TextualBackend(app)
-    _bound_apps.add(app)
+    _remember(app)
     return backend
 
 

@@ -12,8 +12,17 @@ reporting progress runs at the app's pace, and deadlocks if the app waits for it
 
 Timers: ``loop.call_later``. Liveness: a widget is dead once it left the DOM after the
 backend saw it attached (``backendkit.AttachedTracker``: a widget built by a callback and
-not mounted yet is alive); an app is dead once it exited. App end: the dispatcher closes
-when the task that runs the app finishes (``App.run()``, ``run_async()``, ``run_test()``).
+not mounted yet is alive); an app is dead once it exited.
+
+App end. The dispatcher closes when the app's run ends, however it was run. Not when a
+task ends: ``App.run()`` runs the app in a task whose coroutine is its own ``run_app``,
+and ``await app.run_async()`` inside a longer coroutine leaves that task running (and the
+loop with it) after the app ended, so neither the task nor the loop says the app is gone.
+What every run ends with is the app's ``_shutdown()`` (``run_async()``, and so ``run()``,
+call it in a ``finally``; ``run_test()`` when its ``async with`` block ends): the backend
+hooks it on the app instance, once per app, and closes first thing in it. Under
+``run_test()`` the app's end comes earlier, when the task that runs its message loop
+(``App._task``) finishes, as after ``app.exit()``.
 """
 
 from __future__ import annotations
@@ -21,33 +30,67 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
+import weakref
 from collections.abc import Callable
 from typing import Any
 
 from uidispatch.backendkit import AppClosedCallbacks, AttachedTracker, PostQueue
 
-__all__ = ["TextualBackend", "app_task"]
+__all__ = ["TextualBackend", "on_app_end"]
 
 
-def app_task(app: Any) -> asyncio.Task[Any] | None:
-    """The task that runs ``app`` (its ``_process_messages``), if it can be found.
+class _AppEnd:
+    """What to call when one app's current run ends, and whether it is ending now."""
 
-    ``run_test()`` keeps it as ``app._task``; ``run()`` / ``run_async()`` run the app in
-    the calling task, which is the current task when asked from the app's own handlers,
-    and the one task running ``App.run_async`` otherwise. Call on the app's thread.
+    __slots__ = ("ending", "fns")
+
+    def __init__(self) -> None:
+        self.fns: list[Callable[[], object]] = []
+        self.ending = False
+
+
+_ends: weakref.WeakKeyDictionary[Any, _AppEnd] = weakref.WeakKeyDictionary()
+
+
+def _ended(app: Any) -> bool:
+    """True once the app's shutdown closed its message pump (and after)."""
+    return bool(app._closing or app._closed)
+
+
+def on_app_end(app: Any, fn: Callable[[], object]) -> None:
+    """Call ``fn()`` once, first thing when ``app``'s current run ends. The app's thread.
+
+    Textual has no public "the app ended" hook, and every way of running an app ends in
+    ``App._shutdown()``: it is wrapped on the instance, once per app, to call what was
+    registered for this run before it shuts the app down. Once the shutdown began,
+    ``fn()`` is called at once.
     """
-    task = getattr(app, "_task", None)
-    if isinstance(task, asyncio.Task):
-        return task
-    current = asyncio.current_task()
-    if current is not None:
-        return current
-    found = [
-        t
-        for t in asyncio.all_tasks(app._loop)
-        if getattr(t.get_coro(), "__qualname__", "") == "App.run_async"
-    ]
-    return found[0] if len(found) == 1 else None
+    end = _ends.get(app)
+    if _ended(app) or (end is not None and end.ending):
+        fn()
+        return
+    if end is not None:
+        end.fns.append(fn)
+        return
+    shutdown = getattr(app, "_shutdown", None)
+    if shutdown is None:  # a Textual without it: the run's task is all that is watched
+        return
+    _ends[app] = end = _AppEnd()
+    end.fns.append(fn)
+
+    async def _shutdown() -> None:
+        end.ending = True
+        ending, end.fns = end.fns, []  # this run's; a later run registers anew
+        try:
+            for fn in ending:
+                fn()
+        finally:
+            try:
+                await shutdown()
+            finally:
+                end.ending = False  # from here on the app's closed pump says it ended
+
+    app._shutdown = _shutdown
 
 
 class TextualBackend:
@@ -96,9 +139,13 @@ class TextualBackend:
             loop.call_soon_threadsafe(self._watch_app)
 
     def _watch_app(self) -> None:
-        task = app_task(self.app)
-        if task is not None:
-            task.add_done_callback(lambda _: self._closed_callbacks.notify())
+        notify = self._closed_callbacks.notify
+        on_app_end(self.app, notify)
+        # run_test() runs the app's message loop in a task of its own: the app ended when
+        # it finished (after app.exit()), before the test's `async with` block ends.
+        task = getattr(self.app, "_task", None)
+        if isinstance(task, asyncio.Task) and not task.done():
+            task.add_done_callback(lambda _: notify())
 
     def _turn(self) -> None:
         self._ran = True
@@ -176,7 +223,11 @@ class TextualBackend:
             self._wake_fut = None
 
     def on_app_closed(self, fn: Callable[[], object]) -> None:
-        """Call ``fn()`` once when the app's run ends (its task finishes). Any thread."""
+        """Call ``fn()`` once when the app's run ends, however it was run. Any thread.
+
+        ``run()``, ``run_async()`` (even inside a coroutine that goes on running on the
+        same loop) and ``run_test()`` alike.
+        """
         self._closed_callbacks.add(fn)
 
     def close(self) -> None:
