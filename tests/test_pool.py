@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 import uidispatch as ud
-from uidispatch._work import _pool
+from uidispatch._work import _default
 from uidispatch._work._workqueue import WorkQueue
 
 WAIT = 5.0
@@ -489,10 +489,10 @@ def test_ud_submit_uses_a_lazily_created_default_pool(virtual_dispatcher: ud.Dis
     assert task.result(WAIT) == 64
     assert virtual_dispatcher.run_until(lambda: got, WAIT)
     assert got == [64]
-    default = _pool.default_pool()
-    assert default is _pool.default_pool()
+    default = _default.default_pool()
+    assert default is _default.default_pool()
     default.shutdown()
-    assert _pool.default_pool() is not default  # a fresh one after shutdown
+    assert _default.default_pool() is not default  # a fresh one after shutdown
     assert ud.submit(abs, -1).result(WAIT) == 1
 
 

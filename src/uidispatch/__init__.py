@@ -34,9 +34,9 @@ from ._timing._main_thread import main_thread
 from ._timing._throttle import debounce, throttle
 from ._work._busy import BusyHandle
 from ._work._context import emit
+from ._work._default import shutdown, submit
 from ._work._gather import gather
-from ._work._pool import Pool, PoolStats, submit
-from ._work._shutdown import shutdown
+from ._work._pool import Pool, PoolStats
 from ._work._subprocess import CommandResult, run_command
 from ._work._task import Task, TaskState, cancelled, check_cancelled, report_progress
 

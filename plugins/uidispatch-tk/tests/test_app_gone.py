@@ -10,7 +10,7 @@ from collections.abc import Callable
 import pytest
 
 import uidispatch as ud
-from uidispatch._work._pool import default_pool
+from uidispatch._work._default import default_pool
 
 AFTER = 40  # progress reports made after the window closed
 

@@ -28,7 +28,6 @@ __all__ = [
     "check_priority",
     "check_retry_on",
     "check_seconds",
-    "check_submit",
     "default_workers",
     "owner_error",
     "show_number",
@@ -182,46 +181,6 @@ def check_metadata(name: object, metadata: object) -> None:
         raise TypeError(f"name must be a str or None, got {name!r}")
     if metadata is not None and not isinstance(metadata, Mapping):
         raise TypeError(f"metadata must be a mapping (a dict) or None, got {metadata!r}")
-
-
-def check_submit(
-    fn: object,
-    priority: Any,
-    timeout: Any,
-    retries: Any,
-    backoff: Any,
-    retry_on: Any,
-    key: Any,
-    ttl: Any,
-    *callbacks: object,
-) -> tuple[Priority, float | None, int, float, tuple[type[BaseException], ...], float | None]:
-    """Validate ``Pool.submit``'s options; return them normalized.
-
-    The defaults skip their checks: ``submit`` is a hot path.
-    """
-    if not callable(fn):
-        raise TypeError(f"fn must be callable, got {fn!r}")
-    if priority is not Priority.NORMAL:
-        priority = check_priority(priority)
-    if timeout is not None:
-        timeout = check_seconds("timeout", timeout, zero_ok=False)
-    if retries != 0 or retry_on is not Exception:
-        retries = check_count("retries", retries)
-        retry_on = check_retry_on(retry_on)
-    else:
-        retry_on = (Exception,)
-    if backoff != 0.1:
-        backoff = check_seconds("backoff", backoff, zero_ok=True)
-    if key is not None:
-        check_key(key)
-    if ttl is not None:
-        ttl = check_seconds("ttl", ttl, zero_ok=False)
-        if key is None:
-            raise ValueError(f"ttl={ttl!r} needs key=: the cached result is found by its key")
-    for what, cb in zip(("on_done", "on_error", "on_progress"), callbacks, strict=False):
-        if cb is not None:
-            check_callback(what, cb, CALLBACK_WAY_OUT)
-    return priority, timeout, retries, backoff, retry_on, ttl
 
 
 # --------------------------------------------------------------------------- callables

@@ -2,99 +2,46 @@
 
 from __future__ import annotations
 
-import atexit
 import concurrent.futures
-import contextlib
-import logging
-import threading
-import weakref
 from collections.abc import Callable, Coroutine, Generator, Hashable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from .._core._dispatcher import Dispatcher
-from .._core._errors import DispatcherClosed, NoBackendDetected
-from .._core._fork import fork_error, in_child
 from .._core._options import (
     check_count,
     check_max_workers,
-    check_metadata,
     check_seconds,
-    check_submit,
     default_workers,
     workers_from_env,
 )
 from .._core._priority import Priority
-from .._core._registry import get_dispatcher
-from .._services._breaker import PROBE, REFUSED, CircuitBreaker
-from .._services._opstats import OperationStats, op_name
+from .._services._breaker import CircuitBreaker
 from .._services._ratelimit import RateLimiter
-from . import _task
-from ._busy import BusyHandle, BusyState, PoolBusy
+from ._busy import BusyState, PoolBusy
 from ._cooldown import Cooldown
+from ._pool_books import settle
+from ._pool_dispatcher import PoolDispatcher
+from ._pool_process import track
+from ._pool_stats import PoolStats, snapshot
 from ._report import render
-from ._runner import Job, Kind, kind_of
 from ._scheduler import Scheduler
-from ._services import check_services, refuse
 from ._shutdown import shutdown_pool
-from ._singleflight import Admit, SingleFlight, check_if_running
-from ._stream import add_on_item, check_stream
-from ._task import Task, TaskState
+from ._singleflight import SingleFlight
+from ._submit import submit_task
+from ._submit_options import check_options
+from ._task import Task
 
 if TYPE_CHECKING:
     from ._subprocess import CommandResult
 
-__all__ = ["Pool", "PoolStats", "submit"]
+__all__ = ["Pool", "PoolStats"]
 
 T = TypeVar("T")
-logger = logging.getLogger("uidispatch")
 
 _NORMAL = Priority.NORMAL
-_live_pools: weakref.WeakSet[Pool] = weakref.WeakSet()
 
 
-@dataclass(frozen=True)
-class PoolStats:
-    """A snapshot of a :class:`Pool`'s counters; cheap to take and safe to share across threads."""
-
-    submitted: int
-    """Tasks created by ``submit`` (a ``key=`` hit returning an existing task is not one)."""
-    queued: int
-    """Tasks waiting to start now, including those waiting out a retry backoff."""
-    running: int
-    """Attempts running now (a cancelled attempt counts until its thread lets go)."""
-    completed: int
-    """Tasks that finished ``DONE``."""
-    failed: int
-    """Tasks that finished ``FAILED`` (timeouts included)."""
-    cancelled: int
-    """Tasks that finished ``CANCELLED``."""
-    retried: int
-    """Retries started after a failed attempt."""
-    max_queued: int
-    """The most tasks seen queued at once."""
-    mean_run_ms: float
-    """Mean wall time of the attempts that ran, in milliseconds."""
-    max_run_ms: float
-    """The longest attempt, in milliseconds."""
-    workers: int = 0
-    """Worker threads alive now (they start on demand and exit when idle)."""
-    paused: bool = False
-    """True while the error cooldown holds new starts back (see :meth:`Pool.resume`)."""
-    reused: int = 0
-    """Submits answered by an existing task: same ``key`` pending or running, or within ``ttl``."""
-    dropped_callbacks: int = 0
-    """Task callbacks (``on_done``, ``on_error``, ``on_progress``) never handed to the main
-    thread because the task's app was gone (its dispatcher closed, no other app found) or
-    the callback's owner was collected. Dropped quietly: an app that closes its window
-    while tasks still report is no error."""
-    dropped: int = 0
-    """Submits turned away by ``if_running="drop"`` (the running task was returned)."""
-    operations: Mapping[str, OperationStats] = field(default_factory=dict)
-    """Per-operation health by task name: see :class:`~uidispatch.OperationStats`."""
-
-
-class Pool(PoolBusy, concurrent.futures.Executor):
+class Pool(PoolDispatcher, PoolBusy, concurrent.futures.Executor):
     """A worker pool whose task callbacks, progress and errors run on the main (UI) thread.
 
     ``max_workers`` defaults to ``(CPU count x 4) + 1`` with a floor of 12 (pool work is
@@ -163,14 +110,7 @@ class Pool(PoolBusy, concurrent.futures.Executor):
         if max_errors is not None:
             check_count("max_errors", max_errors, 1)
         self._max = self._max_workers = size  # the second: ThreadPoolExecutor's name
-        self._dispatcher: Dispatcher | None = (
-            dispatcher if isinstance(dispatcher, Dispatcher) else None
-        )
-        self._dispatcher_fixed = isinstance(dispatcher, Dispatcher)
-        self._had_dispatcher = False
-        self._backend_name = dispatcher if isinstance(dispatcher, str) else None
-        if isinstance(dispatcher, Dispatcher):
-            _forget_when_closed(self, dispatcher)
+        self._bind_dispatcher(dispatcher)
         self._executor = executor
         self._name = name
         self._sched = sched = Scheduler(
@@ -190,7 +130,7 @@ class Pool(PoolBusy, concurrent.futures.Executor):
         self._live: dict[int, Task[Any]] = {}  # pending and running, by id: oldest first
         self._busy = BusyState()
         self._dropped = 0
-        _live_pools.add(self)
+        track(self)
 
     # ------------------------------------------------------------------ properties
 
@@ -323,109 +263,18 @@ class Pool(PoolBusy, concurrent.futures.Executor):
             RuntimeError: after :meth:`shutdown`.
 
         """
-        callbacks = (on_done, on_error, on_progress)
-        priority, timeout, retries, backoff, retry_types, ttl = check_submit(
-            fn, priority, timeout, retries, backoff, retry_on, key, ttl, *callbacks
-        )
-        if if_running != "join":
-            if_running = check_if_running(if_running, key, ttl)
-        if name is not None or metadata is not None:
-            check_metadata(name, metadata)
-        if on_item is not None or max_buffered is not None:
-            max_buffered = check_stream(on_item, max_buffered)
-        if rate_limiter is not None or breaker is not None or attempt_timeout is not None:
-            attempt_timeout = check_services(rate_limiter, breaker, attempt_timeout)
-        kind = kind_of(fn)
-        if self._executor is not None:
-            if kind in (Kind.GENERATOR, Kind.ASYNCGEN):
-                raise TypeError(self._no_progress_message(f"a {kind.value} ({fn!r})"))
-            if on_progress is not None or on_item is not None:
-                what = "on_progress=" if on_progress is not None else "on_item="
-                raise ValueError(self._no_progress_message(what))
-        if on_done is not None or on_error is not None or on_progress is not None or on_item:
-            self._try_dispatcher()
-        existing = None
-        if self._sched.shutdown:
-            raise RuntimeError(f"cannot submit to {self!r}: it was shut down")
-        if key is not None and (if_running == "join" or if_running == "drop"):
-            with self._lock:
-                if if_running == "join":
-                    existing = self._keyed.find(key, self._sched.clock())
-                else:
-                    existing = self._keyed.running(key)
-        if existing is None:
-            task: Task[Any] = Task(
-                name=getattr(fn, "__qualname__", type(fn).__name__) if name is None else name,
-                priority=priority,
-                key=key,
-                owner=owner,
-                host=self,
-                metadata=metadata,
-            )
-            _attach(task, on_done, on_error, on_progress)
-            if on_item is not None:
-                add_on_item(task, on_item, task._owner, max_buffered)
-            admitted = breaker._admit() if breaker is not None else 0
-            if admitted == REFUSED and breaker is not None:
-                return refuse(self, task, breaker)
-            job = Job(
-                task,
-                fn,
-                args,
-                kind,
-                retries=retries,
-                backoff=backoff,
-                retry_on=retry_types,
-                timeout=timeout,
-                ttl=ttl,
-                stamp=self._sched.clock(),
-            )
-            task._job = job
-            job.limiter, job.breaker, job.admitted = rate_limiter, breaker, admitted
-            job.attempt_timeout = attempt_timeout
-            admit = Admit.START
-            doomed: list[Task[Any]] = []
-            changed: list[BusyHandle] = []
-            with self._lock:
-                if self._sched.shutdown:
-                    raise RuntimeError(f"cannot submit to {self!r}: it was shut down")
-                if key is not None:
-                    admit, existing, doomed = self._keyed.admit(key, if_running, task, job.stamp)
-                if existing is None:
-                    self._submitted += 1
-                    self._live[task.id] = task
-                    changed = self._busy.enter(key)
-                    job.op = op = self._sched.ops.get(op_name(task.name))
-                    op.submitted += 1
-                    if admit is Admit.START:
-                        self._sched.admit_locked(job)
-                    else:
-                        self._sched.held = self._keyed.waiting
-            if existing is None:
-                if changed:
-                    self._busy.notify(self._dispatcher, changed)
-                for old in doomed:  # restart / keep_latest: outside the lock, as they resolve
-                    old.cancel()
-                return task
-            if breaker is not None and admitted == PROBE:
-                breaker._record(admitted, "cancelled")  # the probe's place goes back
-        if owner is not None:
-            _task._weak(owner)  # same TypeError as a new task would raise
-        if if_running == "drop":  # "already running": this caller's callbacks are not added
-            with self._lock:
-                self._dropped += 1
-            return existing
-        # Single flight: the caller gets the task already under way, with its callbacks.
-        with self._lock:
-            self._reused += 1
-        _attach(existing, on_done, on_error, on_progress, owner=owner)
-        if on_item is not None:
-            add_on_item(existing, on_item, existing._owner if owner is None else _task._weak(owner))
-        return existing
+        options = check_options(
+            fn, priority, timeout, retries, backoff, retry_on, key, ttl, on_done, on_error,
+            on_progress, owner, if_running, name, metadata, on_item, max_buffered,
+            rate_limiter, breaker, attempt_timeout,
+        )  # fmt: skip
+        return submit_task(self, fn, args, options)
 
     def run_command(self, argv: Sequence[str], /, **options: Any) -> Task[CommandResult]:
         """Run a command on this pool, streaming its output lines; see ``run_command``."""
-        # Within the layer: run_command's default is the default pool, defined here.
+        # Imported on use, the one such import left in the layer: run_command sits above
+        # Pool (its default pool, in ``_default``, is a Pool), so ``_subprocess`` imports
+        # this module and this shortcut to it can only import it back when called.
         from ._subprocess import run_command
 
         return run_command(argv, pool=self, **options)
@@ -450,27 +299,7 @@ class Pool(PoolBusy, concurrent.futures.Executor):
 
     def stats(self) -> PoolStats:
         """Take a snapshot of the counters. Any thread."""
-        sched = self._sched
-        with self._lock:
-            queued = sched.ready + sched.delayed + sched.held + sched.limited
-            return PoolStats(
-                submitted=self._submitted,
-                queued=queued,
-                running=sched.running,
-                completed=self._completed,
-                failed=self._failed,
-                cancelled=self._cancelled,
-                retried=sched.retried,
-                max_queued=max(sched.max_queued, queued),
-                mean_run_ms=sched.run_total / sched.runs * 1000.0 if sched.runs else 0.0,
-                max_run_ms=sched.run_max * 1000.0,
-                workers=sched.nthreads,
-                paused=sched.paused(),
-                reused=self._reused,
-                dropped_callbacks=self._dropped_callbacks,
-                dropped=self._dropped,
-                operations=sched.ops.snapshot(),
-            )
+        return snapshot(self)
 
     def report(self) -> str:
         """A readable health table of this pool: one row per operation, slowest first.
@@ -534,169 +363,11 @@ class Pool(PoolBusy, concurrent.futures.Executor):
             "cooperative cancellation of running work are unavailable"
         )
 
-    def _get_dispatcher(self) -> Dispatcher:
-        d = self._dispatcher
-        if d is not None and (self._dispatcher_fixed or not d.closed):
-            return d
-        if self._dispatcher_fixed:
-            raise DispatcherClosed(f"{self!r}: its dispatcher= was closed")
-        try:
-            d = self._dispatcher = get_dispatcher(self._backend_name)
-            _forget_when_closed(self, d)
-        except NoBackendDetected:
-            if d is None and not self._had_dispatcher:
-                raise  # never had an app: the caller learns why
-            # The app this pool delivered to ended and none replaced it: its tasks'
-            # callbacks are dropped like those posted to the closed dispatcher.
-            raise DispatcherClosed(
-                f"{d!r} closed with its app and no other app is running"
-            ) from None
-        return d
-
     def _callback_dropped(self) -> None:
         """Count a task callback that could not be delivered. Any thread."""
         with self._lock:
             self._dropped_callbacks += 1
 
-    def _try_dispatcher(self) -> None:
-        # Bind while on the caller's (usually the main) thread, where detection sees the
-        # app; if nothing is there yet, delivery tries again when it needs one.
-        d = self._dispatcher
-        if d is None or (d.closed and not self._dispatcher_fixed):
-            with contextlib.suppress(Exception):
-                self._get_dispatcher()
-
-    def _after_fork_in_child(self) -> None:
-        """Forked child: fresh locks and threads; the parent's tasks fail here, not run twice."""
-        sched = self._sched
-        sched.after_fork_in_child()
-        self._lock = sched.lock
-        inherited = list(self._live.values())
-        self._live.clear()
-        self._keyed = SingleFlight()
-        self._busy = BusyState()  # the parent's tasks and watchers: none of them live here
-        for task in inherited:
-            task._host = None  # its books are the parent's: nothing to settle here
-            task._fail_after_fork(fork_error(task))
-
     def _task_resolved(self, task: Task[Any], exc: BaseException | None = None) -> None:
         """Called by a task as it resolves, before its waiters wake."""
-        job: Job | None = task._job
-        state = task._phase
-        ok, cancelled = state is TaskState.DONE, state is TaskState.CANCELLED
-        with self._lock:
-            if job is not None:
-                self._sched.job_resolved_locked(job)
-            if ok:
-                self._completed += 1
-            elif cancelled:
-                self._cancelled += 1
-            else:
-                self._failed += 1
-            self._live.pop(task.id, None)
-            if job is not None and job.op is not None:
-                job.op.resolved(ok, cancelled, exc)
-            nxt = self._keyed.resolved(task, self._sched.clock()) if task.key is not None else None
-            if nxt is not None:  # the next task waiting behind this key starts now
-                nxt._job.stamp = self._sched.clock()
-                self._sched.admit_locked(nxt._job)
-            self._sched.held = self._keyed.waiting
-            if job is not None and job.expires is None:
-                # Task and Job name each other: a cycle that would hold the task's
-                # exception (and the frames in its traceback) for the collector to free.
-                task._job = None
-            self._sched.finish_if_quiet_locked()
-        if job is not None:
-            job.release()
-            if job.breaker is not None:
-                job.breaker._record(
-                    job.admitted, "ok" if ok else "cancelled" if cancelled else "failed"
-                )
-
-
-def _forget_when_closed(pool: Pool, d: Dispatcher) -> None:
-    """Drop the pool's reference to ``d`` when it closes.
-
-    A pool, and every task that keeps its pool, must not keep a closed dispatcher alive.
-    """
-    pool._had_dispatcher = True  # forgetting it below must not read as "never had one"
-    ref = weakref.ref(pool)
-
-    def forget(closing: Dispatcher) -> None:
-        p = ref()
-        if p is not None and p._dispatcher is closing:
-            p._dispatcher = None
-
-    d._on_close.append(forget)
-
-
-def _attach(
-    task: Task[Any],
-    on_done: Callable[[Any], object] | None,
-    on_error: Callable[[BaseException], object] | None,
-    on_progress: Callable[[Any, str | None], object] | None,
-    **owner: Any,
-) -> None:
-    if on_progress is not None:
-        task.on_progress(on_progress, **owner)
-    if on_done is not None:
-        task.on_done(on_done, **owner)
-    if on_error is not None:
-        task.on_error(on_error, **owner)
-
-
-# ---------------------------------------------------------------------- default pool
-
-_default: Pool | None = None
-_default_lock = threading.Lock()
-
-
-def default_pool() -> Pool:
-    """The process-wide pool behind :func:`uidispatch.submit`, created on first use."""
-    global _default
-    with _default_lock:
-        if _default is None or _default._sched.shutdown:
-            _default = Pool(name="uidispatch-default")
-        return _default
-
-
-def submit(fn: Callable[..., Any], /, *args: Any, **options: Any) -> Task[Any]:
-    """:meth:`Pool.submit` on the process-wide default pool, created on first use. Any thread.
-
-    The default pool is sized as ``Pool()`` is (``UIDISPATCH_WORKERS`` applies) and
-    delivers callbacks through ``uidispatch.get_dispatcher()``.
-    """
-    return default_pool().submit(fn, *args, **options)
-
-
-def _after_fork_in_child() -> None:
-    """Make every pool usable in a forked child; see ``_fork``."""
-    global _default_lock
-    _default_lock = threading.Lock()
-    for pool in list(_live_pools):
-        pool._after_fork_in_child()
-
-
-in_child(_after_fork_in_child)
-
-
-@atexit.register
-def _at_exit() -> None:
-    # Daemon workers never block exit and nothing here waits: what is queued is
-    # cancelled; running commands are stopped by the subprocess helper's own exit hook.
-    _task.exiting = True
-    for pool in list(_live_pools):
-        try:
-            sched = pool._sched
-            with sched.lock:
-                sched.shutdown = True
-                jobs = sched.withdraw_all_locked()
-                held = pool._keyed.withdraw_waiting()
-                sched.held = 0
-                sched.work.notify_all()
-            for job in jobs:
-                job.task.cancel()
-            for task in held:
-                task.cancel()
-        except Exception:  # pragma: no cover - best effort at exit
-            pass
+        settle(self, task, exc)

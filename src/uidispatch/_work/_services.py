@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .._core._errors import CircuitOpen
@@ -15,11 +16,29 @@ from ._task import Task, TaskState
 if TYPE_CHECKING:
     from ._pool import Pool
 
-__all__ = ["check_services", "refuse"]
+__all__ = ["Services", "check_services", "refuse"]
 
 
-def check_services(rate_limiter: Any, breaker: Any, attempt_timeout: Any) -> float | None:
-    """Validate the service options at the call site; return ``attempt_timeout`` as a float.
+# Not frozen: a frozen dataclass sets each field through object.__setattr__, several
+# times slower, and submit is a hot path. Nothing assigns to it once made, so the one
+# without services is shared.
+@dataclass(slots=True)
+class Services:
+    """What one task's attempts go through: ``submit``'s service options, checked."""
+
+    rate_limiter: RateLimiter | None
+    """Each attempt waits for one of its calls."""
+    breaker: CircuitBreaker | None
+    """Admits the task (or has it refused) and counts its final outcome."""
+    attempt_timeout: float | None
+    """Seconds each attempt may run before it counts as a failed attempt."""
+
+
+_NO_SERVICES = Services(None, None, None)
+
+
+def check_services(rate_limiter: Any, breaker: Any, attempt_timeout: Any) -> Services:
+    """Validate the service options at the call site; ``attempt_timeout`` becomes a float.
 
     Raises:
         TypeError: ``rate_limiter`` or ``breaker`` of the wrong type, or a non-number
@@ -27,13 +46,15 @@ def check_services(rate_limiter: Any, breaker: Any, attempt_timeout: Any) -> flo
         ValueError: ``attempt_timeout`` not a finite number of seconds > 0.
 
     """
+    if rate_limiter is None and breaker is None and attempt_timeout is None:
+        return _NO_SERVICES
     if rate_limiter is not None and not isinstance(rate_limiter, RateLimiter):
         raise TypeError(f"rate_limiter must be a uidispatch.RateLimiter, got {rate_limiter!r}")
     if breaker is not None and not isinstance(breaker, CircuitBreaker):
         raise TypeError(f"breaker must be a uidispatch.CircuitBreaker, got {breaker!r}")
-    if attempt_timeout is None:
-        return None
-    return check_seconds("attempt_timeout", attempt_timeout, zero_ok=False)
+    if attempt_timeout is not None:
+        attempt_timeout = check_seconds("attempt_timeout", attempt_timeout, zero_ok=False)
+    return Services(rate_limiter, breaker, attempt_timeout)
 
 
 def circuit_open(label: str, breaker: CircuitBreaker) -> CircuitOpen:

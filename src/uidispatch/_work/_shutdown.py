@@ -9,47 +9,18 @@ import time
 from typing import TYPE_CHECKING
 
 from .._core._dispatcher import Dispatcher
-from .._core._options import check_seconds
 
 if TYPE_CHECKING:
     from ._pool import Pool
     from ._scheduler import Scheduler
 
-__all__ = ["blocked_call", "shutdown", "shutdown_pool"]
+__all__ = ["blocked_call", "shutdown_pool"]
 
 logger = logging.getLogger("uidispatch")
 
 # How often a shutdown waiting on the main thread looks for a worker stuck in call().
 _LOOK_EVERY = 0.05
 _CALL_CODE = Dispatcher.call.__code__
-
-
-def shutdown(
-    timeout: float | None = None, *, cancel_pending: bool = False, cancel_running: bool = False
-) -> bool:
-    """Shut down the default pool behind :func:`~uidispatch.submit`; for an "on close" handler.
-
-    Waits at most ``timeout`` seconds (``None``: until done) for its tasks and threads,
-    as :meth:`~uidispatch.Pool.shutdown` does, and returns whether every worker stopped in time
-    (``True`` when no default pool was made). A later :func:`~uidispatch.submit` starts a fresh
-    default pool. Any thread but the pool's own.
-
-    Raises:
-        ValueError: ``timeout`` not a number of seconds >= 0.
-        RuntimeError: as :meth:`~uidispatch.Pool.shutdown` raises.
-
-    """
-    if timeout is not None:
-        check_seconds("timeout", timeout, zero_ok=True)
-    from . import _pool  # within the layer: the pool's module imports this one
-
-    with _pool._default_lock:
-        pool = _pool._default
-    if pool is None:
-        return True
-    return pool.shutdown(
-        True, cancel_pending=cancel_pending, cancel_running=cancel_running, timeout=timeout
-    )
 
 
 def shutdown_pool(

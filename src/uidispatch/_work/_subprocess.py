@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from .._core._errors import TaskCancelled
 from .._core._fork import in_child
 from .._core._options import CALLBACK_WAY_OUT, check_callback, check_seconds, thread_wait
+from ._default import default_pool
 from ._task import Task
 
 if TYPE_CHECKING:
@@ -142,8 +143,6 @@ def run_command(
     if on_output is not None:
         check_callback("on_output", on_output, CALLBACK_WAY_OUT)
     if pool is None:
-        from ._pool import default_pool  # within the layer: the pool's module imports this one
-
         pool = default_pool()
     if on_output is not None and pool.executor is not None:
         raise ValueError(pool._no_progress_message("on_output="))
