@@ -206,3 +206,31 @@ def test_the_apps_overflow_policy_never_drops_the_busy_bookkeeping(
     assert d.run_until(lambda: not pool.busy(key), WAIT)
     assert not pool.busy()
     assert seen[-1] is False
+
+
+@pytest.mark.parametrize("key", [None, "sync"])
+def test_a_submission_refused_by_an_open_breaker_leaves_the_busy_count_as_it_found_it(
+    pool: ud.Pool, virtual_dispatcher: ud.Dispatcher, key: str | None
+) -> None:
+    br = ud.CircuitBreaker(max_failures=1, reset_after=3600)
+
+    def fail() -> None:
+        raise OSError("down")
+
+    with pytest.raises(OSError, match="down"):
+        pool.submit(fail, breaker=br, key=key).result(WAIT)
+    assert virtual_dispatcher.run_until(lambda: not pool.busy(), WAIT)
+    gate = threading.Event()
+    running = pool.submit(gate.wait, WAIT, key="other")  # busy for its own reasons
+    refused = pool.submit(fail, breaker=br, key=key, on_error=lambda exc: None)
+    with pytest.raises(ud.CircuitOpen):
+        refused.result(WAIT)
+    pump(virtual_dispatcher)  # the refused task's on_error and settling run
+    assert pool.busy()
+    assert pool.busy("other")
+    if key is not None:
+        assert not pool.busy(key)
+    gate.set()
+    running.result(WAIT)
+    assert virtual_dispatcher.run_until(lambda: not pool.busy(), WAIT)
+    assert not pool.busy("other")

@@ -75,5 +75,9 @@ def refuse(pool: Pool, task: Task[Any], breaker: CircuitBreaker) -> Task[Any]:
         pool._submitted += 1
         job.op = op = pool._sched.ops.get(op_name(task.name))
         op.submitted += 1
+        # Busy until its on_error has run, as every task is: its settling leaves the count.
+        changed = pool._busy.enter(task.key)
+    if changed:
+        pool._busy.notify(pool._dispatcher, changed)
     task._resolve(TaskState.FAILED, exc=circuit_open(task._label(), breaker))
     return task
