@@ -60,7 +60,9 @@ EXAMPLE_PLUGIN = "tests/example_plugin"
 TEST_DEPS = ["pytest>=8", "hypothesis>=6", "tomli>=2; python_version < '3.11'"]
 POOL_TEST_DEPS = ["loky", "distributed"]
 PLOT_TEST_DEPS = ["matplotlib>=3.7"]  # bench --plot
-TOOLKIT_TEST_DEPS = {"tk": [], "qt": ["pytest-qt>=4.4"], "kivy": []}
+# psygnal and superqt for the Qt interop tests (test_interop.py): both install on every Qt
+# session's Python (superqt 0.9 needs 3.11+; pip takes 0.8.2 on 3.10).
+TOOLKIT_TEST_DEPS = {"tk": [], "qt": ["pytest-qt>=4.4", "psygnal", "superqt"], "kivy": []}
 # Qt binding -> the Pythons its session runs on (oldest and newest, PySide6 all four).
 # PySide2's last wheel (5.15.2.1, cp35-cp310 abi3) stops at 3.10; pytest-qt 4.5 dropped it.
 QT_BINDINGS = {
@@ -69,7 +71,7 @@ QT_BINDINGS = {
     "pyqt5": ["3.10", "3.13"],
     "pyside2": ["3.10"],
 }
-QT_TEST_DEPS = {"pyside2": ["pytest-qt>=4.4,<4.5"]}
+QT_TEST_DEPS = {"pyside2": ["pytest-qt>=4.4,<4.5", "psygnal", "superqt"]}
 DOCS_DEPS = ["mkdocs>=1.6", "mkdocs-material>=9.5", "mkdocstrings[python]>=0.26"]
 PIP_QUIET = "-q"
 # Pinned so that a new release's rules cannot fail CI on unchanged code; bump on purpose.
@@ -159,10 +161,22 @@ def tests_compiled(session: nox.Session) -> None:
     session.run("pytest", "tests", *session.posargs)
 
 
+# The app-ends generator (uidispatch.testing.app_ends: every entry point against every way
+# an app ends, one child process each, about 90 s a session) runs on the oldest and newest
+# Python, on Tk and on Qt with PySide6; elsewhere its cases skip, saying why.
+APP_ENDS_SKIP = {"UIDISPATCH_APP_ENDS": "skip"}
+
+
+def _app_ends_env(session: nox.Session, binding: str | None = None) -> dict[str, str]:
+    edge = session.python in EDGE_PYTHONS and binding in (None, "pyside6")
+    return {} if edge else APP_ENDS_SKIP
+
+
 def _toolkit(session: nox.Session, name: str) -> None:
     ensure_xvfb(session)
     install_core(session, "-e", PLUGINS[name], *TOOLKIT_TEST_DEPS[name])
-    session.run("pytest", f"{PLUGINS[name]}/tests", *session.posargs)
+    env = _app_ends_env(session)
+    session.run("pytest", f"{PLUGINS[name]}/tests", *session.posargs, env=env)
 
 
 def _qt(session: nox.Session, *bindings: str, tests: str = "tests") -> None:
@@ -171,6 +185,7 @@ def _qt(session: nox.Session, *bindings: str, tests: str = "tests") -> None:
     install_core(session, "-e", f"{PLUGINS['qt']}[{','.join(bindings)}]", *deps)
     # QT_API for qasync and our backend, PYTEST_QT_API for pytest-qt: one Qt per process.
     env = {"QT_QPA_PLATFORM": "offscreen", "QT_API": bindings[0], "PYTEST_QT_API": bindings[0]}
+    env |= _app_ends_env(session, bindings[0] if len(bindings) == 1 else "mixed")
     session.run("pytest", f"{PLUGINS['qt']}/{tests}", *session.posargs, env=env)
 
 

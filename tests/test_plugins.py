@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.metadata
 import sys
 import textwrap
+import threading
 from pathlib import Path
 
 import pytest
@@ -224,3 +225,28 @@ def test_get_dispatcher_binds_one_dispatcher_per_app() -> None:
     finally:
         loop1.close()
         loop2.close()
+
+
+def test_a_worker_asking_after_the_apps_dispatcher_closed_is_told_it_closed() -> None:
+    # The window closed: a worker's default lookup finds no app, and the app it served is
+    # gone: DispatcherClosed (what callers drop quietly), with the detection as the cause.
+    install()  # the built-in backends only: nothing to auto-detect here
+    ud.get_dispatcher("virtual").close()
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            ud.get_dispatcher()
+        except Exception as exc:
+            errors.append(exc)
+
+    t = threading.Thread(target=worker)
+    t.start()
+    t.join(5)
+    try:
+        assert [type(e) for e in errors] == [ud.DispatcherClosed]
+        assert isinstance(errors[0].__cause__, ud.NoBackendDetected)
+        with pytest.raises(ud.NoBackendDetected):
+            ud.get_dispatcher()  # the main thread is told what to set up
+    finally:
+        ud._core._registry.reset()

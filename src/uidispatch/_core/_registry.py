@@ -10,7 +10,7 @@ from typing import Any
 
 from ..hookspecs import BackendSpec, Detection, LoopRunner
 from ._dispatcher import Dispatcher
-from ._errors import BackendNotFound, NoBackendDetected
+from ._errors import BackendNotFound, DispatcherClosed, NoBackendDetected
 from ._fork import in_child
 from ._plugins import Registry, get_registry
 from ._release import release_parked
@@ -130,6 +130,7 @@ _bound: dict[str, list[tuple[Any, Dispatcher]]] = {}  # name -> [(app ref, dispa
 _default: Dispatcher | None = None  # set by use(dispatcher)
 _default_name: str | None = None  # set by use(name)
 _last: Dispatcher | None = None  # what the last default lookup returned
+_gone: str | None = None  # the last dispatcher that closed, while no newer one was made
 
 
 def _ref(app: object | None) -> Any:
@@ -161,6 +162,7 @@ def _bind(spec: BackendSpec, app: object | None) -> Dispatcher:
     lock, and nobody waits for another thread's creation either: each caller that finds
     nothing creates its own, the first one published wins, the others are closed.
     """
+    global _gone
     name = spec.name
     with _lock:
         found = _find(name, app)
@@ -177,6 +179,7 @@ def _bind(spec: BackendSpec, app: object | None) -> Dispatcher:
     with _lock:
         found = _find(name, app)
         if found is None:
+            _gone = None
             _bound[name].append((_ref(app), created))
             created._on_close.append(_forget)
             return created
@@ -186,8 +189,9 @@ def _bind(spec: BackendSpec, app: object | None) -> Dispatcher:
 
 def _forget(d: Dispatcher) -> None:
     """Drop every reference the registry holds to ``d``, which is closing. Any thread."""
-    global _default, _last
+    global _default, _last, _gone
     with _lock:
+        _gone = repr(d)
         entries = _bound.get(d.backend.name)
         if entries:
             entries[:] = [(r, bound) for r, bound in entries if bound is not d]
@@ -232,7 +236,7 @@ def get_dispatcher(name: str | None = None, app: object | None = None) -> Dispat
                 found = registry.specs.get(last.backend.name)
                 if found is not None and _is_bound_to(last, found.current_app()):
                     return last
-            spec = _spec(registry, _resolve_default_name(registry))
+            spec = _default_spec(registry)
     if app is None:
         app = spec.current_app()
     d = _bind(spec, app)
@@ -240,6 +244,21 @@ def get_dispatcher(name: str | None = None, app: object | None = None) -> Dispat
         with _lock:
             _last = d
     return d
+
+
+def _default_spec(registry: Registry) -> BackendSpec:
+    """The spec a default lookup binds; called with ``_lock`` held."""
+    try:
+        return _spec(registry, _resolve_default_name(registry))
+    except NoBackendDetected as exc:
+        gone = _gone
+        if gone is None or threading.current_thread() is threading.main_thread():
+            raise
+        # A worker asking after the app's window closed: the app it served is gone, which
+        # is what DispatcherClosed says (and what callers drop quietly), not a setup error.
+        raise DispatcherClosed(
+            f"{gone} has closed and no app is left to bind (the app is gone): {exc}"
+        ) from exc
 
 
 def _is_bound_to(d: Dispatcher, app: object | None) -> bool:
@@ -300,10 +319,10 @@ def use(backend: str | Dispatcher | None) -> Dispatcher | None:
 
 def reset() -> None:
     """Forget every binding and default (tests). Dispatchers are not closed."""
-    global _default, _default_name, _last
+    global _default, _default_name, _last, _gone
     with _lock:
         _bound.clear()
-        _default = _default_name = _last = None
+        _default = _default_name = _last = _gone = None
 
 
 def _after_fork_in_child() -> None:
