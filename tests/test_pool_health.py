@@ -11,6 +11,7 @@ from collections.abc import Iterator
 import pytest
 
 import uidispatch as ud
+from uidispatch._backends._virtual import VirtualBackend
 from uidispatch._services._opstats import (
     MAX_OPERATIONS,
     OTHER,
@@ -206,3 +207,19 @@ def test_a_retried_task_counts_once_toward_the_cooldown(virtual_dispatcher: ud.D
         pool.submit(_fail).result(WAIT)
     assert pool.paused
     pool.shutdown(cancel_pending=True)
+
+
+def test_report_after_the_apps_dispatcher_closed_says_what_it_did() -> None:
+    d = ud.Dispatcher(VirtualBackend())
+    ud.use(d)
+    pool = ud.Pool(max_workers=1)  # no dispatcher=: the app's, looked up when needed
+    try:
+        pool.submit(abs, -1, on_done=lambda _: None).result(WAIT)
+        assert d.run_until(lambda: d.stats().executed >= 1, WAIT)
+        d.close()
+        last = pool.report().splitlines()[-1]
+        assert last.startswith("dispatcher (closed with its app): ")
+        assert " 0 pending" in last
+    finally:
+        ud.use(None)
+        pool.shutdown()

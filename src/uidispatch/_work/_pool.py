@@ -307,7 +307,7 @@ class Pool(PoolDispatcher, PoolBusy, concurrent.futures.Executor):
         Then the pool's own figures and its dispatcher's (when one is bound). Meant for
         logs, a debug console or a "health" window. Any thread; cheap (a snapshot).
         """
-        return render(self._name, self.stats(), self._dispatcher)
+        return render(self._name, self.stats(), self._dispatcher, self._closed_stats)
 
     # Returns a bool where Executor's returns None: callers of the base ignore it.
     def shutdown(  # type: ignore[override]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import weakref
 
-from .._core._dispatcher import Dispatcher
+from .._core._dispatcher import Dispatcher, DispatchStats
 from .._core._errors import DispatcherClosed, NoBackendDetected
 from .._core._registry import get_dispatcher
 
@@ -25,6 +25,7 @@ class PoolDispatcher:
     _dispatcher: Dispatcher | None
     _dispatcher_fixed: bool  # given as a Dispatcher: never looked up
     _had_dispatcher: bool  # ever bound: a lookup that fails now means the app ended
+    _closed_stats: DispatchStats | None = None  # of the last one, once it closed
     _backend_name: str | None
 
     def _bind_dispatcher(self, dispatcher: Dispatcher | str | None) -> None:
@@ -76,5 +77,7 @@ def _forget_when_closed(pool: PoolDispatcher, d: Dispatcher) -> None:
         p = ref()
         if p is not None and p._dispatcher is closing:
             p._dispatcher = None
+            # What it did, for pool.report() once the app ended (the figures, not it).
+            p._closed_stats = closing.stats()
 
     d._on_close.append(forget)

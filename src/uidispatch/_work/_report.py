@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .._core._dispatcher import Dispatcher
+    from .._core._dispatcher import Dispatcher, DispatchStats
     from .._services._opstats import OperationStats
     from ._pool import PoolStats
 
@@ -30,8 +30,17 @@ _MAX_NAME = 40
 _MAX_ERROR = 60
 
 
-def render(name: str, stats: PoolStats, dispatcher: Dispatcher | None) -> str:
-    """The report: operations slowest first (by p95, then max), then pool and dispatcher."""
+def render(
+    name: str,
+    stats: PoolStats,
+    dispatcher: Dispatcher | None,
+    closed: DispatchStats | None = None,
+) -> str:
+    """The report: operations slowest first (by p95, then max), then pool and dispatcher.
+
+    ``closed``: the figures of the dispatcher the pool delivered to, once it closed with
+    its app (the pool no longer holds it).
+    """
     ops = sorted(stats.operations.values(), key=lambda o: (-o.p95_s, -o.max_s, o.name))
     lines = [f"uidispatch pool {name!r}: {len(ops)} operation(s)"]
     if ops:
@@ -51,11 +60,13 @@ def render(name: str, stats: PoolStats, dispatcher: Dispatcher | None) -> str:
         f"{stats.queued} queued (max {stats.max_queued}); {stats.workers} worker thread(s)"
         + ("; PAUSED by the error cooldown" if stats.paused else "")
     )
-    if dispatcher is None:
+    ds: DispatchStats | None = closed
+    state = "closed with its app"
+    if dispatcher is not None:
+        ds, state = dispatcher.stats(), "closed" if dispatcher.closed else "open"
+    if ds is None:
         lines.append("dispatcher: none bound yet")
     else:
-        ds = dispatcher.stats()
-        state = "closed" if dispatcher.closed else "open"
         lines.append(
             f"dispatcher ({state}): {ds.executed} run, {ds.pending} pending "
             f"(max {ds.max_pending}), {ds.dropped} dropped, {ds.coalesced} coalesced, "
