@@ -24,8 +24,6 @@ def test_every_entry_point_has_a_scenario() -> None:
     [pytest.param(*case, id=f"{case[0]}-{case[1]}") for case in app_ends.cases()],
 )
 def test_the_app_ends_cleanly(scenario: str, ending: str, code: str) -> None:
-    proc = app_ends.run_case(app_ends.TK_APP, scenario, ending, code)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    assert proc.stderr == "", proc.stderr[-3000:]
-    if ending != "exit in flight":
-        assert proc.stdout == "exited cleanly\n"
+    app_ends.assert_ended_cleanly(
+        app_ends.run_case(app_ends.TK_APP, scenario, ending, code), ending
+    )

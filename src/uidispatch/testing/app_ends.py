@@ -31,6 +31,7 @@ __all__ = [
     "NOT_HELD",
     "SCENARIOS",
     "TK_APP",
+    "assert_ended_cleanly",
     "cases",
     "entry_points",
     "missing_scenarios",
@@ -325,3 +326,11 @@ def run_case(
         env=None if env is None else {**os.environ, **env},
         check=False,
     )
+
+
+def assert_ended_cleanly(proc: subprocess.CompletedProcess[str], ending: str) -> None:
+    """Fail unless the case's child exited 0, said nothing on stderr, and finished."""
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stderr == "", proc.stderr[-3000:]
+    if ending != "exit in flight":
+        assert proc.stdout == "exited cleanly\n", proc.stdout[-3000:]
