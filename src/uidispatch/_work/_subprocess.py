@@ -22,6 +22,7 @@ from .._core._fork import in_child
 from .._core._options import CALLBACK_WAY_OUT, check_callback, check_seconds, thread_wait
 from ._default import default_pool
 from ._task import Task
+from ._task_callbacks import bind_now
 
 if TYPE_CHECKING:
     from ._pool import Pool
@@ -160,7 +161,12 @@ def run_command(
     fn = functools.partial(_execute, command, output)
     functools.update_wrapper(fn, _execute)
     fn.__qualname__ = f"run_command({args[0]!r})"  # type: ignore[attr-defined]
-    return pool.submit(fn, **options)
+    task = pool.submit(fn, **options)
+    if output is not None:
+        # Its lines go through the task's dispatcher: bound here, on the caller's (the
+        # main) thread, not looked up from the reader thread after the window closed.
+        bind_now(task)
+    return task
 
 
 # ---------------------------------------------------------------------- the worker side
