@@ -22,7 +22,6 @@ from .._core._fork import in_child
 from .._core._options import CALLBACK_WAY_OUT, check_callback, check_seconds, thread_wait
 from ._default import default_pool
 from ._task import Task
-from ._task_callbacks import bind_now
 
 if TYPE_CHECKING:
     from ._pool import Pool
@@ -161,12 +160,12 @@ def run_command(
     fn = functools.partial(_execute, command, output)
     functools.update_wrapper(fn, _execute)
     fn.__qualname__ = f"run_command({args[0]!r})"  # type: ignore[attr-defined]
-    task = pool.submit(fn, **options)
     if output is not None:
-        # Its lines go through the task's dispatcher: bound here, on the caller's (the
-        # main) thread, not looked up from the reader thread after the window closed.
-        bind_now(task)
-    return task
+        # Its lines go through the pool's dispatcher: bound here, on the caller's (the
+        # main) thread, before the reader thread can need it (looked up from there, after
+        # the window closed or before the loop ran, there would be no app to find).
+        pool._try_dispatcher()
+    return pool.submit(fn, **options)
 
 
 # ---------------------------------------------------------------------- the worker side
