@@ -9,6 +9,7 @@ hit; the accounting is checked against counts kept by the producers themselves, 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import subprocess
 import sys
@@ -233,6 +234,52 @@ def test_concurrent_close_from_many_threads_closes_the_backend_once(
         backend: Any = d.backend
         s = d.stats()
         assert (s.dropped, s.pending, backend.close_calls) == (100, 0, 1)
+
+
+class _ClosesBeforeAppending(collections.deque):  # type: ignore[type-arg]
+    """A lane whose next append first closes the dispatcher: the race, forced."""
+
+    def __init__(self, d: Dispatcher) -> None:
+        super().__init__()
+        self.d = d
+
+    def append(self, entry: object) -> None:
+        self.d.close()
+        super().append(entry)
+
+
+@pytest.mark.parametrize("wait", [True, False], ids=["call", "call_soon"])
+def test_a_call_that_close_finished_before_its_append_is_dropped_as_close_drops_it(
+    virtual_dispatcher: Dispatcher, wait: bool
+) -> None:
+    # The caller saw the queue open, then close() ran to its end before the append: a Qt
+    # waiter was told only "the dispatcher was closed" (once, in a Qt run under load).
+    d = virtual_dispatcher
+    q: Any = d._q
+    lanes = list(q._lanes)
+    lanes[ud.Priority.NORMAL] = _ClosesBeforeAppending(d)
+    q._lanes = tuple(lanes)
+    got: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            if wait:
+                d.call(len, ())
+            else:
+                d.call_soon(len, ())
+        except ud.DispatcherClosed as exc:
+            got.append(exc)
+
+    t = threading.Thread(target=worker)
+    t.start()
+    t.join(10)
+    assert not t.is_alive()
+    assert d.closed
+    assert d.stats().dropped == 1
+    if wait:
+        assert [str(e) for e in got] == ["the dispatcher was closed before this call ran"]
+    else:
+        assert got == []  # call_soon returned: the entry is dropped and counted
 
 
 def test_waiters_with_timeouts_racing_the_drain_are_answered_exactly_once(

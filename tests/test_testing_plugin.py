@@ -25,7 +25,9 @@ ONLY_HEADLESS = "--uidispatch-backends=virtual,asyncio"
 
 def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
     # hypothesis's plugin re-imports itself in every in-process run (1.2 s each): not needed.
-    return pytester.runpytest("-p", "no:hypothesispytest", *args)
+    # The inner files' tests run in file order (test_after checks what test_first left): a
+    # reordering plugin such as pytest-randomly, when installed, must not shuffle them.
+    return pytester.runpytest("-p", "no:hypothesispytest", "-p", "no:randomly", *args)
 
 
 def fake_distribution(root: Path, name: str, module: str, source: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import gc
 import itertools
 import json
 import subprocess
@@ -11,6 +12,7 @@ import sys
 import textwrap
 import threading
 import time
+import weakref
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, TypeVar
 
@@ -27,18 +29,29 @@ T = TypeVar("T")
 @pytest.fixture
 def run_in_qasync(qapp: Any) -> Iterator[Callable[[Callable[[], Awaitable[T]]], T]]:
     """Run a coroutine function to completion on a qasync loop over ``qapp``."""
-    loop = qasync.QEventLoop(qapp)
+    loops = [qasync.QEventLoop(qapp)]  # emptied at teardown: the test keeps no reference
     ud.use(None)
 
     def run(main: Callable[[], Awaitable[T]]) -> T:
-        result: T = loop.run_until_complete(asyncio.wait_for(main(), WAIT))
+        result: T = loops[0].run_until_complete(asyncio.wait_for(main(), WAIT))
         return result
 
     try:
         yield run
     finally:
+        loop = loops.pop()
         loop.close()
         ud.use(None)
+        # qasync's close() only flags its timer object stopped: the Qt timers it started
+        # stay registered (asyncio.wait_for's WAIT timeout, its handle cancelled). Freed by
+        # a collection on some worker thread, that QObject cannot stop them ("QObject::
+        # ~QObject: Timers cannot be stopped from another thread"), and when the timeout
+        # falls due Qt delivers it to freed memory: a segfault seconds later, in whichever
+        # test then runs the Qt loop. Free it here, on the GUI thread, which stops them.
+        gone = weakref.ref(loop)
+        del loop
+        gc.collect()
+        assert gone() is None, "the qasync loop outlived its test: free it on the GUI thread"
 
 
 def test_qasync_drives_the_same_binding_as_the_backend() -> None:

@@ -60,6 +60,8 @@ SOFT_CAP: Final = 4096  # a backlog above it makes contending producers step asi
 MAX_DEPTH: Final = 16  # nested drains (modal loops inside callbacks) run up to this depth
 SLOW_FLOOR: Final = 0.001  # callbacks under 1 ms are never "slowest"
 SLOWEST_KEPT: Final = 5
+# What a call that close() dropped before it ran is told, on either side of the race.
+_DROPPED_BY_CLOSE: Final = "the dispatcher was closed before this call ran"
 
 Owner = "weakref.ref[Any] | None"
 ErrorSink = Callable[[BaseException, object], None]
@@ -275,7 +277,7 @@ class _QueueCore:
             if not self.ticks & YIELD_EVERY:
                 self.pace()
         if self.state == _CLOSED:
-            self.drop_all(DispatcherClosed("the dispatcher was closed"))
+            self.drop_all(DispatcherClosed(_DROPPED_BY_CLOSE))
 
     def pending(self) -> int:
         """Number of entries waiting in all lanes (any thread, approximate under races)."""
@@ -450,8 +452,9 @@ class _QueueCore:
             self._pace_tick()
         if self.state == _CLOSED:
             # close() finished between our state check and our append: the entry would
-            # sit unseen forever; drop it and count it like the ones close() dropped.
-            self.drop_all(DispatcherClosed("the dispatcher was closed"))
+            # sit unseen forever; drop it and count it like the ones close() dropped, with
+            # their message (a waiter's reason must not depend on which side of the race).
+            self.drop_all(DispatcherClosed(_DROPPED_BY_CLOSE))
 
     def _main_thread_room(self) -> None:
         # Blocking the main thread would wait for itself: it drains instead (but not from
@@ -777,7 +780,7 @@ class _QueueCore:
             self.drain(budget=float("inf"))
         with self._lock:
             self.state = _CLOSED
-        self.drop_all(DispatcherClosed("the dispatcher was closed before this call ran"))
+        self.drop_all(DispatcherClosed(_DROPPED_BY_CLOSE))
 
 
 # A compiled (mypyc) class cannot be weakly referenced, and the backend must hold the queue
