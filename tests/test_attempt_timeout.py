@@ -45,7 +45,10 @@ def test_a_coroutine_attempt_past_its_deadline_is_cancelled_and_retried(
     manual_time.wait_for_timer(at=2.0)
     manual_time.advance(2.0)
     assert task.result(WAIT) == "ok"
-    assert attempts == ["start", "cancelled", "start"]
+    # The retry may start on the pool's loop before the cancelled attempt has unwound:
+    # both happen, in either order, after the first start.
+    assert attempts[0] == "start"
+    assert sorted(attempts[1:]) == ["cancelled", "start"]
     op = pool.stats().operations[task.name]
     assert (op.retried, op.succeeded, op.failed, op.timed_out) == (1, 1, 0, 0)
 
