@@ -75,6 +75,8 @@ class BrokenBackend(ToyAsyncioBackend):
 
 def run_loop(backend, until, timeout):
     loop = backend.loop
+    if loop.is_closed():  # close() closed it: the app is gone, nothing can run
+        return
 
     async def main():
         deadline = loop.time() + timeout
@@ -126,7 +128,10 @@ SAMPLE = (
 def _run(pytester: pytest.Pytester, name: str, *args: str) -> pytest.RunResult:
     _install(pytester)
     pytester.makepyfile(textwrap.dedent(SUITE.format(name=name)))
-    return pytester.runpytest("-p", "no:hypothesispytest", "-p", "no:cacheprovider", "-rfE", *args)
+    # The FAILED lines are matched in the suite's order: no reordering plugin (pytest-randomly).
+    return pytester.runpytest(
+        "-p", "no:hypothesispytest", "-p", "no:cacheprovider", "-p", "no:randomly", "-rfE", *args
+    )
 
 
 def test_a_backend_that_drains_only_from_process_events_fails_the_suite(

@@ -66,6 +66,8 @@ class AsyncioBackend:
         wake = self._wake
         if wake is not None and not wake.done():
             wake.set_result(None)
+        if self._closed:  # posted before close(), still in the loop's queue: never run
+            return
         fn()
 
     def post(self, fn: Callable[[], object]) -> None:

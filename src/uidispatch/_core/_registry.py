@@ -52,6 +52,8 @@ class Detected:
     reason: str
     scores: dict[str, int]
     errors: dict[str, str]
+    tied: tuple[str, ...] = ()
+    """Every backend that shared the top score when more than one did (``doctor`` warns)."""
 
 
 def backends() -> dict[str, BackendInfo]:
@@ -119,8 +121,18 @@ def detect() -> Detected:
         "loop": "an asyncio loop is running in this thread",
     }.get(why, why)
     if len(winners) > 1:
-        reason += f" (tie with {', '.join(winners[1:])}: first by name)"
-    return Detected(winners[0], reason, scores, errors)
+        # Two backends for one toolkit (a user's own beside ours) score alike: the one the
+        # process chose by name wins, so pools and decorators follow that choice.
+        chosen = _chosen
+        if chosen in winners:
+            others = ", ".join(w for w in winners if w != chosen)
+            reason += f" (tie with {others}: chosen by name with get_dispatcher({chosen!r}))"
+            return Detected(chosen, reason, scores, errors, tuple(winners))
+        reason += (
+            f" (tie with {', '.join(winners[1:])}: first by name; choose with "
+            f"ud.use(name) or {ENV_BACKEND})"
+        )
+    return Detected(winners[0], reason, scores, errors, tuple(winners) if len(winners) > 1 else ())
 
 
 # ---------------------------------------------------------------------- binding
@@ -131,6 +143,7 @@ _default: Dispatcher | None = None  # set by use(dispatcher)
 _default_name: str | None = None  # set by use(name)
 _last: Dispatcher | None = None  # what the last default lookup returned
 _gone: str | None = None  # the last dispatcher that closed, while no newer one was made
+_chosen: str | None = None  # the latest get_dispatcher(name): it wins detection's ties
 
 
 def _ref(app: object | None) -> Any:
@@ -206,7 +219,9 @@ def get_dispatcher(name: str | None = None, app: object | None = None) -> Dispat
 
     ``name`` picks a backend explicitly; otherwise the default set by :func:`use`, then
     ``UIDISPATCH_BACKEND``, then auto-detection (a running app or loop, then a created
-    app, then an imported toolkit, then a running asyncio loop). ``app`` binds to a given
+    app, then an imported toolkit, then a running asyncio loop); backends tied there (two
+    for one toolkit) go to the one last picked by ``name`` here, else the first by name
+    (:func:`use` makes the choice outright). ``app`` binds to a given
     app object (a Tk root, a ``QApplication``, an asyncio loop). The dispatcher is created
     on first use and reused; once it is closed or its app is gone the next call binds a
     fresh one.
@@ -216,14 +231,17 @@ def get_dispatcher(name: str | None = None, app: object | None = None) -> Dispat
         NoBackendDetected: nothing to auto-detect; the message lists what was looked at.
 
     """
-    global _last
+    global _last, _chosen
     release_parked()  # a main thread calling in is where an app's handed-over objects go
     registry = get_registry()
+    explicit = name is not None
     with _lock:
         if name is not None or app is not None:
             if name is None:
                 name = _resolve_default_name(registry)
             spec = _spec(registry, name)
+            if explicit:
+                _chosen = name
         else:
             if _default is not None and not _default.closed:
                 return _default
@@ -240,9 +258,11 @@ def get_dispatcher(name: str | None = None, app: object | None = None) -> Dispat
     if app is None:
         app = spec.current_app()
     d = _bind(spec, app)
-    if name is None:  # a default lookup
-        with _lock:
+    with _lock:
+        if name is None:  # a default lookup
             _last = d
+        elif explicit and _last is not None and _last.backend.name != name and d.is_main_thread():
+            _last = None  # the next default lookup detects again: a tie goes to this choice
     return d
 
 
@@ -319,10 +339,10 @@ def use(backend: str | Dispatcher | None) -> Dispatcher | None:
 
 def reset() -> None:
     """Forget every binding and default (tests). Dispatchers are not closed."""
-    global _default, _default_name, _last, _gone
+    global _default, _default_name, _last, _gone, _chosen
     with _lock:
         _bound.clear()
-        _default = _default_name = _last = _gone = None
+        _default = _default_name = _last = _gone = _chosen = None
 
 
 def _after_fork_in_child() -> None:

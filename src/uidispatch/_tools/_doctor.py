@@ -65,6 +65,7 @@ def doctor_report() -> dict[str, Any]:
         "env_choice": env_choice,
         "detected": found.name,
         "detected_reason": found.reason,
+        "tied": list(found.tied),
         "display": bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
         or sys.platform in ("win32", "darwin"),
         "pool_default_workers": max(12, cpu * 4 + 1),
@@ -100,14 +101,21 @@ def run_doctor(out: TextIO, *, as_json: bool = False) -> int:
     w(f"uidispatch doctor  (Python {report['python']}, {report['platform']})\n")
     w(f"uidispatch.compiled = {report['compiled']}: {report['build']}\n\n")
     w("Installed backends:\n")
-    for r in report["backends"]:
-        if not r["loaded"]:
-            continue
-        origin = "built-in" if r["builtin"] else f"{r['distribution']} {r['version'] or ''}".strip()
-        state = "ok" if r["usable"] else f"missing {', '.join(r['missing'])}"
-        w(f"  {r['name']:<10} {origin:<28} {state:<10} detection={r['detection']}\n")
+    loaded = [r for r in report["backends"] if r["loaded"]]
+    origins = [
+        "built-in" if r["builtin"] else f"{r['distribution']} {r['version'] or ''}".strip()
+        for r in loaded
+    ]
+    states = ["ok" if r["usable"] else f"missing {', '.join(r['missing'])}" for r in loaded]
+    # Columns as wide as their longest entry: a user's own backend may have a long name.
+    name_w = max([10, *(len(r["name"]) for r in loaded)])
+    origin_w = max([28, *(len(o) for o in origins)])
+    state_w = max([10, *(len(st) for st in states)])
+    for r, origin, state in zip(loaded, origins, states, strict=True):
+        w(f"  {r['name']:<{name_w}} {origin:<{origin_w}} {state:<{state_w}} ")
+        w(f"detection={r['detection']}\n")
         if r["detect_error"]:
-            w(f"             detect() failed: {r['detect_error']}\n")
+            w(f"  {'':<{name_w}} detect() failed: {r['detect_error']}\n")
     if report.get("plugin_lines"):
         w("\nToolkits:\n")
         for line in report["plugin_lines"]:
@@ -121,6 +129,14 @@ def run_doctor(out: TextIO, *, as_json: bool = False) -> int:
         w(f"  {ENV_BACKEND}={report['env_choice']} overrides detection.\n")
     if report["detected"]:
         w(f"  here it would pick {report['detected']!r}: {report['detected_reason']}.\n")
+    if report.get("tied") and not report["env_choice"]:
+        tied = " and ".join(repr(n) for n in report["tied"])
+        w(
+            f"  warning: {tied} tie in auto-detection, so default lookups (pools, decorators,\n"
+            f"  get_dispatcher()) pick {report['detected']!r} by a tie-break, not by your choice:\n"
+            f"  choose with ud.use(NAME) or {ENV_BACKEND}=NAME (get_dispatcher(NAME) also\n"
+            "  wins a tie, for the rest of the process).\n"
+        )
     else:
         w(f"  nothing to pick right now: {report['detected_reason']}.\n")
         w("  Inside your app it picks the toolkit whose app is running (create the root/app\n")

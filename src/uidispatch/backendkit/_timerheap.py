@@ -5,12 +5,17 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
+import threading
 import time
 import weakref
 from collections.abc import Callable
 from typing import Protocol
 
 __all__ = ["Cancellable", "KitTimer", "TimerHeap"]
+
+# A toolkit timer may go off this much before its time (whole-ms ticks, coarse OS timers);
+# closer than this to going off, run_due() re-arms it rather than trusting it is pending.
+_EARLY = 0.010
 
 
 class Cancellable(Protocol):
@@ -41,6 +46,7 @@ class KitTimer:
         self.fn = None  # release what the callback holds (a widget, a closure) now
         heap = self._heap()
         if heap is not None:
+            heap._saw("cancel")
             heap._cancelled()
 
 
@@ -56,7 +62,13 @@ class TimerHeap:
     Timers never fire early: a toolkit timer that wakes early (whole milliseconds, frame
     pacing) re-arms for the rest. A delay longer than ``max_step`` seconds is armed in
     steps (toolkits overflow or clamp long delays). ``resolution`` rounds each armed
-    delay *up* to the toolkit's unit (0.001 for milliseconds).
+    delay *up* to the toolkit's unit (0.001 for milliseconds). A :meth:`run_due` with
+    nothing due leaves the armed toolkit timer alone, so a frame loop calling it every
+    frame costs no toolkit timer call while idle.
+
+    :attr:`callers` records which threads called into the heap: the conformance suite
+    reads it to prove the heap (and so the toolkit timer) is only touched on the main
+    thread.
     """
 
     def __init__(
@@ -80,8 +92,19 @@ class TimerHeap:
         self._seq = itertools.count()
         self._armed: Cancellable | None = None
         self._armed_for = math.inf
+        self._goes_off = math.inf  # when the armed toolkit timer is set to go off
         self._live = 0
         self._closed = False
+        self.callers: dict[int, str] = {}
+        """Each thread (``threading.get_ident()``) that called into the heap, with the first
+        entry point it called (``call_later``, ``run_due``, ``cancel``, ``close``)."""
+
+    def _saw(self, entry: str) -> None:
+        # One dict lookup per call: cheap enough to keep on always, and a probe that is
+        # always on cannot be forgotten when a backend's own thread bug needs finding.
+        ident = threading.get_ident()
+        if ident not in self.callers:
+            self.callers[ident] = entry
 
     def __len__(self) -> int:
         """How many timers are pending (not fired, not cancelled)."""
@@ -98,6 +121,7 @@ class TimerHeap:
         """
         if not isinstance(delay, (int, float)) or isinstance(delay, bool) or not delay >= 0:
             raise ValueError(f"delay must be a number of seconds >= 0, got {delay!r}")
+        self._saw("call_later")
         timer = KitTimer(self, self.clock() + delay, fn)
         if self._closed:
             timer.cancelled = True
@@ -122,6 +146,18 @@ class TimerHeap:
         Returns how many ran. A raising timer stops this run (the exception propagates);
         the toolkit timer is re-armed for the rest first.
         """
+        self._saw("run_due")
+        if (
+            self._armed is not None
+            and self.next_due() == self._armed_for
+            and self._goes_off - self.clock() > _EARLY
+        ):
+            # Nothing due, and the toolkit timer is armed for the earliest deadline and
+            # still well before going off: re-arming would cost two toolkit calls per idle
+            # frame for nothing. Near its time it is re-armed as before, because a toolkit
+            # whose timer only posts an event (pygame) never calls back: a timer that went
+            # off a little early is spent, and only a re-arm keeps the deadline alive.
+            return 0
         ran = 0
         heap = self._heap
         self._disarm()
@@ -170,6 +206,7 @@ class TimerHeap:
             # Up to the toolkit's unit, but 0.2 / 0.001 is 200.00000000000003: not 201 units.
             delay = math.ceil(delay / self._resolution - 1e-9) * self._resolution
         self._armed_for = due
+        self._goes_off = self.clock() + delay
         self._armed = self._schedule(delay, self._fire)
 
     def _fire(self) -> None:
@@ -179,6 +216,7 @@ class TimerHeap:
 
     def close(self) -> None:
         """Cancel the toolkit timer and forget every pending timer; idempotent. Main thread."""
+        self._saw("close")
         self._closed = True
         for _, _, timer in self._heap:
             timer.cancelled = True

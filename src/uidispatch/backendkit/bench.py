@@ -39,7 +39,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Sizes", "Variant", "main", "measure"]
+__all__ = ["Sizes", "Variant", "Variants", "main", "measure"]
 
 Post = Callable[[Callable[[int], object], int], object]
 """``post(fn, i)``: from a worker thread, make the main loop call ``fn(i)``."""
@@ -57,6 +57,10 @@ class Variant:
     """Post one call from a worker thread; may block if the primitive does."""
     run_until: RunUntil
     """Run the app's own main loop until the predicate holds or the timeout passed."""
+
+
+Variants = Mapping[str, Variant]
+"""What a bench module's ``setup()`` returns: each way of posting, by name."""
 
 
 @dataclass(frozen=True)
@@ -162,7 +166,7 @@ def measure(name: str, variant: Variant, sizes: Sizes) -> dict[str, Any]:
 
 def main(
     backend: str,
-    setup: Callable[[], Mapping[str, Variant]],
+    setup: Callable[[], Variants],
     argv: Sequence[str] | None = None,
     notes: Sequence[str] = (),
 ) -> int:

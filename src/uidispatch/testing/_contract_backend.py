@@ -28,10 +28,24 @@ def _start(target: Any, *args: Any) -> threading.Thread:
     return thread
 
 
+def _all_on_main(threads_seen: set[int], what: str) -> None:
+    from ._recording import thread_name
+
+    main = threading.get_ident()
+    for ident in threads_seen - {main}:
+        raise AssertionError(
+            f"{what} drained on thread {thread_name(ident)}, not the main thread "
+            f"{thread_name(main)}: posted functions run on the main thread only"
+        )
+
+
 def _join(*threads: threading.Thread) -> None:
     for thread in threads:
         thread.join(10)
-        assert not thread.is_alive(), f"{thread.name} did not finish within 10 s"
+        assert not thread.is_alive(), (
+            f"{thread.name} did not finish within 10 s: a worker waited for the main thread "
+            "(post() must never wait for the main thread)"
+        )
 
 
 class BackendChecks:
@@ -39,6 +53,7 @@ class BackendChecks:
 
     timer_tolerance: ClassVar[float]
     idle_slack: ClassVar[float]
+    patience: ClassVar[float]
 
     def test_post_from_many_threads_runs_each_once_on_the_main_thread(
         self, dispatcher: ud.Dispatcher
@@ -67,8 +82,8 @@ class BackendChecks:
         _join(*threads)
         elapse(dispatcher, 0.05)  # a post run twice would show up now
         assert sum(counts.values()) == producers * per, "some post ran more than once"
-        assert threads_seen == {threading.get_ident()}
-        assert all(on_main)
+        _all_on_main(threads_seen, "posts")
+        assert all(on_main), "is_main_thread() was False inside a posted function"
 
     def test_posts_run_in_the_order_they_were_posted(self, dispatcher: ud.Dispatcher) -> None:
         """Posts run in the order they were made, from a worker and from the main thread."""
@@ -101,7 +116,10 @@ class BackendChecks:
         thread = _start(produce)
         # The main thread does not pump until the worker is done: a post that waits for
         # the main thread (Tk's after() from a worker does) would never return.
-        assert done.wait(10), "post() from a worker blocked until the main thread ran"
+        assert done.wait(self.patience), (
+            "post() from a worker blocked until the main thread ran: post() must never wait "
+            "for the main thread (it is called from workers the main thread may be joining)"
+        )
         _join(thread)
         settle(dispatcher, lambda: len(out) == 100, what="100 posts")
         assert out == list(range(100))
@@ -129,15 +147,37 @@ class BackendChecks:
         backend = dispatcher.backend
         links = [0]
         fired: list[int] = []
+        # Bounded in time: a drain that runs until the queue is empty would otherwise run
+        # this chain forever inside one turn, and the check would hang instead of failing.
+        stop = time.monotonic() + 2.0
+
+        gave_up: list[bool] = []
 
         def link() -> None:
             links[0] += 1
-            if not fired:
+            if fired:
+                return
+            if time.monotonic() < stop:
                 backend.post(link)
+            else:
+                gave_up.append(True)
 
         backend.call_later(0.02, lambda: fired.append(links[0]))
         backend.post(link)
-        settle(dispatcher, lambda: fired, what="a timer while callbacks re-post themselves")
+        try:
+            settle(dispatcher, lambda: fired, what="a timer while callbacks re-post themselves")
+        except Exception as exc:  # the toolkit gave out (SDL: "event queue is full")
+            raise AssertionError(
+                f"the loop failed after a callback re-posting itself ran {links[0]} times "
+                f"with no timer run in between ({type(exc).__name__}: {exc}): a post made by "
+                "a running callback must wait for a later turn of the loop (was the drain "
+                "run until the queue was empty?)"
+            ) from exc
+        assert not gave_up, (
+            f"a callback re-posting itself ran {links[0]} times before a 20 ms timer could "
+            "run, until the chain gave up after 2 s: a post made by a running callback must "
+            "wait for a later turn of the loop (the drain ran until the queue was empty)"
+        )
         assert fired[0] >= 1
 
     def test_process_events_runs_a_post_made_before_it(self, dispatcher: ud.Dispatcher) -> None:
@@ -173,10 +213,14 @@ class BackendChecks:
         start = now(backend)
         backend.call_later(delay, fire)
         settle(dispatcher, lambda: fired, what="the timer")
-        assert fired[0] - start >= delay - self.timer_tolerance
+        early = start + delay - fired[0]
+        assert early <= self.timer_tolerance, (
+            f"a {delay * 1000:.0f} ms timer fired {early * 1000:.1f} ms early: a timer may be "
+            "late, never early"
+        )
         elapse(dispatcher, 0.1)
-        assert len(fired) == 1
-        assert on_main == [True]
+        assert len(fired) == 1, f"a timer fired {len(fired)} times: call_later fires once"
+        assert on_main == [True], "a timer ran off the main thread: timers run on the main thread"
 
     def test_timers_fire_in_deadline_order(self, dispatcher: ud.Dispatcher) -> None:
         """Timers fire in the order of their deadlines, zero delay included."""

@@ -22,8 +22,13 @@ The tests run inside the toolkit's own main loop, the one an app runs (``root.ma
 backend supplies as ``BackendSpec.run_loop``; only the checks of ``process_events`` itself
 pump through ``process_events``. So a backend whose posts run only from
 ``process_events()`` fails, and a backend with no ``run_loop`` fails
-``test_posts_and_timers_run_inside_the_toolkits_own_loop``, which names the field. They
-wait on conditions with timeouts, never fixed sleeps; on a backend with virtual time
+``test_posts_and_timers_run_inside_the_toolkits_own_loop``, which names the field. The
+wake-up checks (``_contract_loops``) also run in a loop that blocks waiting for events
+(``blocking_loop``, for toolkits whose ``run_loop`` is a frame loop), where only a real
+wake-up runs a post; they force their races (a worker posts while a drain runs, many
+rounds) and record the thread of every call the backend gets. A failing check's message
+names the contract clause it broke. They wait on conditions with timeouts, never fixed
+sleeps; on a backend with virtual time
 (``advance()`` and ``now()``) they move the clock instead. Two checks need knowledge
 only the backend has: :meth:`~BackendConformance.dead_owner` and
 :meth:`~BackendConformance.close_app`. Without an override they are skipped with a
@@ -43,12 +48,14 @@ import uidispatch as ud
 
 from ._contract_backend import BackendChecks, _join, _Plain, _start
 from ._contract_dispatcher import DispatcherChecks
+from ._contract_loops import LoopChecks
 from ._counting import CountingBackend, use_loop_runner
+from ._recording import LoopRunner, thread_name
 
 __all__ = ["BackendConformance", "CountingBackend"]
 
 
-class BackendConformance(BackendChecks, DispatcherChecks):
+class BackendConformance(BackendChecks, LoopChecks, DispatcherChecks):
     """Tests every backend must pass; subclass it in your backend's tests.
 
     Class attributes tune it to a toolkit (each documented); methods ``dead_owner`` and
@@ -61,6 +68,17 @@ class BackendConformance(BackendChecks, DispatcherChecks):
     """How much earlier than its delay a timer may fire (toolkits count whole ms)."""
     idle_slack: ClassVar[float] = 0.3
     """How long past its timeout ``process_events`` may take on a loaded machine."""
+    patience: ClassVar[float] = 5.0
+    """How long a check waits for something that must happen (a post to run, the
+    dispatcher to close with its app) before it fails."""
+    wake_timeout: ClassVar[float] = 2.0
+    """How long a post into an idle loop may take to run: far above any real wake-up."""
+    blocking_loop: ClassVar[LoopRunner | None] = None
+    """A loop that blocks waiting for events (``pygame.event.wait()``), for toolkits whose
+    ``run_loop`` is a frame loop: a ``run_loop``-shaped function that pumps the backend
+    only after an event arrived. The wake-up checks run in it as well, since a frame loop
+    pumps every frame and hides a wake-up that does nothing. Callback toolkits (Tk, Qt,
+    GTK, asyncio) block in their ``run_loop`` already: leave it ``None``."""
 
     @pytest.fixture(autouse=True)
     def _uidispatch_real_loop(self, dispatcher: ud.Dispatcher) -> Iterator[None]:
@@ -101,11 +119,17 @@ class BackendConformance(BackendChecks, DispatcherChecks):
 
         _join(_start(produce))
         dispatcher.call_later(0.02, record, "timer")
-        runner(backend, lambda: len(out) == 5, 5.0)
+        runner(backend, lambda: len(out) == 5, self.patience)
         assert sorted(out) == ["re-post", "timer", "worker 0", "worker 1", "worker 2"], (
-            f"inside {backend.name}'s own loop only {out} ran"
+            f"inside {backend.name}'s own loop only {out} ran within {self.patience} s: posts and "
+            "timers must run inside the loop an app runs (run_loop), not only from "
+            "process_events()"
         )
-        assert seen_threads == {threading.get_ident()}
+        wrong = seen_threads - {threading.get_ident()}
+        assert not wrong, (
+            f"drained on thread {thread_name(wrong.pop())}, not the main thread "
+            f"{thread_name(threading.get_ident())}: posts and timers run on the main thread only"
+        )
         start = time.monotonic()
         runner(backend, lambda: False, 0.1)
         took = time.monotonic() - start

@@ -43,6 +43,7 @@ __all__ = [
     "current_app",
     "detect",
     "pump",
+    "run_blocking_loop",
     "run_loop",
     "uidispatch_backends",
     "uidispatch_doctor_lines",
@@ -127,6 +128,25 @@ def run_loop(backend: Any, until: Callable[[], object], timeout: float) -> None:
             pygame.event.get()  # an app handles its events here
         backend.pump()
         clock.tick(60)
+
+
+def run_blocking_loop(backend: Any, until: Callable[[], object], timeout: float) -> None:
+    """The loop of an app that redraws on demand: block in ``pygame.event.wait()``. Main thread.
+
+    It sleeps until an event arrives and calls ``pump()`` only then, as such an app does:
+    so only a real wake-up (the backend's event for a post, its timer's event) runs
+    posts and timers. ``until`` is checked every 5 ms (the wait's timeout), without
+    pumping. Runs until ``until()`` holds or ``timeout`` seconds passed.
+    """
+    import pygame
+
+    deadline = time.monotonic() + timeout
+    while not until() and time.monotonic() < deadline:
+        if not pygame.display.get_init():
+            return  # the app is gone: no event will ever arrive
+        if pygame.event.wait(5).type != pygame.NOEVENT:
+            pygame.event.get()  # an app handles this event and the ones queued behind it
+            backend.pump()
 
 
 @hookimpl

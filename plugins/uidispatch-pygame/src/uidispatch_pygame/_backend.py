@@ -49,14 +49,26 @@ last_pump = [-math.inf]
 
 
 def event_types() -> tuple[int, int]:
-    """The (wake, timer) custom event types, allocated once per process."""
+    """The (wake, timer) custom event types, allocated once per ``pygame.init()``.
+
+    ``pygame.quit()`` resets pygame's custom-type counter: types kept across it collided
+    with the app's own ``custom_type()`` after the next ``init()`` (the app's events read
+    as our wake-ups, and ours as its events). So they are forgotten at quit.
+    """
     global _types
     import pygame
 
     with _types_lock:
         if _types is None:
             _types = (pygame.event.custom_type(), pygame.event.custom_type())
+            pygame.register_quit(_forget_types)  # pygame calls it once, at the next quit
         return _types
+
+
+def _forget_types() -> None:
+    global _types
+    with _types_lock:
+        _types = None
 
 
 class _SetTimer:

@@ -165,9 +165,11 @@ class TextualBackend:
         self._posts.post(fn)
 
     def call_later(self, delay: float, fn: Callable[[], object]) -> asyncio.TimerHandle:
-        """``loop.call_later`` on the app's loop. Main thread only."""
+        """``loop.call_later`` on the app's loop. Main thread only; never fires after close()."""
 
         def fire() -> None:
+            if self._closed:  # close() may come from a worker: the loop's handle lives on
+                return
             self._ran = True
             fn()
 

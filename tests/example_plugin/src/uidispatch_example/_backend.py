@@ -68,8 +68,13 @@ class ExampleBackend:
                 logger.exception("posted callback %r raised", fn)
 
     def call_later(self, delay: float, fn: Callable[[], object]) -> Timer:
-        """The loop's own timer. Main thread only."""
-        return self.loop.after(delay, fn)
+        """The loop's own timer. Main thread only; after :meth:`close` it never fires."""
+
+        def fire() -> None:
+            if not self._closed:  # close() may come from any thread: check at fire time
+                fn()
+
+        return self.loop.after(delay, fire)
 
     def is_alive(self, obj: object) -> bool:
         """A destroyed widget or a closed loop is dead; anything else is alive."""
