@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
@@ -195,6 +196,124 @@ def test_dispatcher_debounce_is_the_same_decorator(
     assert "max_wait=1.0" in repr(f)
 
 
+# ------------------------------------------------------------------ leading=True
+
+
+def test_leading_runs_the_first_call_at_once_then_nothing_until_the_calls_pause(
+    virtual_dispatcher: Dispatcher, rec: Recorder
+) -> None:
+    d = virtual_dispatcher
+    f = ud.debounce(0.5, leading=True, dispatcher=d)(rec)
+    f("click")
+    assert rec.calls == [(0.0, "click")]
+    assert not f.pending
+    advance(d, 5.0)  # no call came after it: nothing more runs
+    assert rec.calls == [(0.0, "click")]
+
+
+def test_leading_runs_the_latest_later_call_once_the_calls_pause(
+    virtual_dispatcher: Dispatcher, rec: Recorder
+) -> None:
+    d = virtual_dispatcher
+    f = ud.debounce(0.5, leading=True, dispatcher=d)(rec)
+    for text in ["h", "he", "hel"]:
+        f(text)
+        advance(d, 0.25)
+    assert rec.calls == [(0.0, "h")]
+    assert f.pending
+    advance(d, 0.25)  # 0.5 after the last call (at 0.5)
+    assert rec.calls == [(0.0, "h"), (1.0, "hel")]
+    assert f.dropped == 1  # "he": replaced by "hel"
+
+
+def test_leading_each_run_starts_a_quiet_period_so_the_next_call_waits(
+    virtual_dispatcher: Dispatcher, rec: Recorder
+) -> None:
+    # As psygnal's debounced(leading=True) and superqt's qdebounced: runs stay at least
+    # wait apart, so a call just after the trailing run is not a new leading edge.
+    d = virtual_dispatcher
+    f = ud.debounce(0.5, leading=True, dispatcher=d)(rec)
+    f(1)
+    f(2)
+    advance(d, 0.5)
+    assert rec.calls == [(0.0, 1), (0.5, 2)]
+    advance(d, 0.25)
+    f(3)  # 0.25 after the run: waits for a quiet period
+    assert rec.calls == [(0.0, 1), (0.5, 2)]
+    advance(d, 0.5)
+    assert rec.calls == [(0.0, 1), (0.5, 2), (1.25, 3)]
+
+
+def test_leading_after_a_pause_the_next_call_runs_at_once_again(
+    virtual_dispatcher: Dispatcher, rec: Recorder
+) -> None:
+    d = virtual_dispatcher
+    f = ud.debounce(0.5, leading=True, dispatcher=d)(rec)
+    f(1)
+    advance(d, 0.5)
+    f(2)
+    advance(d, 0.75)
+    f(3)
+    assert rec.calls == [(0.0, 1), (0.5, 2), (1.25, 3)]
+
+
+def test_leading_with_max_wait_runs_at_least_every_max_wait_under_a_stream(
+    virtual_dispatcher: Dispatcher, rec: Recorder
+) -> None:
+    d = virtual_dispatcher
+    f = ud.debounce(0.5, max_wait=2.0, leading=True, dispatcher=d)(rec)
+    for i in range(40):  # a call every 0.25 s for 10 s, never a 0.5 s pause
+        f(i)
+        advance(d, 0.25)
+    advance(d, 1.0)
+    # The first call at once, then the latest every max_wait after the previous run.
+    assert rec.calls == [(0.0, 0), (2.0, 7), (4.0, 15), (6.0, 23), (8.0, 31), (10.0, 39)]
+
+
+def test_leading_flush_runs_the_pending_call_and_cancel_starts_afresh(
+    virtual_dispatcher: Dispatcher, rec: Recorder
+) -> None:
+    d = virtual_dispatcher
+    f = ud.debounce(0.5, leading=True, dispatcher=d)(rec)
+    f(1)
+    f(2)
+    f.flush()  # runs 2 now, and starts a quiet period from it
+    f(3)
+    assert rec.calls == [(0.0, 1), (0.0, 2)]
+    assert f.pending
+    f.cancel()  # drops 3 and the quiet period: the next call is a leading edge
+    f(4)
+    assert rec.calls == [(0.0, 1), (0.0, 2), (0.0, 4)]
+    assert f.dropped == 1
+
+
+def test_leading_from_a_worker_runs_once_the_main_thread_has_the_call(
+    virtual_dispatcher: Dispatcher, rec: Recorder
+) -> None:
+    d = virtual_dispatcher
+    f = ud.debounce(0.5, leading=True, dispatcher=d)(rec)
+
+    def calls() -> None:
+        f(1)
+        f(2)
+
+    worker = threading.Thread(target=calls)
+    worker.start()
+    worker.join(5)
+    assert rec.calls == []
+    assert d.run_until(lambda: rec.calls == [(0.0, 1)], 5)
+    advance(d, 0.5)
+    assert rec.calls == [(0.0, 1), (0.5, 2)]
+
+
+def test_dispatcher_debounce_takes_leading(virtual_dispatcher: Dispatcher, rec: Recorder) -> None:
+    f = virtual_dispatcher.debounce(0.5, leading=True)(rec)
+    f(1)
+    assert rec.calls == [(0.0, 1)]
+    assert "leading=True" in repr(f)
+    assert "leading=False" in repr(virtual_dispatcher.debounce(0.5)(rec))
+
+
 # ------------------------------------------------------------------ bad input
 
 
@@ -232,3 +351,13 @@ def test_bare_debounce_without_parentheses_explains_the_fix() -> None:
 
     with pytest.raises(TypeError, match=r"wait must be a number of seconds.*\(0\.1\)"):
         ud.debounce(search)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("leading", [1, "yes", None])
+def test_non_bool_leading_raises_type_error_naming_it(
+    virtual_dispatcher: Dispatcher, leading: Any
+) -> None:
+    with pytest.raises(TypeError, match=rf"leading must be True or False, got {leading!r}"):
+        ud.debounce(0.5, leading=leading)
+    with pytest.raises(TypeError, match=rf"leading must be True or False, got {leading!r}"):
+        virtual_dispatcher.debounce(0.5, leading=leading)

@@ -72,6 +72,22 @@ def test_debounce_counts_merged_calls_and_call_now_runs_at_once(
     assert calls == ["c"]
 
 
+def test_call_now_on_a_leading_debounce_starts_a_quiet_period_as_a_run_does(
+    virtual_dispatcher: Dispatcher,
+) -> None:
+    d = virtual_dispatcher
+    calls: list[str] = []
+    save = ud.debounce(0.5, leading=True, dispatcher=d)(calls.append)
+    save.call_now("a")
+    save("b")  # within the quiet period that call_now started: waits, as after any run
+    assert calls == ["a"]
+    advance(d, 0.5)
+    assert calls == ["a", "b"]
+    advance(d, 0.5)
+    save("c")  # quiet for 0.5 s since the last run: a leading edge again
+    assert calls == ["a", "b", "c"]
+
+
 def test_call_now_from_a_worker_runs_on_the_main_thread(virtual_dispatcher: Dispatcher) -> None:
     d = virtual_dispatcher
     where: list[bool] = []

@@ -176,7 +176,7 @@ def test_a_decorated_method_does_not_keep_its_instance_alive(default: Dispatcher
     assert ref() is None
     advance(default, 2.0)  # the timers fire and find nothing to call: no error
     descriptor = Widget.__dict__["refresh"]
-    assert len(descriptor._gates) == 0  # the per-instance state went with it
+    assert len(descriptor._bound) == 0  # the per-instance state went with it
 
 
 def test_a_destroyed_widget_is_skipped_instead_of_raising(default: Dispatcher) -> None:

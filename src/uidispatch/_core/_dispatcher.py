@@ -414,11 +414,11 @@ class Dispatcher:
         return decorate
 
     def debounce(
-        self, wait: float, max_wait: float | None = None
+        self, wait: float, max_wait: float | None = None, leading: bool = False
     ) -> Callable[[Callable[P, object]], RateLimited[P]]:
         """:func:`uidispatch.debounce` bound to this dispatcher."""
         decorate: Callable[[Callable[P, object]], RateLimited[P]]
-        decorate = _shortcuts["debounce"](wait, max_wait, dispatcher=self)
+        decorate = _shortcuts["debounce"](wait, max_wait, leading, dispatcher=self)
         return decorate
 
     def _submit_future(

@@ -52,7 +52,9 @@ class Gate:
     last call, calls do not extend it, and after a trailing call a new window opens so that
     calls stay ``interval`` apart. A debounce's timer is its quiet period: each call moves
     the deadline to ``last call + wait`` (capped at ``burst start + max_wait``); the timer
-    is re-armed lazily when it fires early rather than on every call.
+    is re-armed lazily when it fires early rather than on every call. A leading debounce
+    runs the call that starts a burst at once and, like a throttle, starts a new quiet
+    period from each run, so the next call after a run is never a leading edge.
     """
 
     __slots__ = (
@@ -204,7 +206,7 @@ class Gate:
         pending, self._pending = self._pending, None
         if pending is None:
             return  # the window closed with no call in it: idle again
-        if self._limiter._window:
+        if self._limiter._restart:
             self._anchor = now
             self._arm(d, now + self._limiter._wait)
         self._invoke(d, *pending)
@@ -220,7 +222,7 @@ class Gate:
         timer, self._timer = self._timer, None
         if timer is not None:
             timer.cancel()
-        if self._limiter._window:
+        if self._limiter._restart:
             # The flushed call counts as this window's call: the rate limit still holds.
             self._anchor = _clock(d)()
             self._arm(d, self._anchor + self._limiter._wait)
@@ -231,7 +233,7 @@ class Gate:
             self._reset()
             self._d = weakref.ref(d)
         self._reset()  # the pending call is superseded by this one
-        if self._limiter._window:
+        if self._limiter._restart:
             # A new window opens at this call: the next ones are throttled from here.
             self._anchor = self._last_call = _clock(d)()
             self._arm(d, self._anchor + self._limiter._wait)
@@ -250,15 +252,22 @@ class Gate:
             timer.cancel()
 
     def _invoke(self, d: Dispatcher, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
-        fn = self._limiter._fn
+        lim = self._limiter
+        fn = lim._fn
         if self._ref is not None:
             instance = self._ref()
             # A destroyed widget (Tk winfo_exists, Qt isValid) is skipped, not called:
             # this replaces try/except around after() in widget code.
             if instance is None or not d.backend.is_alive(instance):
+                self._drop()
                 self._reset()
                 return
             args = (instance, *args)
+        if len(args) > lim._max_args:
+            # A signal with more arguments than the function takes (Qt passes a callable
+            # object all of them): the leading ones, as it would give a plain slot. Cut
+            # here, once per run, rather than on every call.
+            args = args[: lim._max_args]
         try:
             fn(*args, **kwargs)
         except (KeyboardInterrupt, SystemExit):

@@ -14,6 +14,8 @@ from .._core._errors import DispatcherClosed, UIDispatchError
 from .._core._options import callable_kind, check_seconds
 from .._core._priority import Priority
 from ._lazy import LazyDispatcher
+from ._method import as_method
+from ._signature import max_positional
 
 __all__ = ["main_thread"]
 
@@ -212,8 +214,18 @@ def main_thread(
       closes while waiting) -> :class:`DispatcherClosed`.
 
     Without ``dispatcher=`` the default dispatcher (:func:`uidispatch.get_dispatcher`) is
-    looked up at the first call, not at decoration, and again once it has closed. On
-    methods it works as on any function (``self`` is an ordinary argument).
+    looked up at the first call, not at decoration, and again once it has closed.
+
+    Extra positional arguments are dropped, as a Qt or psygnal signal drops them for a
+    plain slot: the function gets the leading ones it accepts (all with ``*args``), read
+    from its signature at decoration. Keyword arguments are passed as they are.
+
+    On a method (a function defined in a class body), ``obj.method`` holds ``obj``
+    weakly, as a throttled method does: neither a kept ``obj.method`` nor a signal
+    connected to it keeps ``obj`` alive, ``obj.method`` is the same object while ``obj``
+    lives (psygnal, which holds connected objects weakly, stays connected), and its
+    signature has no ``self``. Called once ``obj`` was collected, it does nothing and
+    returns None. (Instances without weak reference support get a plain bound method.)
 
     A ``timeout`` above ``MAX_SECONDS`` (about 31.7 years) means "practically never" and
     waits as without one.
@@ -269,18 +281,24 @@ def _wrap(
             f"ud.submit(fn), or on an asyncio-based UI loop (asyncio, qasync, Textual) "
             f"call it there and await it"
         )
+    # Read once: a call only compares its length (a signal's extra arguments are cut).
+    limit = max_positional(func)
     if wait:
 
         @functools.wraps(func)
         def waiting(*args: P.args, **kwargs: P.kwargs) -> R:
+            if len(args) > limit:
+                args = args[:limit]  # type: ignore[assignment]
             call = functools.partial(func, **kwargs) if kwargs else func
             # Dispatcher.call runs inline on the main thread and fails fast when closed.
             return lazy.get().call(call, *args, timeout=timeout)
 
-        return waiting
+        return as_method(waiting, func)
 
     @functools.wraps(func)
     def posting(*args: P.args, **kwargs: P.kwargs) -> R | concurrent.futures.Future[R]:
+        if len(args) > limit:
+            args = args[:limit]  # type: ignore[assignment]
         d = lazy.get()
         if d.is_main_thread():
             if d.closed:
@@ -289,7 +307,15 @@ def _wrap(
         call = functools.partial(func, **kwargs) if kwargs else func
         return _submit(d, call, args, func)
 
-    return posting
+    return as_method(posting, func, (lazy, limit, _post))
+
+
+def _post(
+    d: Dispatcher, func: Callable[..., R], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> concurrent.futures.Future[R]:
+    """``posting``'s worker path, for the bound methods that inline the rest of it."""
+    call = functools.partial(func, **kwargs) if kwargs else func
+    return _submit(d, call, args, func)
 
 
 provide_shortcut("main_thread", main_thread)

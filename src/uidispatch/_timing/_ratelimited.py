@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import functools
-import threading
+import weakref
 from collections.abc import Callable
 from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, overload
 
 from .._core._dispatcher import Dispatcher
 from .._core._options import callable_kind
-from ._bound import BoundRateLimited, gate_for
+from ._bound import Binder, BoundRateLimited
 from ._gate import Gate
 from ._lazy import LazyDispatcher
+from ._signature import max_positional
 
 __all__ = ["RateLimited"]
 
@@ -26,12 +27,18 @@ class RateLimited(Generic[P]):
     Call it like the wrapped function, from any thread; it returns ``None`` and the
     wrapped function runs later (or now, on a leading edge), always on the main thread.
     Positional and keyword arguments are both forwarded: the options were fixed at
-    decoration, so none of the function's own arguments can be taken for one.
+    decoration, so none of the function's own arguments can be taken for one. Extra
+    positional arguments are dropped when it runs, as a Qt or psygnal signal drops them
+    for a plain slot: the function gets the leading ones it accepts (all with
+    ``*args``), read from its signature at decoration. Keyword arguments are passed as
+    they are.
 
     On a class it is a descriptor: each instance gets its own state (two widgets never
-    share a throttle), held by the instance's identity and a weak reference, so a pending
-    call never keeps the instance alive; when the instance is collected, or its widget
-    destroyed (``backend.is_alive``), the pending call is dropped.
+    share a throttle), held by the instance's identity and a weak reference.
+    ``widget.refresh`` (a :class:`BoundRateLimited`) holds the widget weakly too, so
+    neither a pending call, a kept ``widget.refresh`` nor a signal connected to it keeps
+    the widget alive; when the instance is collected, or its widget destroyed
+    (``backend.is_alive``), its pending call is dropped, and later calls do nothing.
 
     An exception raised by the function goes to the dispatcher's error handler (never to
     the caller that happened to trigger the edge). The default dispatcher is looked up at
@@ -76,9 +83,12 @@ class RateLimited(Generic[P]):
         self._trailing = trailing
         self._window = window
         self._lazy = LazyDispatcher(dispatcher)
+        # After a run, a throttle's window opens; so does a leading debounce's quiet
+        # period (psygnal's and superqt's too), so the next call is not a leading edge.
+        self._restart = window or leading
+        self._max_args = max_positional(fn)  # read once; the gate cuts per run, not per call
         self._gate = Gate(self, None)
-        self._gates: dict[int, Gate] = {}  # one per instance, by identity: see gate_for
-        self._gates_lock = threading.RLock()  # re-entrant: a weakref callback may run under it
+        self._bound: Binder[BoundRateLimited[Any]] = Binder(kind)  # one per instance
         self._owner: type | None = None
         self._dropped = 0
 
@@ -97,7 +107,7 @@ class RateLimited(Generic[P]):
         owner = self._owner
         if owner is not None and args and isinstance(args[0], owner):
             # Called through the class (Base.refresh(self) in a subclass): still per instance.
-            gate_for(self, args[0]).call(args[1:], kwargs)
+            self._bound.get(args[0], self._bind)._gate.call(args[1:], kwargs)
         else:
             self._gate.call(args, kwargs)
 
@@ -112,14 +122,22 @@ class RateLimited(Generic[P]):
     def __get__(self, instance: object, owner: type | None = None) -> Any:
         if instance is None:
             return self
-        return BoundRateLimited(self, instance, gate_for(self, instance))
+        # Binder.get's fast path inline: one Python call less on every widget.refresh.
+        bound = self._bound._items.get(id(instance))
+        if bound is not None and bound._ref() is instance:
+            return bound
+        return self._bound.get(instance, self._bind)
+
+    def _bind(self, ref: weakref.ref[Any]) -> BoundRateLimited[Any]:
+        return BoundRateLimited(self, ref)
 
     def call_now(self, *args: P.args, **kwargs: P.kwargs) -> None:
         """Run the wrapped function now, bypassing the limit (a "refresh" button). Any thread.
 
         On the main thread it runs before returning; from a worker it is marshalled there.
         A pending call is dropped (counted in :attr:`dropped`: this call supersedes it)
-        and a throttle starts a new window from this call.
+        and a throttle starts a new window from this call (a leading debounce, a new
+        quiet period).
 
         Raises:
             DispatcherClosed: the given dispatcher is closed.
@@ -128,7 +146,7 @@ class RateLimited(Generic[P]):
         """
         owner = self._owner
         if owner is not None and args and isinstance(args[0], owner):
-            gate_for(self, args[0]).call_now(args[1:], kwargs)
+            self._bound.get(args[0], self._bind)._gate.call_now(args[1:], kwargs)
         else:
             self._gate.call_now(args, kwargs)
 
@@ -136,6 +154,7 @@ class RateLimited(Generic[P]):
     def dropped(self) -> int:
         """Calls merged away: replaced by a later one, outside any edge, or cancelled.
 
+        Calls for an instance that is gone (collected, or its widget destroyed) count too.
         For a method, the total over all instances (each bound method has its own).
         Read from any thread (a snapshot); counted on the main thread.
         """
@@ -152,8 +171,8 @@ class RateLimited(Generic[P]):
     def flush(self) -> None:
         """Run the pending call now, on the main thread (from a worker: marshalled there).
 
-        A throttle then starts a new window from the flushed call. A no-op when nothing is
-        pending or after ``close()``.
+        A throttle then starts a new window from the flushed call (a leading debounce, a
+        new quiet period). A no-op when nothing is pending or after ``close()``.
         """
         self._gate.flush()
 
@@ -172,4 +191,4 @@ class RateLimited(Generic[P]):
     def _describe(self) -> str:
         if self._kind == "throttle":
             return f"interval={self._wait} leading={self._leading} trailing={self._trailing}"
-        return f"wait={self._wait} max_wait={self._max_wait}"
+        return f"wait={self._wait} max_wait={self._max_wait} leading={self._leading}"

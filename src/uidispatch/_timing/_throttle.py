@@ -58,10 +58,10 @@ def throttle(
     replaced by later ones). ``.call_now(*args)`` runs at once, bypassing the throttle
     (a "refresh" button), and opens a new window from that call.
 
-    Returns a :class:`RateLimited` (see it for threads, methods, errors, ``cancel()``,
-    ``flush()``, ``call_now()``, ``dropped``, ``pending`` and closing). Without
-    ``dispatcher=`` the default dispatcher is resolved at the first call, not at
-    decoration.
+    Returns a :class:`RateLimited` (see it for threads, methods, signals with more
+    arguments, errors, ``cancel()``, ``flush()``, ``call_now()``, ``dropped``,
+    ``pending`` and closing). Without ``dispatcher=`` the default dispatcher is resolved
+    at the first call, not at decoration.
 
     A huge ``interval`` (``1e10``, ``10**400``) is clamped to 1e9 seconds: "practically
     never". The decorated function must be a plain function: a coroutine, generator or
@@ -95,6 +95,7 @@ def throttle(
 def debounce(
     wait: float,
     max_wait: float | None = None,
+    leading: bool = False,
     dispatcher: Dispatcher | None = None,
 ) -> Callable[[Callable[P, object]], RateLimited[P]]:
     """Decorator: call the function once calls have stopped for ``wait`` seconds.
@@ -104,9 +105,19 @@ def debounce(
     the delay under a continuous stream: the pending call runs at the latest ``max_wait``
     seconds after the burst's first call, so at least that often.
 
-    Returns a :class:`RateLimited` (see it for threads, methods, errors, ``cancel()``,
-    ``flush()``, ``pending`` and closing). Without ``dispatcher=`` the default dispatcher
-    is resolved at the first call, not at decoration.
+    ``leading=True`` runs the first call of a burst at once, then nothing until the calls
+    pause for ``wait``: the latest call made after the first one (if any) runs then, and
+    each run starts a new quiet period, so the next call is a leading edge only once
+    ``wait`` has passed since the last call and the last run (a live preview: the first
+    change shows at once, then the latest of a fast series). These are psygnal's
+    ``debounced(leading=True)`` semantics (and superqt's ``qdebounced``), in seconds
+    instead of milliseconds; with ``max_wait`` the pending call runs at the latest
+    ``max_wait`` seconds after the previous run.
+
+    Returns a :class:`RateLimited` (see it for threads, methods, signals with more
+    arguments, errors, ``cancel()``, ``flush()``, ``call_now()``, ``dropped``,
+    ``pending`` and closing). Without ``dispatcher=`` the default dispatcher is resolved
+    at the first call, not at decoration.
 
     Huge ``wait`` / ``max_wait`` values are clamped to 1e9 seconds, and a coroutine,
     generator or async generator function is refused at decoration, as for
@@ -114,8 +125,9 @@ def debounce(
 
     Raises:
         TypeError: ``wait`` or ``max_wait`` is not a number (``@debounce`` without
-            parentheses), ``dispatcher`` is not a :class:`Dispatcher`, or (at decoration)
-            the function is a coroutine, generator or async generator function.
+            parentheses), ``leading`` is not a bool, ``dispatcher`` is not a
+            :class:`Dispatcher`, or (at decoration) the function is a coroutine,
+            generator or async generator function.
         ValueError: ``wait`` or ``max_wait`` is negative or not finite, or ``max_wait``
             is less than ``wait``.
 
@@ -131,7 +143,7 @@ def debounce(
         kind="debounce",
         wait=quiet,
         max_wait=cap,
-        leading=False,
+        leading=_flag("leading", leading),
         trailing=True,
         window=False,
         dispatcher=dispatcher,
