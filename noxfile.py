@@ -59,6 +59,7 @@ GTK_BUILD_PACKAGES = [
 EXAMPLE_PLUGIN = "tests/example_plugin"
 TEST_DEPS = ["pytest>=8", "hypothesis>=6", "tomli>=2; python_version < '3.11'"]
 POOL_TEST_DEPS = ["loky", "distributed"]
+INTEROP_TEST_DEPS = ["psygnal"]  # our decorators checked against psygnal's own
 PLOT_TEST_DEPS = ["matplotlib>=3.7"]  # bench --plot
 # psygnal and superqt for the Qt interop tests (test_interop.py): both install on every Qt
 # session's Python (superqt 0.9 needs 3.11+; pip takes 0.8.2 on 3.10).
@@ -131,7 +132,9 @@ def install_core(session: nox.Session, *extra: str) -> None:
 @nox.session(python=PYTHONS)
 def tests(session: nox.Session) -> None:
     """Core tests on the virtual and asyncio backends, and the example third-party backend."""
-    install_core(session, "-e", EXAMPLE_PLUGIN, *POOL_TEST_DEPS, *PLOT_TEST_DEPS)
+    install_core(
+        session, "-e", EXAMPLE_PLUGIN, *POOL_TEST_DEPS, *PLOT_TEST_DEPS, *INTEROP_TEST_DEPS
+    )
     session.run("pytest", "tests", *session.posargs)
 
 
@@ -156,7 +159,15 @@ def tests_compiled(session: nox.Session) -> None:
         PIP_QUIET, "--force-reinstall", "--no-deps", ".", env={"UIDISPATCH_COMPILE": "1"}
     )
     # Not "." again: without the variable it would replace the compiled build.
-    session.install(PIP_QUIET, *TEST_DEPS, "-e", EXAMPLE_PLUGIN, *POOL_TEST_DEPS, *PLOT_TEST_DEPS)
+    session.install(
+        PIP_QUIET,
+        *TEST_DEPS,
+        "-e",
+        EXAMPLE_PLUGIN,
+        *POOL_TEST_DEPS,
+        *PLOT_TEST_DEPS,
+        *INTEROP_TEST_DEPS,
+    )
     session.run("python", "-c", COMPILED_CHECK)
     session.run("pytest", "tests", *session.posargs)
 
@@ -318,8 +329,9 @@ def typecheck(session: nox.Session) -> None:
         f"{EXAMPLE_PLUGIN}/src",
     ]
     session.run("mypy", "--strict", *sources)
-    # The docs' recipes are complete modules: they must type-check against the API too.
-    session.run("pytest", "-q", "tests/test_docs_recipes.py")
+    # The docs' recipes are complete modules: they must type-check against the API too;
+    # so must the typed cases of operations (and their wrong calls must not).
+    session.run("pytest", "-q", "tests/test_docs_recipes.py", "tests/test_operation_types.py")
 
 
 @nox.session(python=MAIN_PYTHON)

@@ -36,6 +36,7 @@ CONTRACT = {
     "gather",
     "get_dispatcher",
     "main_thread",
+    "operation",
     "report_progress",
     "shutdown",
     "submit",

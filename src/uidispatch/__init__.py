@@ -34,7 +34,7 @@ from ._timing._main_thread import main_thread
 from ._timing._throttle import debounce, throttle
 from ._work._busy import BusyHandle
 from ._work._context import emit
-from ._work._default import shutdown, submit
+from ._work._default import operation, shutdown, submit
 from ._work._gather import gather
 from ._work._pool import Pool, PoolStats
 from ._work._subprocess import CommandResult, run_command
@@ -78,6 +78,7 @@ __all__ = [
     "gather",
     "get_dispatcher",
     "main_thread",
+    "operation",
     "report_progress",
     "run_command",
     "shutdown",

@@ -72,3 +72,52 @@ def test_a_deleted_widget_ends_its_busy_watch(qtbot: QtBot, qt_dispatcher: ud.Di
     qt_dispatcher.run_until(lambda: not pool.busy(), WAIT)
     assert seen == [False]
     pool.shutdown(wait=True)
+
+
+def test_an_operation_shows_a_spinner_while_it_runs_and_restarts_across_signals(
+    qtbot: QtBot, qt_dispatcher: ud.Dispatcher
+) -> None:
+    pool = ud.Pool(max_workers=2, dispatcher=qt_dispatcher)
+    edit = QtWidgets.QLineEdit()
+    spinner = QtWidgets.QLabel()
+    qtbot.addWidget(edit)
+    qtbot.addWidget(spinner)
+    gates = {"a": threading.Event(), "ab": threading.Event()}
+    started = threading.Event()
+    seen: list[bool] = []
+    shown: list[str] = []
+
+    @pool.operation(if_running="restart")
+    def search(text: str) -> str:
+        started.set()
+        while not gates[text].wait(0.01):
+            ud.check_cancelled()
+        return text.upper()
+
+    def show_busy(busy: bool) -> None:
+        assert threading.current_thread() is threading.main_thread()
+        seen.append(busy)
+        spinner.setText("searching…" if busy else "")
+
+    search.on_busy(show_busy, owner=spinner)
+    # Two signals, one policy: typing and Return.
+    edit.textChanged.connect(lambda text: search.submit(text, on_done=shown.append))
+    edit.returnPressed.connect(lambda: search.submit(edit.text(), on_done=shown.append))
+    edit.setText("a")  # typing starts a search...
+    qtbot.waitUntil(lambda: spinner.text() == "searching…", timeout=int(WAIT * 1000))
+    assert started.wait(WAIT)
+    first = search.last
+    edit.setText("ab")  # ... typing on restarts it ...
+    second = search.last
+    edit.returnPressed.emit()  # ... and so does Return, from its own handler
+    assert first is not None
+    assert first.cancelled()
+    assert second is not None
+    assert second is not first
+    assert second.cancelled()
+    gates["ab"].set()
+    qtbot.waitUntil(lambda: spinner.text() == "", timeout=int(WAIT * 1000))
+    assert shown == ["AB"]  # on_done ran before the spinner stopped
+    assert seen == [False, True, False]
+    assert search.count == 3
+    pool.shutdown(wait=True)

@@ -106,3 +106,55 @@ def test_a_spinner_destroyed_while_busy_is_skipped_not_called(
     assert mainloop(root, lambda: not pool.busy())
     root.update()  # a call on the destroyed label would raise TclError into the handler
     pool.shutdown(wait=True)
+
+
+def test_an_operation_shows_a_spinner_while_it_runs_and_restarts_across_handlers(
+    root: tkinter.Tk, tk_dispatcher: ud.Dispatcher, mainloop: Mainloop
+) -> None:
+    pool = ud.Pool(max_workers=2, dispatcher=tk_dispatcher)
+    text = tkinter.StringVar(root)
+    tkinter.Entry(root, textvariable=text).pack()
+    spinner = tkinter.Label(root)
+    spinner.pack()
+    gates = {"a": threading.Event(), "ab": threading.Event()}
+    started = threading.Event()
+    seen: list[bool] = []
+    shown: list[str] = []
+
+    @pool.operation(if_running="restart")
+    def search(query: str) -> str:
+        started.set()
+        while not gates[query].wait(0.01):
+            ud.check_cancelled()
+        return query.upper()
+
+    def show_busy(busy: bool) -> None:
+        assert threading.current_thread() is threading.main_thread()
+        seen.append(busy)
+        spinner.configure(text="searching…" if busy else "")
+
+    search.on_busy(show_busy, owner=spinner)
+    # Two event handlers, one policy: typing and the Search button.
+    text.trace_add("write", lambda *_: search.submit(text.get(), on_done=shown.append))
+    button = tkinter.Button(
+        root, text="Search", command=lambda: search.submit(text.get(), on_done=shown.append)
+    )
+    button.pack()
+    text.set("a")  # typing starts a search...
+    assert mainloop(root, lambda: spinner.cget("text") == "searching…")
+    assert started.wait(WAIT)
+    first = search.last
+    text.set("ab")  # ... typing on restarts it ...
+    second = search.last
+    button.invoke()  # ... and so does the button, from its own handler
+    assert first is not None
+    assert first.cancelled()
+    assert second is not None
+    assert second is not first
+    assert second.cancelled()
+    gates["ab"].set()
+    assert mainloop(root, lambda: spinner.cget("text") == "")
+    assert shown == ["AB"]  # on_done ran before the spinner stopped
+    assert seen == [False, True, False]
+    assert search.count == 3
+    pool.shutdown(wait=True)

@@ -20,6 +20,7 @@ from .._core._weakcall import weak_callable
 
 if TYPE_CHECKING:
     from .._core._dispatcher import Dispatcher
+    from ._operation_scope import ScopeLink
     from ._task import Task
 
 __all__ = ["BusyHandle", "BusyState", "PoolBusy"]
@@ -230,14 +231,16 @@ class PoolBusy:
         if watched and d is not None and not d.closed:
             # Same lane, FIFO: this runs after the task's callbacks.
             try:
-                d.call_soon(self._settle, task.key, priority=task.priority)
+                d.call_soon(self._settle, task.key, task._scope, priority=task.priority)
                 return
             except Exception:  # closed meanwhile: nothing left to wait for
                 pass
-        self._settle(task.key)
+        self._settle(task.key, task._scope)
 
     @never_dropped
-    def _settle(self, key: Hashable | None) -> None:
+    def _settle(self, key: Hashable | None, scope: ScopeLink | None = None) -> None:
         changed = self._busy.leave(key)
+        if scope is not None:  # an operation's task: its own busy state settles too
+            changed = changed + scope.settled()
         if changed:
             self._busy.notify(self._dispatcher, changed)

@@ -1,21 +1,28 @@
-"""The process-wide default pool, and the public functions that use it: submit and shutdown.
+"""The process-wide default pool, and the public functions that use it.
 
-It is made on first use, and again on the first use after a shutdown. ``run_command``
-runs on it too when given no pool.
+``submit``, ``operation`` and ``shutdown``. It is made on first use, and again on the
+first use after a shutdown. ``run_command`` runs on it too when given no pool.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Hashable
+from typing import Any, ParamSpec, TypeVar
 
 from .._core._fork import in_child
 from .._core._options import check_seconds
+from .._core._priority import Priority
+from .._services._breaker import CircuitBreaker
+from .._services._ratelimit import RateLimiter
+from ._operation import Operation, operation_decorator
 from ._pool import Pool
 from ._task import Task
 
-__all__ = ["default_pool", "shutdown", "submit"]
+__all__ = ["default_pool", "operation", "shutdown", "submit"]
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 _default: Pool | None = None
 _default_lock = threading.Lock()
@@ -37,6 +44,40 @@ def submit(fn: Callable[..., Any], /, *args: Any, **options: Any) -> Task[Any]:
     delivers callbacks through ``uidispatch.get_dispatcher()``.
     """
     return default_pool().submit(fn, *args, **options)
+
+
+def operation(
+    *,
+    if_running: str | None = None,
+    key: Callable[..., Hashable] | None = None,
+    ttl: float | None = None,
+    retries: int = 0,
+    backoff: float = 0.1,
+    retry_on: type[BaseException] | tuple[type[BaseException], ...] = Exception,
+    timeout: float | None = None,
+    attempt_timeout: float | None = None,
+    rate_limiter: RateLimiter | None = None,
+    breaker: CircuitBreaker | None = None,
+    priority: Priority = Priority.NORMAL,
+    name: str | None = None,
+) -> Callable[[Callable[P, T]], Operation[Callable[P, T]]]:
+    """:meth:`Pool.operation` on the process-wide default pool (the one behind :func:`submit`).
+
+    ``@ud.operation(if_running="restart")`` defines the policies once;
+    ``search.submit(text, on_done=show)`` runs a call, from any event. The default pool
+    is looked up at each ``submit``, so an operation keeps working after
+    :func:`shutdown` (on the fresh default pool). Any thread.
+
+    Raises:
+        TypeError: as :meth:`Pool.operation` raises.
+        ValueError: as :meth:`Pool.operation` raises.
+
+    """
+    return operation_decorator(
+        default_pool, name, if_running=if_running, key=key, ttl=ttl, retries=retries,
+        backoff=backoff, retry_on=retry_on, timeout=timeout, attempt_timeout=attempt_timeout,
+        rate_limiter=rate_limiter, breaker=breaker, priority=priority,
+    )  # fmt: skip
 
 
 def shutdown(

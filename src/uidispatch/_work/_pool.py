@@ -19,6 +19,7 @@ from .._services._breaker import CircuitBreaker
 from .._services._ratelimit import RateLimiter
 from ._busy import BusyState, PoolBusy
 from ._cooldown import Cooldown
+from ._operation import PoolOperations
 from ._pool_books import settle
 from ._pool_dispatcher import PoolDispatcher
 from ._pool_process import track
@@ -41,7 +42,7 @@ T = TypeVar("T")
 _NORMAL = Priority.NORMAL
 
 
-class Pool(PoolDispatcher, PoolBusy, concurrent.futures.Executor):
+class Pool(PoolDispatcher, PoolBusy, PoolOperations, concurrent.futures.Executor):
     """A worker pool whose task callbacks, progress and errors run on the main (UI) thread.
 
     ``max_workers`` defaults to ``(CPU count x 4) + 1`` with a floor of 12 (pool work is
@@ -67,8 +68,10 @@ class Pool(PoolDispatcher, PoolBusy, concurrent.futures.Executor):
     that goes down, prefer a :class:`~uidispatch.CircuitBreaker` per service: it stops
     only the calls to that service.
 
-    ``Pool`` is a :class:`concurrent.futures.Executor`: ``map``, the context manager and
-    ``loop.run_in_executor(pool, fn)`` work. All methods may be called from any thread.
+    ``@pool.operation(...)`` fixes a function's policies once, for calls from any event
+    (:meth:`operation`). ``Pool`` is a :class:`concurrent.futures.Executor`: ``map``, the
+    context manager and ``loop.run_in_executor(pool, fn)`` work. All methods may be
+    called from any thread.
 
     Durations (``idle_timeout``, ``aging``, ``error_window``) above 1e9 seconds mean
     "practically never" and are clamped to it; NaN, infinite or non-positive ones are
@@ -225,7 +228,8 @@ class Pool(PoolDispatcher, PoolBusy, concurrent.futures.Executor):
                 ``"enqueue"`` starts this one after the earlier ones, in order;
                 ``"keep_latest"`` keeps one task waiting, replacing (cancelling) the
                 one waiting before.
-            name: :attr:`Task.name`; by default the function's qualified name.
+            name: :attr:`Task.name`; by default the function's qualified name (a
+                lambda's is ``<lambda> at BASENAME.py:LINE``).
             metadata: :attr:`Task.metadata`, kept as a read-only copy.
             on_item: ``on_item(item)`` on the main thread for every item the task
                 emits (:func:`~uidispatch.emit`), in order, in batches of one post per

@@ -1,7 +1,8 @@
 """A pool's books: each task entered as it is submitted, and settled as it resolves.
 
 Under the pool's lock: the tasks pending and running, the counters ``stats()`` reports,
-the single-flight table, the busy state, the operation stats and the scheduler's queue.
+the single-flight table, the busy state, the operation stats and the scheduler's queue;
+and, for a task an operation submitted, that operation's own books (``_operation_scope``).
 """
 
 from __future__ import annotations
@@ -55,6 +56,8 @@ def enter(pool: Pool, task: Task[Any], job: Job, keyed: KeyPolicy) -> Task[Any] 
         pool._submitted += 1
         pool._live[task.id] = task
         changed = pool._busy.enter(key)
+        if task._scope is not None:  # an operation's call: its own busy state too
+            changed = changed + task._scope.entered(task)
         job.op = op = pool._sched.ops.get(op_name(task.name))
         op.submitted += 1
         if admit is Admit.START:
@@ -85,6 +88,8 @@ def settle(pool: Pool, task: Task[Any], exc: BaseException | None) -> None:
         pool._live.pop(task.id, None)
         if job is not None and job.op is not None:
             job.op.resolved(ok, cancelled, exc)
+        if task._scope is not None:
+            task._scope.resolved(task)
         nxt = pool._keyed.resolved(task, pool._sched.clock()) if task.key is not None else None
         if nxt is not None:  # the next task waiting behind this key starts now
             nxt._job.stamp = pool._sched.clock()

@@ -77,6 +77,8 @@ def refuse(pool: Pool, task: Task[Any], breaker: CircuitBreaker) -> Task[Any]:
         op.submitted += 1
         # Busy until its on_error has run, as every task is: its settling leaves the count.
         changed = pool._busy.enter(task.key)
+        if task._scope is not None:
+            changed = changed + task._scope.entered(task)
     if changed:
         pool._busy.notify(pool._dispatcher, changed)
     task._resolve(TaskState.FAILED, exc=circuit_open(task._label(), breaker))

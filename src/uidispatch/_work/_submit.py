@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._services._breaker import PROBE, REFUSED
 from . import _task
+from ._names import task_name
 from ._pool_books import check_open, enter
 from ._runner import Job, Kind, kind_of
 from ._services import refuse
@@ -87,13 +88,14 @@ def _new_task(pool: Pool, fn: Callable[..., Any], options: SubmitOptions) -> Tas
     """The task, with this submit's callbacks and item stream."""
     name, callbacks = options.name, options.callbacks
     task: Task[Any] = Task(
-        name=getattr(fn, "__qualname__", type(fn).__name__) if name is None else name,
+        name=task_name(fn) if name is None else name,
         priority=options.priority,
         key=options.keyed.key,
         owner=callbacks.owner,
         host=pool,
         metadata=options.metadata,
     )
+    task._scope = options.scope
     _attach(task, callbacks)
     items = options.items
     if items.on_item is not None:

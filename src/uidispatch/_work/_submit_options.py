@@ -153,6 +153,8 @@ class SubmitOptions:
     callbacks: Callbacks
     items: ItemOptions
     services: Services
+    scope: Any = None
+    """A ``ScopeLink`` when an operation submits (set by it, after the checks)."""
 
 
 def check_options(  # Pool.submit's options, in its order: given by position (cheaper)

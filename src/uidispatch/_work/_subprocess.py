@@ -159,7 +159,8 @@ def run_command(
     output = _Output(on_output) if on_output is not None else None
     fn = functools.partial(_execute, command, output)
     functools.update_wrapper(fn, _execute)
-    fn.__qualname__ = f"run_command({args[0]!r})"  # type: ignore[attr-defined]
+    # Named for the program (``git``), not the path it was found at: the report's row.
+    fn.__qualname__ = os.path.basename(args[0]) or args[0]  # type: ignore[attr-defined]
     if output is not None:
         # Its lines go through the pool's dispatcher: bound here, on the caller's (the
         # main) thread, before the reader thread can need it (looked up from there, after

@@ -80,7 +80,10 @@ class Task(concurrent.futures.Future[T]):
         self.id: int = next(_ids)
         """A process-wide unique, increasing number."""
         self.name = name
-        """``submit``'s ``name=``, by default the function's qualified name (logs, stats)."""
+        """``submit``'s ``name=``, by default the function's qualified name (logs, stats).
+
+        A lambda is named ``<lambda> at BASENAME.py:LINE``; a command its program.
+        """
         self.metadata: Mapping[str, Any] = types.MappingProxyType(dict(metadata or {}))
         """``submit``'s ``metadata=``: a read-only copy, for the app's own bookkeeping."""
         self.created_at: float = time.monotonic()
@@ -107,6 +110,7 @@ class Task(concurrent.futures.Future[T]):
         self._progress: tuple[Any, str | None] | None = None
         self._job: Any = None  # the pool's record of how to run this task
         self._stream: Any = None  # an ItemStream once on_item= is given
+        self._scope: Any = None  # a ScopeLink when an operation made it (_operation_scope)
         self._stopped = False  # resolved, and no attempt of its work is running any more
         # Attempts whose work is still running, an abandoned one (past its attempt_timeout)
         # included: wait_stopped() waits for each, not only for the last.

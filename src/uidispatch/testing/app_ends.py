@@ -91,6 +91,32 @@ SCENARIOS: dict[str, str] = {
         "br.on_change(lambda state: app.show(state))\n"
         "pool.submit(failing, breaker=br, on_error=lambda exc: None)"
     ),
+    # An operation on a method: its task holds the instance (and so the app) as it runs.
+    "Pool.operation(fn)": (
+        "class Panel:\n"
+        "    def __init__(self, app):\n"
+        "        self.app = app\n"
+        "    @pool.operation(if_running='restart')\n"
+        "    def load(self, n):\n"
+        "        return self.app.work(n)\n"
+        "panel = Panel(app)\n"
+        "panel.load.on_busy(app.show)\n"
+        "panel.load.submit(1, on_done=app.show)"
+    ),
+    "operation(fn)": (
+        "app.search = ud.operation(if_running='restart')(app.work)\n"
+        "app.search.on_busy(app.show)\n"
+        "app.search.submit(1, on_done=app.show)"
+    ),
+    # The key is a widget: the pool's table of keys holds it while the task is under way.
+    "Pool.operation(key)": (
+        "refresh = pool.operation(if_running='drop', key=lambda n, a=app: a.label)(blocked)\n"
+        "refresh.submit(1, on_done=app.show)"
+    ),
+    "operation(key)": (
+        "refresh = ud.operation(key=lambda n, a=app: a.label)(blocked)\n"
+        "refresh.submit(1, on_done=app.show)"
+    ),
     "Dispatcher.call_soon(fn)": "pool.submit(call_from_worker, d.call_soon, app.show)",
     "Dispatcher.call(fn)": "pool.submit(call_from_worker, d.call, app.show)",
     "Dispatcher.call_later(fn)": "d.call_later(0.5, app.show); pool.submit(blocked)",
