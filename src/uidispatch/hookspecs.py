@@ -50,8 +50,10 @@ hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
 class Detection(enum.IntEnum):
     """How active a backend's toolkit is here; auto-detection picks the highest score.
 
-    Ties go to the backend whose name sorts first. ``INSTALLED`` and ``NONE`` are shown
-    by ``doctor`` but never picked automatically.
+    A tie (two backends for one toolkit) goes to the one the process last chose with
+    ``get_dispatcher(name)``, else to the name that sorts first; ``doctor`` warns about it
+    and ``use(name)`` decides outright. ``INSTALLED`` and ``NONE`` are shown by ``doctor``
+    but never picked automatically.
     """
 
     NONE = 0
