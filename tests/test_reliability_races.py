@@ -363,6 +363,64 @@ def test_max_pending_is_never_exceeded_by_two_racing_producers(
     assert d.stats().posted <= 3
 
 
+class _Bookkeeping:
+    """Library bookkeeping at the head of a lane; the drain pops the lane while it is looked at.
+
+    The drain takes entries from the head without the queue's lock, so a drop_oldest scan
+    that meets this entry sees the lane change under it: the race, forced.
+    """
+
+    def __init__(self, lane: collections.deque[Any], ran: list[object]) -> None:
+        self.lane = lane
+        self.ran = ran
+        self.drained: list[object] = []
+
+    @property
+    def _uidispatch_never_dropped(self) -> bool:
+        if not self.drained and self.lane:
+            fn, args, _owner = self.lane.popleft()  # the drain runs the head meanwhile
+            fn(*args)
+            self.drained.append(fn)
+        return True
+
+    def __call__(self) -> None:
+        self.ran.append("bookkeeping")
+
+
+def test_drop_oldest_keeps_the_bookkeeping_in_place_while_the_drain_pops_the_lane(
+    virtual_dispatcher: Dispatcher,
+) -> None:
+    # Once in a CI run under load: a producer's drop_oldest scan deleted by an index the
+    # drain had just shifted, and the producer died with IndexError.
+    d = virtual_dispatcher
+    q: Any = d._q
+    lane = q._lanes[ud.Priority.NORMAL]
+    ran: list[object] = []
+    d.configure(max_pending=3, overflow="drop_oldest")
+    d.call_soon(_Bookkeeping(lane, ran))
+    d.call_soon(ran.append, 1)
+    d.call_soon(ran.append, 2)
+    errors: list[BaseException] = []
+
+    def produce() -> None:
+        try:
+            d.call_soon(ran.append, 3)
+        except BaseException as exc:  # noqa: BLE001 - the test reports what it was
+            errors.append(exc)
+
+    t = threading.Thread(target=produce)
+    t.start()
+    t.join(10)
+    assert not t.is_alive()
+    assert errors == []
+    assert d.run_until(lambda: len(lane) == 0, 5)
+    # The drain ran call 1 while the scan held the bookkeeping, so call 2 was the oldest
+    # the policy may drop; the bookkeeping kept its place at the head.
+    assert ran == [1, "bookkeeping", 3]
+    s = d.stats()
+    assert (s.dropped, s.pending) == (1, 0)
+
+
 def test_blocked_producers_all_resume_and_run_in_order_when_the_main_thread_drains(
     virtual_dispatcher: Dispatcher,
 ) -> None:

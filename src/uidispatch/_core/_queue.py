@@ -507,17 +507,30 @@ class _QueueCore:
                 self._blocked -= 1
 
     def _drop_one_locked(self) -> bool:
+        # The drain pops the head without the lock, so this takes entries with popleft
+        # (atomic) too: an index or an iterator over the lane goes stale when it pops.
         for lane in self._lanes[::-1]:  # mypyc cannot compile reversed() over this tuple
             # The oldest call the app's policy may drop: the library's own bookkeeping
-            # (busy state settling after a task's callbacks) is never dropped.
-            for i, entry in enumerate(lane):
-                fn = entry.fn if type(entry) is _Waiting else entry[FN]
-                if getattr(fn, NEVER_DROPPED, False):
-                    continue
-                del lane[i]
-                self._discard(entry, QueueFull("dropped by overflow='drop_oldest'"))
-                self.dropped_locked += 1
-                return True
+            # (busy state settling after a task's callbacks) is never dropped; it goes back
+            # at the head, in its order.
+            kept: list[Any] = []
+            try:
+                while True:
+                    try:
+                        entry = lane.popleft()
+                    except IndexError:
+                        break
+                    fn = entry.fn if type(entry) is _Waiting else entry[FN]
+                    if getattr(fn, NEVER_DROPPED, False):
+                        kept.append(entry)
+                        continue
+                    self._discard(entry, QueueFull("dropped by overflow='drop_oldest'"))
+                    self.dropped_locked += 1
+                    return True
+            finally:
+                if kept:
+                    kept.reverse()
+                    lane.extendleft(kept)
         return False
 
     def _discard(self, entry: Any, exc: BaseException) -> None:
