@@ -40,7 +40,8 @@ __all__ = [
 ]
 
 ENV_SKIP = "UIDISPATCH_APP_ENDS"
-"""Set to ``skip`` to skip the generated cases (``nox`` runs them on the edge Pythons only)."""
+"""Set to ``skip`` to skip the generated cases (``nox`` runs them in two sessions: Tk on the
+newest Python, PySide6 on the oldest)."""
 
 
 def skip_reason() -> str | None:
@@ -48,7 +49,7 @@ def skip_reason() -> str | None:
     import os
 
     if os.environ.get(ENV_SKIP, "").strip().lower() == "skip":
-        return f"{ENV_SKIP}=skip: the app-ends cases run on the oldest and newest Python"
+        return f"{ENV_SKIP}=skip: the app-ends cases run on Tk (newest Python), PySide6 (oldest)"
     return None
 
 
