@@ -82,4 +82,8 @@ def test_a_broken_extension_falls_back_to_the_source_with_a_warning(tmp_path: Pa
 def test_doctor_prints_which_build_runs() -> None:
     out = io.StringIO()
     run_doctor(out)
-    assert f"uidispatch.compiled = {ud.compiled}: {_compiled.reason}\n" in out.getvalue()
+    text = out.getvalue()
+    assert f"uidispatch.compiled = {ud.compiled}: {_compiled.reason}\n" in text
+    # ...and how to get the other one.
+    other = "UIDISPATCH_PURE_PYTHON=1" if ud.compiled else "UIDISPATCH_COMPILE=1 pip install ."
+    assert other in text.split("Installed backends:")[0]

@@ -17,6 +17,17 @@ __all__ = ["doctor_report", "run_doctor"]
 ENV_VARS = (ENV_BACKEND, "UIDISPATCH_WORKERS", "DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")
 
 
+# What a user reading the build line wants next: how to get the other build.
+_OTHER_BUILD = {
+    True: "the compiled build; UIDISPATCH_PURE_PYTHON=1 runs the pure Python sources instead",
+    False: (
+        "the pure Python build; the compiled one posts and drains about twice as fast:\n"
+        "  pip install uidispatch picks it where a wheel for your platform is published;\n"
+        "  from a checkout: UIDISPATCH_COMPILE=1 pip install . (not -e)"
+    ),
+}
+
+
 def _importable(module: str) -> bool:
     try:
         return importlib.util.find_spec(module) is not None
@@ -99,7 +110,8 @@ def run_doctor(out: TextIO, *, as_json: bool = False) -> int:
         return 0 if usable else 1
     w = out.write
     w(f"uidispatch doctor  (Python {report['python']}, {report['platform']})\n")
-    w(f"uidispatch.compiled = {report['compiled']}: {report['build']}\n\n")
+    w(f"uidispatch.compiled = {report['compiled']}: {report['build']}\n")
+    w(f"  {_OTHER_BUILD[bool(report['compiled'])]}\n\n")
     w("Installed backends:\n")
     loaded = [r for r in report["backends"] if r["loaded"]]
     origins = [
