@@ -14,7 +14,7 @@ from ._signature import bound_signature
 if TYPE_CHECKING:
     from ._ratelimited import RateLimited
 
-__all__ = ["Binder", "BoundRateLimited"]
+__all__ = ["Binder", "BoundRateLimited", "WeakMethod"]
 
 P = ParamSpec("P")
 
@@ -84,7 +84,51 @@ class Binder(Generic[B]):
             return item
 
 
-class BoundRateLimited(Generic[P]):
+class WeakMethod:
+    """What every ``obj.method`` of a decorated method shows: it holds ``obj`` weakly.
+
+    ``__self__`` (None once ``obj`` was collected), ``__wrapped__`` (the function, with
+    ``self``, as a bound method's ``__func__``), ``__signature__`` without ``self`` (what
+    ``inspect`` and psygnal read) and ``__name__``. Subclasses set ``_ref`` and name their
+    function in ``_method_function``.
+    """
+
+    __slots__ = ()
+    _ref: weakref.ref[Any]
+
+    def _method_function(self) -> Callable[..., Any]:
+        raise NotImplementedError
+
+    @property
+    def __self__(self) -> Any:
+        """The instance, or None once it was collected."""
+        return self._ref()
+
+    @property
+    def __wrapped__(self) -> Callable[..., Any]:
+        """The decorated function (with ``self``), as a bound method's ``__func__``."""
+        return self._method_function()
+
+    @property
+    def __signature__(self) -> inspect.Signature | None:
+        """The method's signature without ``self``, as ``inspect`` gives a bound method's."""
+        return bound_signature(self._method_function())
+
+    @property
+    def __name__(self) -> str:
+        """The method's name."""
+        name: str = self._method_function().__name__
+        return name
+
+    def _release(self) -> None:
+        """The instance was collected (Binder calls this); nothing is held for it here."""
+
+    def _of(self) -> str:
+        instance = self._ref()
+        return "a collected instance" if instance is None else repr(instance)
+
+
+class BoundRateLimited(WeakMethod, Generic[P]):
     """A throttled or debounced method bound to one instance (``widget.refresh``).
 
     Calling it, ``call_now()``, ``cancel()``, ``flush()``, ``pending`` and ``dropped``
@@ -131,24 +175,12 @@ class BoundRateLimited(Generic[P]):
         """True while this instance has a call waiting; see :attr:`RateLimited.pending`."""
         return self._gate.pending
 
-    @property
-    def __self__(self) -> Any:
-        """The instance, or None once it was collected."""
-        return self._ref()
-
-    @property
-    def __wrapped__(self) -> Callable[..., object]:
-        """The decorated function (with ``self``), as a bound method's ``__func__``."""
+    def _method_function(self) -> Callable[..., Any]:
         return self._limiter._fn
 
     @property
-    def __signature__(self) -> inspect.Signature | None:
-        """The method's signature without ``self``, as ``inspect`` gives a bound method's."""
-        return bound_signature(self.__wrapped__)
-
-    @property
     def __name__(self) -> str:
-        """The method's name."""
+        """The method's name (the limiter's, which may have been given one)."""
         return self._limiter.__name__
 
     def _release(self) -> None:
@@ -158,6 +190,4 @@ class BoundRateLimited(Generic[P]):
 
     def __repr__(self) -> str:
         lim = self._limiter
-        instance = self._ref()
-        of = "a collected instance" if instance is None else repr(instance)
-        return f"<bound {lim._kind} {lim._name} of {of} {lim._describe()}>"
+        return f"<bound {lim._kind} {lim._name} of {self._of()} {lim._describe()}>"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import inspect
 import types
 import weakref
 from collections.abc import Callable
@@ -11,9 +10,8 @@ from typing import Any, ParamSpec, TypeVar
 
 from .._core._dispatcher import Dispatcher
 from .._core._errors import DispatcherClosed
-from ._bound import Binder
+from ._bound import Binder, WeakMethod
 from ._lazy import LazyDispatcher
-from ._signature import bound_signature
 
 __all__ = ["as_method"]
 
@@ -88,7 +86,7 @@ class _MainThreadMethod:
         return f"<main_thread {self.__qualname__}>"
 
 
-class _BoundMainThread:
+class _BoundMainThread(WeakMethod):
     """``obj.method`` of a ``@main_thread`` method: it holds ``obj`` weakly.
 
     Called once ``obj`` was collected it does nothing and returns None.
@@ -110,34 +108,11 @@ class _BoundMainThread:
             return None  # collected: nothing to run the method on
         return self._call(instance, *args, **kwargs)
 
-    @property
-    def __self__(self) -> Any:
-        """The instance, or None once it was collected."""
-        return self._ref()
-
-    @property
-    def __wrapped__(self) -> Callable[..., Any]:
-        """The decorated function (with ``self``), as a bound method's ``__func__``."""
+    def _method_function(self) -> Callable[..., Any]:
         return self._func
 
-    @property
-    def __signature__(self) -> inspect.Signature | None:
-        """The method's signature without ``self``, as ``inspect`` gives a bound method's."""
-        return bound_signature(self._func)
-
-    @property
-    def __name__(self) -> str:
-        """The method's name."""
-        name: str = self._func.__name__
-        return name
-
-    def _release(self) -> None:
-        pass  # nothing is held for the instance
-
     def __repr__(self) -> str:
-        instance = self._ref()
-        of = "a collected instance" if instance is None else repr(instance)
-        return f"<bound main_thread {self._func.__qualname__} of {of}>"
+        return f"<bound main_thread {self._func.__qualname__} of {self._of()}>"
 
 
 class _BoundPosting(_BoundMainThread):
