@@ -11,6 +11,7 @@ from collections.abc import Iterator
 import pytest
 
 import uidispatch as ud
+from uidispatch._work import _busy as ud_busy
 
 WAIT = 5.0
 
@@ -234,3 +235,81 @@ def test_a_submission_refused_by_an_open_breaker_leaves_the_busy_count_as_it_fou
     running.result(WAIT)
     assert virtual_dispatcher.run_until(lambda: not pool.busy(), WAIT)
     assert not pool.busy("other")
+
+
+# ---------------------------------------------------------- ud.on_busy: every pool
+
+
+@pytest.fixture
+def process_busy(monkeypatch: pytest.MonkeyPatch) -> ud_busy.BusyState:
+    """A fresh process-wide busy state: pools other tests left behind do not count."""
+    fresh = ud_busy.BusyState()
+    monkeypatch.setattr(ud_busy, "PROCESS", fresh)
+    return fresh
+
+
+def test_ud_on_busy_follows_every_pool_those_made_later_included(
+    process_busy: ud_busy.BusyState, virtual_dispatcher: ud.Dispatcher
+) -> None:
+    seen: list[bool] = []
+    handle = ud.on_busy(seen.append, dispatcher=virtual_dispatcher)
+    assert seen == [False]  # inline: called on the main thread
+    first = ud.Pool(max_workers=1, dispatcher=virtual_dispatcher)
+    later = ud.Pool(max_workers=1, dispatcher=virtual_dispatcher)  # made after on_busy
+    try:
+        gates = [threading.Event(), threading.Event()]
+        one = first.submit(gates[0].wait, WAIT)
+        pump(virtual_dispatcher)
+        assert seen == [False, True]
+        two = later.submit(gates[1].wait, WAIT)
+        gates[0].set()  # the first pool goes idle while the later one is still busy
+        one.result(WAIT)
+        assert virtual_dispatcher.run_until(lambda: not first.busy(), WAIT)
+        pump(virtual_dispatcher)
+        assert seen == [False, True]
+        gates[1].set()
+        two.result(WAIT)
+        assert virtual_dispatcher.run_until(lambda: seen[-1] is False, WAIT)
+        pump(virtual_dispatcher)
+        assert seen == [False, True, False]
+        assert "any pool" in repr(handle)
+    finally:
+        first.shutdown(cancel_pending=True)
+        later.shutdown(cancel_pending=True)
+
+
+def test_ud_on_busy_counts_the_default_pool_and_ends_with_its_owner_or_cancel(
+    process_busy: ud_busy.BusyState, virtual_dispatcher: ud.Dispatcher
+) -> None:
+    ud.use(virtual_dispatcher)
+    assert ud.shutdown(timeout=WAIT)  # the next default pool is made under process_busy
+    spinner = Widget()
+    shown: list[bool] = []
+    plain: list[bool] = []
+    ud.on_busy(shown.append, owner=spinner)  # the default dispatcher
+    handle = ud.on_busy(plain.append)
+    try:
+        ud.submit(lambda: 1, on_done=lambda _: None).result(WAIT)
+        assert virtual_dispatcher.run_until(lambda: shown[-1:] == [False], WAIT)
+        assert virtual_dispatcher.run_until(lambda: len(shown) == 3, WAIT)
+        assert shown == plain == [False, True, False]
+        del spinner
+        gc.collect()
+        handle.cancel()
+        ud.submit(lambda: 2).result(WAIT)
+        virtual_dispatcher.run_until(lambda: False, 0.05)
+        assert shown == plain == [False, True, False]
+        assert process_busy._watchers == []
+    finally:
+        ud.shutdown(timeout=WAIT)
+
+
+def test_bad_ud_on_busy_arguments_fail_at_the_call_site(
+    virtual_dispatcher: ud.Dispatcher,
+) -> None:
+    with pytest.raises(TypeError, match=r"callback must be callable, got 3"):
+        ud.on_busy(3, dispatcher=virtual_dispatcher)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"dispatcher must be a Dispatcher or None, got 'tk'"):
+        ud.on_busy(print, dispatcher="tk")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"owner"):
+        ud.on_busy(print, owner=1, dispatcher=virtual_dispatcher)

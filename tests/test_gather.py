@@ -132,3 +132,62 @@ def test_bad_arguments_fail_at_the_call_site(pool: ud.Pool) -> None:
         ud.gather(pool.submit(lambda: 1), 3)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match=r"on_progress must be callable, got 'x'"):
         ud.gather(on_progress="x")  # type: ignore[arg-type]
+
+
+# ------------------------------------------------------------- return_exceptions=True
+
+
+@pytest.mark.parametrize("cancel_on_error", [True, False])
+def test_return_exceptions_puts_each_failure_in_its_place_and_the_group_succeeds(
+    pool: ud.Pool, virtual_dispatcher: ud.Dispatcher, cancel_on_error: bool
+) -> None:
+    def boom() -> None:
+        raise OSError("disk full")
+
+    gate = threading.Event()
+    slow = pool.submit(lambda: (gate.wait(WAIT), "slow")[1])
+    failing = pool.submit(boom)
+    doomed = pool.submit(wait_for_cancel)
+    executor_future: concurrent.futures.Future[int] = concurrent.futures.Future()
+    done: list[list[Any]] = []
+    errors: list[BaseException] = []
+    group = ud.gather(
+        slow,
+        failing,
+        doomed,
+        executor_future,
+        on_done=done.append,
+        on_error=errors.append,
+        cancel_on_error=cancel_on_error,
+        return_exceptions=True,
+    )
+    with pytest.raises(OSError, match="disk full"):
+        failing.result(WAIT)
+    doomed.cancel()
+    assert not group.done()  # a failure fails nothing: the group waits for every member
+    assert not slow.cancelled()
+    executor_future.set_exception(ValueError("bad value"))
+    gate.set()
+    results = group.result(WAIT)
+    assert results[0] == "slow"
+    assert isinstance(results[1], OSError)
+    assert str(results[1]) == "disk full"
+    assert isinstance(results[2], ud.TaskCancelled)
+    assert isinstance(results[3], ValueError)
+    assert group.state is ud.TaskState.DONE
+    assert virtual_dispatcher.run_until(lambda: bool(done), WAIT)
+    assert done == [results]
+    assert errors == []
+
+
+def test_return_exceptions_still_lets_the_group_be_cancelled(pool: ud.Pool) -> None:
+    member = pool.submit(wait_for_cancel)
+    group = ud.gather(member, return_exceptions=True)
+    assert group.cancel()
+    assert member.wait_stopped(WAIT)
+    assert member.cancelled()
+
+
+def test_return_exceptions_must_be_a_bool(pool: ud.Pool) -> None:
+    with pytest.raises(TypeError, match=r"return_exceptions must be True or False, got 'yes'"):
+        ud.gather(pool.submit(abs, 1), return_exceptions="yes")  # type: ignore[arg-type]

@@ -112,6 +112,87 @@ def test_drop_ignores_a_result_kept_for_ttl(
     assert pool.stats().dropped == 0
 
 
+@pytest.mark.parametrize("policy", ["join", "drop"])
+def test_ttl_hands_out_a_result_until_it_expires_for_join_and_drop_alike(
+    pool: ud.Pool, virtual_dispatcher: ud.Dispatcher, policy: str
+) -> None:
+    runs: list[int] = []
+    seen: list[tuple[str, object]] = []
+
+    def fetch() -> int:
+        runs.append(1)
+        return len(runs)
+
+    def submit(who: str) -> ud.Task[Any]:
+        return pool.submit(
+            fetch,
+            key="k",
+            ttl=10.0,
+            if_running=policy,
+            on_done=lambda r: seen.append((who, r)),
+            on_finish=lambda t: seen.append((f"{who} finish", t.result())),
+        )
+
+    first = submit("first")
+    assert first.result(WAIT) == 1
+    virtual_dispatcher.backend.advance(9.0)  # type: ignore[attr-defined]
+    cached = submit("cached")
+    assert cached is first  # within the ttl: no second run
+    settle(virtual_dispatcher, first)
+    virtual_dispatcher.backend.advance(1.0)  # type: ignore[attr-defined]
+    fresh = submit("fresh")
+    assert fresh is not first
+    assert fresh.result(WAIT) == 2
+    settle(virtual_dispatcher, fresh)
+    assert runs == [1, 1]
+    stats = pool.stats()
+    if policy == "join":  # the cached call's callbacks are added, as a join's are
+        assert ("cached", 1) in seen
+        assert (stats.reused, stats.dropped) == (1, 0)
+    else:  # a drop adds none of them, on_finish aside
+        assert ("cached", 1) not in seen
+        assert (stats.reused, stats.dropped) == (0, 1)
+    assert ("cached finish", 1) in seen
+    assert ("fresh", 2) in seen
+
+
+def test_drop_with_ttl_still_returns_the_running_task_and_never_keeps_a_failure(
+    pool: ud.Pool, virtual_dispatcher: ud.Dispatcher
+) -> None:
+    rec = Recorder()
+    running = pool.submit(rec.job("a"), key="k", ttl=10.0, if_running="drop")
+    assert pool.submit(rec.job("b"), key="k", ttl=10.0, if_running="drop") is running
+    rec.release("a")
+    settle(virtual_dispatcher, running)
+
+    def fail() -> None:
+        raise OSError("down")
+
+    failed = pool.submit(fail, key="f", ttl=10.0, if_running="drop")
+    with pytest.raises(OSError, match="down"):
+        failed.result(WAIT)
+    again = pool.submit(lambda: "up", key="f", ttl=10.0, if_running="drop")
+    assert again is not failed
+    assert again.result(WAIT) == "up"
+
+
+def test_an_operation_may_combine_drop_and_ttl(
+    pool: ud.Pool, virtual_dispatcher: ud.Dispatcher
+) -> None:
+    runs: list[int] = []
+
+    @pool.operation(if_running="drop", ttl=5.0)
+    def refresh() -> int:
+        runs.append(1)
+        return len(runs)
+
+    task = refresh.submit()
+    assert task.result(WAIT) == 1
+    assert refresh.submit() is task
+    virtual_dispatcher.backend.advance(5.0)  # type: ignore[attr-defined]
+    assert refresh.submit().result(WAIT) == 2
+
+
 def test_restart_cancels_the_running_task_and_starts_the_new_one(
     pool: ud.Pool, virtual_dispatcher: ud.Dispatcher
 ) -> None:
@@ -268,7 +349,7 @@ def test_shutdown_cancel_pending_cancels_the_tasks_held_behind_a_key(pool: ud.Po
         ({"if_running": "drop"}, r"if_running='drop' needs key=: the policy applies per key"),
         (
             {"key": "k", "ttl": 1.0, "if_running": "restart"},
-            r"ttl=1.0 applies to if_running='join' only, got if_running='restart'",
+            r"ttl=1.0 applies to if_running='join' or 'drop' only, got if_running='restart'",
         ),
     ],
 )

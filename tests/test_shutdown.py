@@ -6,6 +6,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 
 import pytest
 
@@ -99,6 +100,87 @@ def test_ud_shutdown_shuts_the_default_pool_down_and_a_new_one_starts_on_demand(
     assert held.result(0) == "held"
     assert ud.submit(abs, -6).result(WAIT) == 6  # a fresh default pool
     assert ud.shutdown(timeout=WAIT, cancel_pending=True, cancel_running=True) is True
+
+
+def test_ud_shutdown_of_several_pools_shares_one_deadline() -> None:
+    pools = [ud.Pool(max_workers=1) for _ in range(3)]
+    gate = threading.Event()
+    started = [threading.Event() for _ in pools]
+    tasks = [pool.submit(_hold, event, gate) for pool, event in zip(pools, started, strict=True)]
+    assert all(event.wait(WAIT) for event in started)
+    t0 = time.monotonic()
+    assert ud.shutdown(*pools, timeout=0.25) is False
+    elapsed = time.monotonic() - t0
+    assert 0.25 <= elapsed < 0.6  # one deadline for all three, not 0.25 s each
+    for pool in pools:  # every one stopped taking work, not only the first
+        with pytest.raises(RuntimeError, match="shut down"):
+            pool.submit(abs, 1)
+    gate.set()
+    assert ud.shutdown(*pools, timeout=WAIT) is True
+    assert [task.result(0) for task in tasks] == ["held"] * 3
+    assert all(pool.stats().workers == 0 for pool in pools)
+
+
+def test_ud_shutdown_of_given_pools_leaves_the_default_pool_alone() -> None:
+    default = ud.submit(abs, -1)
+    other = ud.Pool(max_workers=1)
+    assert ud.shutdown(other, timeout=WAIT, cancel_pending=True) is True
+    assert default.result(WAIT) == 1
+    assert ud.submit(abs, -2).result(WAIT) == 2  # the same default pool, still open
+    assert ud.shutdown(5) is True  # a lone number by position is the timeout, as before
+
+
+def test_ud_shutdown_cancels_in_every_pool_before_it_waits() -> None:
+    pools = [ud.Pool(max_workers=1) for _ in range(2)]
+    started = [threading.Event() for _ in pools]
+
+    def stop_when_told(event: threading.Event) -> None:
+        event.set()
+        while True:
+            ud.check_cancelled()
+            threading.Event().wait(0.005)
+
+    tasks = [pool.submit(stop_when_told, event) for pool, event in zip(pools, started, strict=True)]
+    assert all(event.wait(WAIT) for event in started)
+    assert ud.shutdown(*pools, timeout=WAIT, cancel_running=True) is True
+    assert all(task.cancelled() for task in tasks)
+
+
+def test_ud_shutdown_from_a_pools_own_thread_refuses_and_shuts_nothing_down() -> None:
+    mine, other = ud.Pool(max_workers=1), ud.Pool(max_workers=1)
+    try:
+        task = mine.submit(lambda: ud.shutdown(other, mine, timeout=1))
+        with pytest.raises(RuntimeError, match=r"from the pool's own thread would wait forever"):
+            task.result(WAIT)
+        assert other.submit(abs, -3).result(WAIT) == 3  # untouched
+    finally:
+        assert ud.shutdown(mine, other, timeout=WAIT)
+
+
+POOL = object()  # stands for the test's pool in the arguments below
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "exc", "match"),
+    [
+        ((object(),), {}, TypeError, r"shutdown\(\) takes Pools \(and timeout=\), got <object"),
+        ((POOL, object()), {}, TypeError, r"argument 1 is <object"),
+        ((5,), {"timeout": 5}, TypeError, r"got timeout twice: 5 by position and timeout=5"),
+        ((POOL,), {"timeout": -1}, ValueError, r"timeout must be a finite .* >= 0, got -1"),
+        (("1",), {}, TypeError, r"timeout must be a number of seconds"),
+    ],
+)
+def test_bad_ud_shutdown_arguments_fail_naming_them(
+    args: tuple[object, ...], kwargs: dict[str, object], exc: type[Exception], match: str
+) -> None:
+    pool = ud.Pool(max_workers=1)
+    try:
+        given = tuple(pool if a is POOL else a for a in args)
+        with pytest.raises(exc, match=match):
+            ud.shutdown(*given, **kwargs)  # type: ignore[call-overload]
+        assert pool.submit(abs, -1).result(WAIT) == 1  # a refused call shut nothing down
+    finally:
+        assert pool.shutdown(timeout=WAIT)
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,8 @@
 A task counts as busy from ``submit`` until its callbacks have run on the main thread, so
 a spinner bound with ``on_busy`` stops after ``on_done`` filled the table, never before.
 Watchers are told on the main thread, and only of changes: each watcher remembers the
-last value it was given and a post that finds the same state again says nothing.
+last value it was given and a post that finds the same state again says nothing. Every
+pool's state feeds one for the whole process (``ud.on_busy``), busy while any pool is.
 """
 
 from __future__ import annotations
@@ -14,16 +15,18 @@ import weakref
 from collections.abc import Callable, Hashable
 from typing import TYPE_CHECKING, Any
 
+from .._core._dispatcher import Dispatcher
+from .._core._fork import in_child
 from .._core._options import CALLBACK_WAY_OUT, check_callback, owner_error
 from .._core._queue import never_dropped
+from .._core._registry import get_dispatcher
 from .._core._weakcall import weak_callable
 
 if TYPE_CHECKING:
-    from .._core._dispatcher import Dispatcher
     from ._operation_scope import ScopeLink
     from ._task import Task
 
-__all__ = ["BusyHandle", "BusyState", "PoolBusy"]
+__all__ = ["PROCESS", "BusyHandle", "BusyState", "PoolBusy", "on_busy"]
 
 _KEY = "uidispatch.busy"
 
@@ -31,7 +34,7 @@ _KEY = "uidispatch.busy"
 class BusyHandle:
     """What :meth:`Pool.on_busy` returns: :meth:`cancel` stops the callbacks."""
 
-    __slots__ = ("__weakref__", "_callback", "_key", "_last", "_owner", "_state")
+    __slots__ = ("__weakref__", "_callback", "_key", "_last", "_owner", "_state", "_via")
 
     def __init__(
         self, state: BusyState, callback: Callable[[bool], object], key: Hashable | None
@@ -45,6 +48,9 @@ class BusyHandle:
         self._key = key
         self._owner: weakref.ref[Any] | None = None
         self._last: bool | None = None
+        # Its own dispatcher (held weakly) for a watch of every pool (``on_busy``);
+        # ``None``: it is told through the dispatcher of the pool it watches.
+        self._via: weakref.ref[Dispatcher] | None = None
 
     @property
     def active(self) -> bool:
@@ -64,6 +70,8 @@ class BusyHandle:
 
     def __repr__(self) -> str:
         what = "any task" if self._key is None else f"key={self._key!r}"
+        if self._via is not None:
+            what = "any task of any pool"
         return f"<uidispatch.BusyHandle {what} {'active' if self.active else 'cancelled'}>"
 
     @never_dropped
@@ -87,13 +95,18 @@ class BusyHandle:
 
 
 class BusyState:
-    """A pool's unsettled tasks, counted in all and per key, and the watchers of them."""
+    """A pool's unsettled tasks, counted in all and per key, and the watchers of them.
 
-    def __init__(self) -> None:
+    With a ``parent`` (the process's :data:`PROCESS`), this state going busy or idle
+    counts there as one busy pool more or less: the process is busy while any is.
+    """
+
+    def __init__(self, parent: BusyState | None = None) -> None:
         self._lock = threading.Lock()
         self._all = 0
         self._keys: dict[Hashable, int] = {}
         self._watchers: list[BusyHandle] = []
+        self._parent = parent
 
     def busy(self, key: Hashable | None = None) -> bool:
         """Any task (for ``key``) between submit and its callbacks having run. Any thread."""
@@ -111,7 +124,11 @@ class BusyState:
                 count = self._keys.get(key, 0) + 1
                 self._keys[key] = count
                 changed_key = count == 1
-            return self._affected(key, changed_all, changed_key)
+            affected = self._affected(key, changed_all, changed_key)
+            # Under this lock: the parent's count follows this state's transitions in order.
+            if changed_all and self._parent is not None:
+                affected += self._parent.enter(None)
+            return affected
 
     def leave(self, key: Hashable | None) -> list[BusyHandle]:
         """A task settled (its callbacks ran); return the watchers to notify."""
@@ -126,7 +143,10 @@ class BusyState:
                 else:
                     del self._keys[key]
                     changed_key = True
-            return self._affected(key, changed_all, changed_key)
+            affected = self._affected(key, changed_all, changed_key)
+            if changed_all and self._parent is not None:
+                affected += self._parent.leave(None)
+            return affected
 
     def _affected(self, key: Hashable | None, all_: bool, keyed: bool) -> list[BusyHandle]:
         if not (all_ or keyed) or not self._watchers:
@@ -143,9 +163,17 @@ class BusyState:
         callback: Callable[[bool], object],
         key: Hashable | None,
         owner: object | None,
+        *,
+        own_dispatcher: bool = False,
     ) -> BusyHandle:
-        """Add a watcher; it hears the current state now (inline on the main thread)."""
+        """Add a watcher; it hears the current state now (inline on the main thread).
+
+        ``own_dispatcher``: it is always told through ``dispatcher`` (a watch of the
+        process, whose pools each have their own), not through the notifier's.
+        """
         handle = BusyHandle(self, callback, key)
+        if own_dispatcher:
+            handle._via = weakref.ref(dispatcher)
         if owner is not None:
             try:
                 handle._owner = weakref.ref(owner, handle._gone)
@@ -165,18 +193,67 @@ class BusyState:
 
     def notify(self, dispatcher: Dispatcher | None, handles: list[BusyHandle]) -> None:
         """Post each handle's update to the main thread (coalesced per handle)."""
-        if dispatcher is None:
-            return
         for handle in handles:
+            via = handle._via
+            d = dispatcher if via is None else via()
+            if d is None:
+                continue
             ref = handle._owner
             owner = ref() if ref is not None else None
             if ref is not None and owner is None:
                 continue  # gone: its watch ends
             try:
                 # With the owner, the dispatcher skips a destroyed widget (backend.is_alive).
-                dispatcher.call_soon(handle._update, key=(_KEY, id(handle)), owner=owner)
+                d.call_soon(handle._update, key=(_KEY, id(handle)), owner=owner)
             except Exception:  # closed: nobody is left to show a spinner to
-                return
+                continue
+
+
+PROCESS = BusyState()
+"""Every pool of the process: busy while any pool is (each pool's state is its child)."""
+
+
+def on_busy(
+    callback: Callable[[bool], object],
+    owner: object | None = None,
+    *,
+    dispatcher: Dispatcher | None = None,
+) -> BusyHandle:
+    """Call ``callback(busy)`` on the main thread now and whenever the process's busy state changes.
+
+    The process is busy while any task of any :class:`~uidispatch.Pool` (the default
+    pool and pools created later included) is pending or running, each counted from its
+    submit until its callbacks have run, as :meth:`Pool.on_busy
+    <uidispatch.Pool.on_busy>` counts one pool's. The first call reports the current
+    state (inline on the main thread); later ones come on each idle/busy transition,
+    never twice in a row with the same value. ``owner`` (held weakly) ends the watch
+    when it is gone; ``handle.cancel()`` ends it. ``dispatcher`` (default: the default
+    dispatcher, looked up now) delivers the calls. Any thread. An app-wide spinner:
+    ``ud.on_busy(spinner.set_visible, owner=spinner)``.
+
+    Raises:
+        TypeError: ``callback`` is not a plain callable, ``owner`` cannot be weakly
+            referenced, or ``dispatcher`` is not a :class:`~uidispatch.Dispatcher`.
+        NoBackendDetected: no ``dispatcher`` given and none can be found.
+
+    """
+    check_callback("callback", callback, CALLBACK_WAY_OUT)
+    if dispatcher is None:
+        dispatcher = get_dispatcher()
+    elif not isinstance(dispatcher, Dispatcher):
+        raise TypeError(f"dispatcher must be a Dispatcher or None, got {dispatcher!r}")
+    return PROCESS.watch(dispatcher, callback, None, owner, own_dispatcher=True)
+
+
+def _after_fork_in_child() -> None:
+    # The parent's pools and watchers: none of them live here (its pools start again
+    # from an idle state of their own, see _pool_process).
+    PROCESS._lock = threading.Lock()
+    PROCESS._all = 0
+    PROCESS._watchers = []
+
+
+in_child(_after_fork_in_child)
 
 
 class PoolBusy:

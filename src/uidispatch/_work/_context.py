@@ -39,8 +39,10 @@ def report_progress(value: object, message: str | None = None) -> None:
 
     Call it from the task's own thread (or coroutine). Reports are coalesced latest-wins,
     so calling it in a tight loop is cheap and never floods the UI. After the task was
-    cancelled or timed out it does nothing. From a helper thread you started yourself,
-    use ``Task.current()`` in the task and call ``task.report_progress`` on it.
+    cancelled or timed out it does nothing. While the task is paused (:meth:`Task.pause`)
+    it waits here, after reporting, until resumed or cancelled. From a helper thread you
+    started yourself, use ``Task.current()`` in the task and call ``task.report_progress``
+    on it.
 
     Raises:
         RuntimeError: not inside a pool task (progress would have nowhere to go).
@@ -61,8 +63,9 @@ def emit(item: object) -> None:
 
     Every item arrives, in order (items are never coalesced, unlike progress), in
     batches of one post per UI turn. With ``submit(..., max_buffered=n)`` a producer
-    thread that is ``n`` items ahead of the UI waits here for room. Call it from the
-    task's own thread or coroutine (a coroutine never waits for room).
+    thread that is ``n`` items ahead of the UI waits here for room. While the task is
+    paused (:meth:`Task.pause`) a thread waits here, after sending, until resumed or
+    cancelled. Call it from the task's own thread or coroutine (a coroutine never waits).
 
     Raises:
         RuntimeError: not inside a pool task, or the task has no ``on_item`` callback
@@ -84,6 +87,9 @@ def emit(item: object) -> None:
             "on_item= (report_progress() is for a latest-wins progress value)"
         )
     stream.emit(item)
+    if task._paused:
+        task._pause_point()
+        check_cancelled()  # cancelled while paused: stop producing
 
 
 def cancelled() -> bool:
@@ -107,12 +113,15 @@ def check_cancelled() -> None:
     steps. It raises for a task that was cancelled or timed out (the task has already
     resolved; what the function raises afterwards is discarded), or whose attempt ran past
     its ``attempt_timeout`` (the pool already counted the attempt as failed and retries
-    it on another thread; this one's outcome is discarded). Outside a task it does
-    nothing.
+    it on another thread; this one's outcome is discarded). While the task is paused
+    (:meth:`Task.pause`) it first waits until resumed or cancelled (on a thread; a
+    coroutine never waits here). Outside a task it does nothing.
     """
     task = _current.get()
     if task is None:
         return
+    if task._paused:
+        task._pause_point()
     if task._resolved:
         raise TaskCancelled(f"{task._label()} should stop: it was {task._phase.value}")
     stop = _attempt_stop.get()

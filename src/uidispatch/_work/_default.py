@@ -1,6 +1,6 @@
 """The process-wide default pool, and the public functions that use it.
 
-``submit``, ``operation`` and ``shutdown``. It is made on first use, and again on the
+``submit``, ``operation``, ``shutdown`` and ``on_busy``. It is made on first use, and again on the
 first use after a shutdown. ``run_command`` runs on it too when given no pool.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Hashable
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar, overload
 
 from .._core._fork import in_child
 from .._core._options import check_seconds
@@ -17,6 +17,7 @@ from .._services._breaker import CircuitBreaker
 from .._services._ratelimit import RateLimiter
 from ._operation import Operation, operation_decorator
 from ._pool import Pool
+from ._shutdown import shutdown_pools
 from ._task import Task
 
 __all__ = ["default_pool", "operation", "shutdown", "submit"]
@@ -80,29 +81,67 @@ def operation(
     )  # fmt: skip
 
 
+@overload
 def shutdown(
-    timeout: float | None = None, *, cancel_pending: bool = False, cancel_running: bool = False
-) -> bool:
-    """Shut down the default pool behind :func:`~uidispatch.submit`; for an "on close" handler.
+    timeout: float | None = None, /, *, cancel_pending: bool = False, cancel_running: bool = False
+) -> bool: ...
+@overload
+def shutdown(
+    *pools: Pool,
+    timeout: float | None = None,
+    cancel_pending: bool = False,
+    cancel_running: bool = False,
+) -> bool: ...
 
-    Waits at most ``timeout`` seconds (``None``: until done) for its tasks and threads,
-    as :meth:`~uidispatch.Pool.shutdown` does, and returns whether every worker stopped in time
-    (``True`` when no default pool was made). A later :func:`~uidispatch.submit` starts a fresh
-    default pool. Any thread but the pool's own.
+
+def shutdown(
+    *pools: Pool | float | None,
+    timeout: float | None = None,
+    cancel_pending: bool = False,
+    cancel_running: bool = False,
+) -> bool:
+    """Shut ``pools`` down (none given: the default pool); for an "on close" handler.
+
+    Every pool stops accepting work at once (``cancel_pending`` / ``cancel_running``
+    as :meth:`~uidispatch.Pool.shutdown` takes them), then all are waited for within one
+    shared deadline: at most ``timeout`` seconds in all (``None``: until done) for their
+    tasks and threads. Returns whether every worker of every pool stopped in time
+    (``True`` when no pool is given and no default pool was made). A later
+    :func:`~uidispatch.submit` starts a fresh default pool. A lone number given by
+    position is the ``timeout`` (``ud.shutdown(5)``, as before pools could be given).
+    Any thread but the pools' own.
 
     Raises:
+        TypeError: an argument is neither a :class:`~uidispatch.Pool` nor (alone) a
+            timeout, or ``timeout`` is given twice.
         ValueError: ``timeout`` not a number of seconds >= 0.
-        RuntimeError: as :meth:`~uidispatch.Pool.shutdown` raises.
+        RuntimeError: called from a thread of one of the pools (nothing is shut down),
+            or as :meth:`~uidispatch.Pool.shutdown` raises.
 
     """
+    if len(pools) == 1 and not isinstance(pools[0], Pool):
+        given = pools[0]
+        if given is not None and not isinstance(given, (int, float, str)):
+            raise TypeError(f"shutdown() takes Pools (and timeout=), got {given!r}")
+        if timeout is not None:
+            raise TypeError(
+                f"shutdown() got timeout twice: {given!r} by position and timeout={timeout!r}"
+            )
+        timeout, pools = given, ()
+    chosen: list[Pool] = []
+    for index, pool in enumerate(pools):
+        if not isinstance(pool, Pool):
+            raise TypeError(f"shutdown() takes Pools (and timeout=); argument {index} is {pool!r}")
+        chosen.append(pool)
     if timeout is not None:
-        check_seconds("timeout", timeout, zero_ok=True)
-    with _default_lock:
-        pool = _default
-    if pool is None:
-        return True
-    return pool.shutdown(
-        True, cancel_pending=cancel_pending, cancel_running=cancel_running, timeout=timeout
+        timeout = check_seconds("timeout", timeout, zero_ok=True)
+    if not chosen:
+        with _default_lock:
+            if _default is None:
+                return True
+            chosen.append(_default)
+    return shutdown_pools(
+        chosen, cancel_pending=cancel_pending, cancel_running=cancel_running, timeout=timeout
     )
 
 

@@ -77,6 +77,7 @@ def gather(
     on_progress: Callable[[int, int], object] | None = None,
     owner: object | None = None,
     cancel_on_error: bool = True,
+    return_exceptions: bool = False,
 ) -> Task[list[Any]]:
     """Fan in: a :class:`Task` whose result is the list of the tasks' results, in order.
 
@@ -89,13 +90,18 @@ def gather(
     The first failure (a cancelled member included) fails the group with that
     exception and, with ``cancel_on_error`` (the default), cancels the other members;
     with ``cancel_on_error=False`` the group waits for all of them first (their
-    results stay on their tasks). Cancelling the group cancels every member. The group
+    results stay on their tasks). With ``return_exceptions=True`` (as
+    ``asyncio.gather`` takes it) no member fails the group: it waits for all of them
+    and succeeds with each member's result or exception in its place (a cancelled
+    member's is a :class:`~uidispatch.TaskCancelled`), and ``cancel_on_error`` has
+    nothing to act on. Cancelling the group cancels every member. The group
     is awaitable and works with the standard tools like any Task;
     :meth:`Task.wait_stopped` on it waits for every member's work. Any thread.
 
     Raises:
-        TypeError: an argument is not a Future, a callback is not callable, or
-            ``owner`` cannot be weakly referenced.
+        TypeError: an argument is not a Future, a callback is not callable,
+            ``owner`` cannot be weakly referenced, or ``return_exceptions`` is not a
+            bool.
 
     """
     for index, member in enumerate(tasks):
@@ -107,6 +113,8 @@ def gather(
     for what, cb in (("on_done", on_done), ("on_error", on_error), ("on_progress", on_progress)):
         if cb is not None:
             check_callback(what, cb, CALLBACK_WAY_OUT)
+    if not isinstance(return_exceptions, bool):
+        raise TypeError(f"return_exceptions must be True or False, got {return_exceptions!r}")
     members = tuple(tasks)
     host = _GroupHost(members)
     group = _Group(name=f"gather({len(members)})", owner=owner, host=host)
@@ -138,6 +146,8 @@ def gather(
         with lock:
             if exc is None:
                 results[index] = member.result()
+            elif return_exceptions:
+                results[index] = exc
             else:
                 errors.append(exc)
             counted[0] += 1

@@ -41,7 +41,18 @@ FIXED = (
 )
 """``Pool.submit``'s options an operation fixes at decoration."""
 
-PER_CALL = ("on_done", "on_error", "on_progress", "owner", "metadata", "on_item", "max_buffered")
+PER_CALL = (
+    "on_done",
+    "on_error",
+    "on_progress",
+    "owner",
+    "metadata",
+    "on_item",
+    "max_buffered",
+    "on_start",
+    "on_finish",
+    "on_warning",
+)
 """``Pool.submit``'s options each call of ``operation.submit`` may pass."""
 
 _PROBE_KEY = object()  # stands in for the pool key while the policy is checked
@@ -76,7 +87,7 @@ class Policy:
             pool_key, self.ttl, get("on_done"), get("on_error"), get("on_progress"),
             get("owner"), self.if_running or "join", self.name, get("metadata"),
             get("on_item"), get("max_buffered"), self.rate_limiter, self.breaker,
-            self.attempt_timeout,
+            self.attempt_timeout, get("on_start"), get("on_finish"), get("on_warning"),
         )  # fmt: skip
         options.scope = scope
         return options

@@ -22,6 +22,7 @@ from .._services._opstats import OperationStats
 from ._operation_policy import PER_CALL, refuse_options
 
 if TYPE_CHECKING:
+    import warnings
     from typing import TypedDict
 
     from typing_extensions import Unpack
@@ -43,6 +44,9 @@ if TYPE_CHECKING:
         metadata: Mapping[str, Any] | None
         on_item: Callable[[Any], object] | None
         max_buffered: int | None
+        on_start: Callable[[], object] | None
+        on_finish: Callable[[Task[R_]], object] | None
+        on_warning: Callable[[warnings.WarningMessage], object] | None
 
 
 __all__ = ["OperationBase"]
@@ -118,9 +122,10 @@ class OperationBase(Generic[F]):
         Returns its :class:`~uidispatch.Task` at once (for ``if_running="join"`` or
         ``"drop"``, maybe the one already under way). Keyword arguments are the call's
         own options of :meth:`Pool.submit <uidispatch.Pool.submit>`: ``on_done``,
-        ``on_error``, ``on_progress``, ``owner``, ``metadata``, ``on_item`` and
-        ``max_buffered``; positional arguments go to the function (extra ones a signal
-        passes are dropped, as a signal drops them for a plain slot). Any thread.
+        ``on_error``, ``on_progress``, ``on_start``, ``on_finish``, ``on_warning``,
+        ``owner``, ``metadata``, ``on_item`` and ``max_buffered``; positional
+        arguments go to the function (extra ones a signal passes are dropped, as a
+        signal drops them for a plain slot). Any thread.
 
         Raises:
             TypeError: a policy fixed by the decorator (``if_running=``, ``retries=``,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import concurrent.futures
+import warnings
 from collections.abc import Callable, Coroutine, Generator, Hashable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
@@ -17,6 +18,7 @@ from .._core._options import (
 from .._core._priority import Priority
 from .._services._breaker import CircuitBreaker
 from .._services._ratelimit import RateLimiter
+from . import _busy
 from ._busy import BusyState, PoolBusy
 from ._cooldown import Cooldown
 from ._operation import PoolOperations
@@ -131,7 +133,7 @@ class Pool(PoolDispatcher, PoolBusy, PoolOperations, concurrent.futures.Executor
         self._submitted = self._reused = self._dropped_callbacks = 0
         self._completed = self._failed = self._cancelled = 0
         self._live: dict[int, Task[Any]] = {}  # pending and running, by id: oldest first
-        self._busy = BusyState()
+        self._busy = BusyState(_busy.PROCESS)  # the process is busy while any pool is
         self._dropped = 0
         track(self)
 
@@ -195,6 +197,9 @@ class Pool(PoolDispatcher, PoolBusy, PoolOperations, concurrent.futures.Executor
         rate_limiter: RateLimiter | None = None,
         breaker: CircuitBreaker | None = None,
         attempt_timeout: float | None = None,
+        on_start: Callable[[], object] | None = None,
+        on_finish: Callable[[Task[Any]], object] | None = None,
+        on_warning: Callable[[warnings.WarningMessage], object] | None = None,
     ) -> Task[Any]:
         """Run ``fn(*args)`` on the pool; return its :class:`~uidispatch.Task` at once. Any thread.
 
@@ -215,16 +220,23 @@ class Pool(PoolDispatcher, PoolBusy, PoolOperations, concurrent.futures.Executor
             retry_on: retry only these exception classes.
             key: per-key concurrency: what happens while a task with this key is
                 pending or running is ``if_running``'s choice.
-            ttl: with ``key`` and ``if_running="join"``: a task that succeeded is
-                returned for this many seconds after it finished instead of running
-                again.
+            ttl: with ``key`` and ``if_running="join"`` or ``"drop"``: a task that
+                succeeded is returned for this many seconds after it finished instead
+                of running again (by ``join`` with this call's callbacks added, by
+                ``drop`` without them, counted in ``stats().dropped``).
             on_done / on_error / on_progress: main-thread callbacks; see
                 :meth:`Task.on_done`, :meth:`Task.on_error`, :meth:`Task.on_progress`.
+            on_start / on_finish / on_warning: main-thread callbacks: ``on_start()``
+                when the first attempt starts, ``on_finish(task)`` after any outcome
+                (after ``on_done`` / ``on_error``; with ``if_running="drop"`` a dropped
+                call keeps this one callback), ``on_warning(message)`` for each warning
+                the work shows; see :meth:`Task.on_start`, :meth:`Task.on_finish`,
+                :meth:`Task.on_warning`.
             owner: a widget, held weakly: callbacks are skipped once it is gone.
             if_running: with ``key``, while a task with that key is under way:
                 ``"join"`` returns it with this call's callbacks added (single
-                flight); ``"drop"`` returns it without them and counts
-                ``stats().dropped``; ``"restart"`` cancels it and starts this one;
+                flight); ``"drop"`` returns it without them (``on_finish`` aside) and
+                counts ``stats().dropped``; ``"restart"`` cancels it and starts this one;
                 ``"enqueue"`` starts this one after the earlier ones, in order;
                 ``"keep_latest"`` keeps one task waiting, replacing (cancelling) the
                 one waiting before.
@@ -261,16 +273,17 @@ class Pool(PoolDispatcher, PoolBusy, PoolOperations, concurrent.futures.Executor
                 a pool with ``executor=``, ``name`` is not a string or ``metadata`` not
                 a mapping.
             ValueError: a bad option value, ``ttl`` without ``key``, an ``if_running``
-                other than ``"join"`` without ``key`` or with ``ttl``, ``max_buffered``
-                without ``on_item``, or ``on_progress`` / ``on_item`` on a pool with
-                ``executor=``.
+                other than ``"join"`` without ``key``, ``ttl`` with an ``if_running``
+                other than ``"join"`` or ``"drop"``, ``max_buffered`` without
+                ``on_item``, or ``on_progress`` / ``on_item`` / ``on_warning`` on a pool
+                with ``executor=``.
             RuntimeError: after :meth:`shutdown`.
 
         """
         options = check_options(
             fn, priority, timeout, retries, backoff, retry_on, key, ttl, on_done, on_error,
             on_progress, owner, if_running, name, metadata, on_item, max_buffered,
-            rate_limiter, breaker, attempt_timeout,
+            rate_limiter, breaker, attempt_timeout, on_start, on_finish, on_warning,
         )  # fmt: skip
         return submit_task(self, fn, args, options)
 
@@ -365,6 +378,12 @@ class Pool(PoolDispatcher, PoolBusy, PoolOperations, concurrent.futures.Executor
             f"{what} needs progress reports, which only the pool's own threads give; this "
             f"pool runs work on {type(self._executor).__name__}, where progress and "
             "cooperative cancellation of running work are unavailable"
+        )
+
+    def _no_warnings_message(self) -> str:
+        return (
+            f"on_warning= watches the work's own thread, and this pool runs work on "
+            f"{type(self._executor).__name__}, whose threads (or processes) it cannot see"
         )
 
     def _callback_dropped(self) -> None:

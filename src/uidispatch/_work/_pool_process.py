@@ -12,8 +12,7 @@ import weakref
 from typing import TYPE_CHECKING
 
 from .._core._fork import fork_error, in_child
-from . import _task
-from ._busy import BusyState
+from . import _busy, _task
 from ._singleflight import SingleFlight
 
 if TYPE_CHECKING:
@@ -37,7 +36,8 @@ def _reset_in_child(pool: Pool) -> None:
     inherited = list(pool._live.values())
     pool._live.clear()
     pool._keyed = SingleFlight()
-    pool._busy = BusyState()  # the parent's tasks and watchers: none of them live here
+    # The parent's tasks and watchers: none of them live here.
+    pool._busy = _busy.BusyState(_busy.PROCESS)
     for task in inherited:
         task._host = None  # its books are the parent's: nothing to settle here
         task._fail_after_fork(fork_error(task))

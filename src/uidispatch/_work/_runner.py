@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import enum
 import functools
 import inspect
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._core._errors import TaskCancelled
 from .._core._release import hand_over
+from . import _task_warnings
 from ._context import StopFlag, _attempt_stop, _current
 from ._task import Task
 
@@ -203,6 +205,8 @@ def run_in_thread(job: Job, loop: LoopThread) -> tuple[bool, Any]:
     token = _current.set(task)
     stop = job.stop
     stop_token = _attempt_stop.set(stop) if stop is not None else None
+    if task._warning_cbs:
+        _task_warnings.ensure()
     try:
         if job.kind is Kind.GENERATOR:
             value = _drive(task, job.fn(*job.args), stop)
@@ -239,6 +243,8 @@ def _drive(task: Task[Any], gen: Generator[Any, Any, Any], stop: StopFlag | None
                 task.report_progress(value)
             else:
                 stream.emit(value)
+            if task._paused:  # the yielded value is delivered: wait before going on
+                task._pause_point()
     finally:
         gen.close()
         del task  # a failure's traceback keeps this frame, and the task keeps the failure
@@ -257,6 +263,8 @@ async def run_coroutine(job: Job) -> Any:
     task = job.task
     _enter(job)
     token = _current.set(task)
+    if task._warning_cbs:
+        _task_warnings.ensure()
     try:
         if job.kind is Kind.COROUTINE:
             return await job.fn(*job.args)
@@ -268,6 +276,8 @@ async def run_coroutine(job: Job) -> Any:
                     task.report_progress(value)
                 else:
                     stream.emit(value)
+                if task._paused:
+                    await _paused(task)
                 if task._resolved:
                     break
         finally:
@@ -288,6 +298,28 @@ async def run_coroutine(job: Job) -> Any:
         # A failure's traceback keeps this frame, and the task keeps the failure: naming
         # them here would be a cycle only the collector frees, on whichever thread it runs.
         del job, task
+
+
+async def _paused(task: Task[Any]) -> None:
+    """An async generator's pause point: wait, without holding the loop, for resume or an end."""
+    loop = asyncio.get_running_loop()
+    while True:
+        woken: asyncio.Future[None] = loop.create_future()
+
+        def wake(woken: asyncio.Future[None] = woken) -> None:  # any thread
+            with contextlib.suppress(RuntimeError):  # the loop closed: nobody waits
+                loop.call_soon_threadsafe(_set_done, woken)
+
+        with task._lock:
+            if not task._paused:
+                return
+            task._pause_wakers.append(wake)
+        await woken
+
+
+def _set_done(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
 
 
 def _enter(job: Job) -> None:

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from ._pool import Pool
     from ._scheduler import Scheduler
 
-__all__ = ["blocked_call", "shutdown_pool"]
+__all__ = ["blocked_call", "shutdown_pool", "shutdown_pools"]
 
 logger = logging.getLogger("uidispatch")
 
@@ -58,6 +58,39 @@ def shutdown_pool(
     if not _wait_quiet(sched, deadline):
         return False
     return _join_threads(sched, deadline)
+
+
+def shutdown_pools(
+    pools: list[Pool], *, cancel_pending: bool, cancel_running: bool, timeout: float | None
+) -> bool:
+    """Shut ``pools`` down together within one deadline; True when all stopped in time.
+
+    Each stops accepting work (and cancels what was asked) before any is waited for, so
+    they wind down side by side and the deadline is shared, not granted to each in turn.
+    """
+    me = threading.current_thread()
+    for pool in pools:  # before any is touched: a refusal leaves every pool as it was
+        if pool._sched.owns(me):
+            raise RuntimeError(
+                f"shutdown() from the pool's own thread would wait forever ({pool!r}); "
+                "shut down from another thread"
+            )
+    deadline = None if timeout is None else time.monotonic() + timeout
+    for pool in pools:
+        shutdown_pool(
+            pool,
+            wait=False,
+            cancel_pending=cancel_pending,
+            cancel_running=cancel_running,
+            timeout=None,
+        )
+    stopped = True
+    for pool in pools:
+        # Every pool is waited for, even past a failed one: each gets what is left.
+        sched = pool._sched
+        if not (_wait_quiet(sched, deadline) and _join_threads(sched, deadline)):
+            stopped = False
+    return stopped
 
 
 def _remaining(deadline: float | None) -> float | None:

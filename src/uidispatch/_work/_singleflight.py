@@ -4,7 +4,8 @@ The policies are ember-concurrency's task modifiers, named for what the app want
 ``join`` (single flight, the default), ``drop``, ``restart``, ``enqueue`` and
 ``keep_latest``. A key owns a *line*: its head (the task started, or a finished one kept
 for ``ttl``) and the tasks waiting behind it, in order, which start one at a time as the
-head finishes.
+head finishes. A kept result is handed out by ``join`` (with the call's callbacks) and
+by a ``drop`` call that gave ``ttl=`` itself (without them).
 """
 
 from __future__ import annotations
@@ -33,11 +34,23 @@ def check_if_running(if_running: object, key: object, ttl: object) -> str:
         )
     if key is None:
         raise ValueError(f"if_running={if_running!r} needs key=: the policy applies per key")
-    if ttl is not None and if_running != "join":
+    if ttl is not None and if_running != "join" and if_running != "drop":
         raise ValueError(
-            f"ttl={ttl!r} applies to if_running='join' only, got if_running={if_running!r}"
+            f"ttl={ttl!r} applies to if_running='join' or 'drop' only, got "
+            f"if_running={if_running!r}"
         )
     return str(if_running)
+
+
+def _kept(task: Task[Any], now: float) -> bool:
+    """True while a finished ``task``'s result is handed out again (its ``ttl``)."""
+    job: Job | None = task._job
+    return (
+        task._phase is TaskState.DONE
+        and job is not None
+        and job.expires is not None
+        and now < job.expires
+    )
 
 
 class Admit(enum.Enum):
@@ -83,25 +96,29 @@ class SingleFlight:
         task = line.head
         if not task._resolved:
             return task
-        job: Job | None = task._job
-        if (
-            task._phase is TaskState.DONE
-            and job is not None
-            and job.expires is not None
-            and now < job.expires
-        ):
+        if _kept(task, now):
             return task
         del self._lines[key]
         return None
 
-    def running(self, key: Hashable) -> Task[Any] | None:
-        """The key's task under way (``drop`` hands it out), or ``None``."""
+    def running(self, key: Hashable, now: float | None = None) -> Task[Any] | None:
+        """The key's task ``drop`` hands out, or ``None`` when a new one must run.
+
+        The task under way; with ``now`` (a ``drop`` call that gave ``ttl=``), also a
+        task whose result is kept for its ``ttl``, as ``join`` hands it out. A ``drop``
+        without ``ttl=`` runs again instead: it asked for no cached result.
+        """
         line = self._lines.get(key)
         if line is None:
             return None
-        if not line.head._resolved:
-            return line.head
-        return line.waiting[0] if line.waiting else None
+        head = line.head
+        if not head._resolved:
+            return head
+        if line.waiting:
+            return line.waiting[0]
+        if now is not None and _kept(head, now):
+            return head
+        return None
 
     def admit(
         self, key: Hashable, policy: str, task: Task[Any], now: float
@@ -117,7 +134,8 @@ class SingleFlight:
             if existing is not None:
                 return Admit.EXISTING, existing, []
         elif policy == "drop":
-            existing = self.running(key)
+            job: Job | None = task._job
+            existing = self.running(key, now if job is not None and job.ttl is not None else None)
             if existing is not None:
                 return Admit.EXISTING, existing, []
         line = self._lines.get(key)

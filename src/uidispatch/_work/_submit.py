@@ -36,13 +36,7 @@ def submit_task(
     kind = kind_of(fn)
     if pool._executor is not None:
         _check_executor_fits(pool, fn, kind, options)
-    callbacks, on_item = options.callbacks, options.items.on_item
-    if (
-        callbacks.on_done is not None
-        or callbacks.on_error is not None
-        or callbacks.on_progress is not None
-        or on_item
-    ):
+    if options.callbacks.any() or options.items.on_item:
         pool._try_dispatcher()
     check_open(pool)
     existing = _under_way(pool, options.keyed)
@@ -71,6 +65,8 @@ def _check_executor_fits(
     if on_progress is not None or on_item is not None:
         what = "on_progress=" if on_progress is not None else "on_item="
         raise ValueError(pool._no_progress_message(what))
+    if options.callbacks.on_warning is not None:
+        raise ValueError(pool._no_warnings_message())
 
 
 def _under_way(pool: Pool, keyed: KeyPolicy) -> Task[Any] | None:
@@ -81,7 +77,7 @@ def _under_way(pool: Pool, keyed: KeyPolicy) -> Task[Any] | None:
     with pool._lock:
         if keyed.if_running == "join":
             return pool._keyed.find(key, pool._sched.clock())
-        return pool._keyed.running(key)
+        return pool._keyed.running(key, None if keyed.ttl is None else pool._sched.clock())
 
 
 def _new_task(pool: Pool, fn: Callable[..., Any], options: SubmitOptions) -> Task[Any]:
@@ -140,6 +136,11 @@ def _join(pool: Pool, existing: Task[Any], options: SubmitOptions) -> Task[Any]:
     if options.keyed.if_running == "drop":  # "already running": no callbacks are added
         with pool._lock:
             pool._dropped += 1
+        # ...but on_finish, which follows every outcome, this call's included: it runs
+        # once the task this call was handed has ended.
+        on_finish = options.callbacks.on_finish
+        if on_finish is not None:
+            existing.on_finish(on_finish, owner=owner)
         return existing
     # Single flight: the caller gets the task already under way, with its callbacks.
     with pool._lock:
@@ -153,9 +154,17 @@ def _join(pool: Pool, existing: Task[Any], options: SubmitOptions) -> Task[Any]:
 
 def _attach(task: Task[Any], callbacks: Callbacks, **owner: Any) -> None:
     """Add the callbacks to ``task`` (``owner=``: theirs, when not the task's own)."""
+    if not callbacks.any():
+        return
+    if callbacks.on_start is not None:
+        task.on_start(callbacks.on_start, **owner)
+    if callbacks.on_warning is not None:
+        task.on_warning(callbacks.on_warning, **owner)
     if callbacks.on_progress is not None:
         task.on_progress(callbacks.on_progress, **owner)
     if callbacks.on_done is not None:
         task.on_done(callbacks.on_done, **owner)
     if callbacks.on_error is not None:
         task.on_error(callbacks.on_error, **owner)
+    if callbacks.on_finish is not None:
+        task.on_finish(callbacks.on_finish, **owner)

@@ -88,7 +88,7 @@ class KeyPolicy:
     if_running: str
     """One of ``_singleflight.POLICIES``."""
     ttl: float | None
-    """With ``join``: how long a task that succeeded is handed out again."""
+    """With ``join`` or ``drop``: how long a task that succeeded is handed out again."""
 
 
 def _check_key_and_ttl(key: object, ttl: object) -> float | None:
@@ -112,22 +112,56 @@ class Callbacks:
     on_progress: Callable[[Any, str | None], object] | None
     owner: object | None
     """Held weakly by the task; checked when the task is made (it must be weakly referable)."""
+    on_start: Callable[[], object] | None = None
+    on_finish: Callable[[Any], object] | None = None
+    on_warning: Callable[[Any], object] | None = None
+
+    def any(self) -> bool:
+        """True when there is a callback to deliver (the pool binds its dispatcher then)."""
+        return not (
+            self.on_done is None
+            and self.on_error is None
+            and self.on_progress is None
+            and self.on_start is None
+            and self.on_finish is None
+            and self.on_warning is None
+        )
 
 
 _NO_CALLBACKS = Callbacks(None, None, None, None)
 
 
-def _check_callbacks(on_done: Any, on_error: Any, on_progress: Any, owner: Any) -> Callbacks:
-    """Check ``on_done=``, ``on_error=`` and ``on_progress=``: plain callables, in that order."""
-    if on_done is None and on_error is None and on_progress is None and owner is None:
+def _check_callbacks(
+    on_done: Any,
+    on_error: Any,
+    on_progress: Any,
+    owner: Any,
+    on_start: Any,
+    on_finish: Any,
+    on_warning: Any,
+) -> Callbacks:
+    """Check the callbacks (plain callables), in the order their errors are reported."""
+    if (
+        on_done is None
+        and on_error is None
+        and on_progress is None
+        and owner is None
+        and on_start is None
+        and on_finish is None
+        and on_warning is None
+    ):
         return _NO_CALLBACKS
-    if on_done is not None:
-        check_callback("on_done", on_done, CALLBACK_WAY_OUT)
-    if on_error is not None:
-        check_callback("on_error", on_error, CALLBACK_WAY_OUT)
-    if on_progress is not None:
-        check_callback("on_progress", on_progress, CALLBACK_WAY_OUT)
-    return Callbacks(on_done, on_error, on_progress, owner)
+    for what, cb in (
+        ("on_done", on_done),
+        ("on_error", on_error),
+        ("on_progress", on_progress),
+        ("on_start", on_start),
+        ("on_finish", on_finish),
+        ("on_warning", on_warning),
+    ):
+        if cb is not None:
+            check_callback(what, cb, CALLBACK_WAY_OUT)
+    return Callbacks(on_done, on_error, on_progress, owner, on_start, on_finish, on_warning)
 
 
 @dataclass(slots=True)
@@ -178,6 +212,9 @@ def check_options(  # Pool.submit's options, in its order: given by position (ch
     rate_limiter: Any,
     breaker: Any,
     attempt_timeout: Any,
+    on_start: Any = None,
+    on_finish: Any = None,
+    on_warning: Any = None,
 ) -> SubmitOptions:
     """Check ``fn`` and the options of ``Pool.submit`` in the order their errors are reported.
 
@@ -192,7 +229,9 @@ def check_options(  # Pool.submit's options, in its order: given by position (ch
         priority = check_priority(priority)
     retry = _check_retry(timeout, retries, backoff, retry_on)
     ttl = _check_key_and_ttl(key, ttl)
-    callbacks = _check_callbacks(on_done, on_error, on_progress, owner)
+    callbacks = _check_callbacks(
+        on_done, on_error, on_progress, owner, on_start, on_finish, on_warning
+    )
     if if_running != "join":  # the per-key policy's second step
         if_running = check_if_running(if_running, key, ttl)
     if name is not None or metadata is not None:

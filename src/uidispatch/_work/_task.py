@@ -8,19 +8,21 @@ their transitions are in ``_task_state``, adding and delivering its callbacks in
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 import itertools
 import logging
 import threading
 import time
 import types
+import warnings
 import weakref
 from collections.abc import Callable, Hashable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .._core._errors import DispatcherClosed, TaskCancelled
 from .._core._priority import Priority
-from . import _task_callbacks, _task_state, _task_wait
+from . import _task_callbacks, _task_state, _task_wait, _task_warnings
 from ._context import _current, cancelled, check_cancelled, report_progress
 from ._task_callbacks import UNSET as _UNSET
 from ._task_callbacks import check_callable as _check_callable
@@ -107,6 +109,17 @@ class Task(concurrent.futures.Future[T]):
         # Copied on write, so report_progress reads it without the lock.
         self._progress_cbs: tuple[tuple[Callable[[Any, Any], object], Any], ...] = ()
         self._stop_hooks: list[Callable[[], object]] = []
+        # on_start callbacks until the first attempt starts; None from then on.
+        self._start_cbs: list[tuple[Callable[[], object], Any]] | None = []
+        self._finish_cbs: list[tuple[Callable[[Task[T]], object], Any]] = []
+        # Copied on write, so the warnings hook reads it without the lock.
+        self._warning_cbs: tuple[tuple[Callable[[Any], object], Any], ...] = ()
+        # While the starting thread posts on_start, the outcome's delivery waits here
+        # (see _task_state.start): on_start is always posted before on_done / on_finish.
+        self._deferred: list[Callable[[], object]] | None = None
+        self._paused = False
+        self._unpaused: threading.Event | None = None  # made by the first pause()
+        self._pause_wakers: list[Callable[[], object]] = []  # paused coroutines' wake-ups
         self._progress: tuple[Any, str | None] | None = None
         self._job: Any = None  # the pool's record of how to run this task
         self._stream: Any = None  # an ItemStream once on_item= is given
@@ -269,10 +282,85 @@ class Task(concurrent.futures.Future[T]):
             return
         self._progress = (value, message)
         callbacks = self._progress_cbs
-        if not callbacks:
-            return
-        for index, (cb, owner) in enumerate(callbacks):
-            self._post(cb, value, message, owner=owner, key=(_PROGRESS, self.id, index))
+        if callbacks:
+            for index, (cb, owner) in enumerate(callbacks):
+                self._post(cb, value, message, owner=owner, key=(_PROGRESS, self.id, index))
+        if self._paused:
+            self._pause_point()
+
+    def on_start(self, callback: Callable[[], object], *, owner: object = _UNSET) -> Task[T]:
+        """Run ``callback()`` on the main thread when the task's first attempt starts.
+
+        Retries do not call it again. Added after the start, it still runs once (soon,
+        through the dispatcher); a task that ended before it started (cancelled while
+        queued, refused by an open breaker) never calls it. It runs before the task's
+        other callbacks. ``owner`` (default: the task's) skips it when that widget is
+        gone. Any thread. Returns the task, for chaining.
+        """
+        _check_callable("on_start", callback)
+        _task_callbacks.bind_now(self)
+        entry = (callback, self._owner if owner is _UNSET else _weak(owner))
+        with self._lock:
+            waiting = self._start_cbs
+            if waiting is not None:  # not started yet, or never will be
+                if not self._resolved:
+                    waiting.append(entry)
+                return self
+        self._post(callback, owner=entry[1])
+        return self
+
+    def on_finish(
+        self, callback: Callable[[Task[T]], object], *, owner: object = _UNSET
+    ) -> Task[T]:
+        """Run ``callback(task)`` on the main thread once the task ended, whatever the outcome.
+
+        Done, failed, timed out, cancelled (a task replaced by ``if_running`` included)
+        or refused by an open breaker: it runs after that outcome's ``on_done`` or
+        ``on_error`` callbacks, with the finished task (read ``task.state``,
+        ``task.exception()``). The place for what must happen either way: re-enable a
+        button, hide a spinner. It does not count as looking at a failure (add
+        ``on_error`` for that). Added after the fact, it runs once, soon. Any thread.
+        Returns the task.
+        """
+        _check_callable("on_finish", callback)
+        _task_callbacks.bind_now(self)
+        entry = (callback, self._owner if owner is _UNSET else _weak(owner))
+        with self._lock:
+            if not self._resolved:
+                self._finish_cbs.append(entry)
+                return self
+        self._deliver([entry], self)
+        return self
+
+    def on_warning(
+        self, callback: Callable[[warnings.WarningMessage], object], *, owner: object = _UNSET
+    ) -> Task[T]:
+        """Run ``callback(message)`` on the main thread for each warning the work shows.
+
+        ``message`` is a :class:`warnings.WarningMessage` (``.message``, ``.category``,
+        ``.filename``, ``.lineno``). Warnings raised in the task's own thread (or
+        coroutine) from now until it ends come here instead of being printed; those of
+        other threads are left alone. The warnings filters still decide which warnings
+        are shown at all: by default one location warns once per process, and a
+        ``DeprecationWarning`` outside ``__main__`` never; ``warnings.simplefilter("always")``
+        shows every one. Any thread. Returns the task.
+
+        Raises:
+            ValueError: the task runs on an executor, whose threads this cannot watch.
+
+        """
+        _check_callable("on_warning", callback)
+        host = self._host
+        if host is not None and not host._supports_progress:
+            raise ValueError(host._no_warnings_message())
+        _task_callbacks.bind_now(self)
+        entry = (callback, self._owner if owner is _UNSET else _weak(owner))
+        with self._lock:
+            if not self._resolved:
+                if not self._warning_cbs:
+                    _task_warnings.watch(self)
+                self._warning_cbs = (*self._warning_cbs, entry)
+        return self
 
     def on_done(self, callback: Callable[[T], object], *, owner: object = _UNSET) -> Task[T]:
         """Run ``callback(result)`` on the main thread once the task succeeds. Any thread.
@@ -318,6 +406,68 @@ class Task(concurrent.futures.Future[T]):
             if not self._resolved:
                 self._progress_cbs = (*self._progress_cbs, entry)
         return self
+
+    def pause(self) -> bool:
+        """Hold the task's work at its next pause point until :meth:`resume`. Any thread.
+
+        The pause points are the work's own calls: a generator's ``yield`` (once the
+        yielded value is delivered), :func:`~uidispatch.report_progress` and
+        :func:`~uidispatch.emit` (once they delivered), and
+        :func:`~uidispatch.check_cancelled`, in the task's own thread. Work between
+        them runs on; a task not started yet starts and stops at its first one. Cancel
+        still wins: a cancel (or ``timeout``) while paused ends the task at once and
+        wakes the work, which stops as a cancelled task's does (``check_cancelled``,
+        ``emit`` and the ``yield`` raise or close there; ``report_progress`` returns,
+        as it does after any cancel). Time keeps running while paused (``timeout`` and
+        ``attempt_timeout`` count it). A coroutine task pauses at an async
+        generator's ``yield`` only: waiting inside ``check_cancelled`` would stall
+        every coroutine of the pool's loop. Work on a pool's ``executor=`` never
+        reaches a pause point.
+
+        Returns ``True`` when the task is paused now, ``False`` (and does nothing) when
+        it had already finished.
+        """
+        with self._lock:
+            if self._resolved:
+                return False
+            if self._unpaused is None:
+                self._unpaused = threading.Event()
+            self._unpaused.clear()
+            self._paused = True
+        return True
+
+    def resume(self) -> None:
+        """Let paused work go on from where it stopped. Any thread; idempotent.
+
+        Does nothing for a task that is not paused (a finished one included).
+        """
+        with self._lock:
+            if not self._paused:
+                return
+            self._paused = False
+            unpaused, wakers, self._pause_wakers = self._unpaused, self._pause_wakers, []
+        if unpaused is not None:
+            unpaused.set()
+        for wake in wakers:
+            wake()
+
+    @property
+    def paused(self) -> bool:
+        """True between :meth:`pause` and :meth:`resume` while the task has not ended."""
+        return self._paused
+
+    def _pause_point(self) -> None:
+        """Wait here while the task is paused: in its own thread only, never on a loop."""
+        if _current.get() is not self or asyncio._get_running_loop() is not None:
+            return
+        event = self._unpaused
+        while self._paused and event is not None:
+            event.wait()
+
+    def _warned(self, message: warnings.WarningMessage) -> None:
+        """Post a warning the work showed to the ``on_warning`` callbacks (its thread)."""
+        for cb, owner in self._warning_cbs:
+            self._post(cb, message, owner=owner)
 
     # ------------------------------------------------------------------ pool side
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import enum
+import functools
 import logging
 import threading
 import time
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._core._errors import TaskTimeout
 from .._core._release import hand_over
+from . import _task_warnings
 
 if TYPE_CHECKING:
     from ._task import Task
@@ -51,14 +53,36 @@ _PENDING, _RUNNING, _DONE, _FAILED, _CANCELLED = (
 
 
 def start(self: Task[Any]) -> bool:
-    """PENDING -> RUNNING; False when the task was resolved meanwhile."""
+    """PENDING -> RUNNING; False when the task was resolved meanwhile.
+
+    The first start posts the ``on_start`` callbacks (from the starting thread). A cancel
+    racing it from another thread must not post its outcome's callbacks before them: while
+    they are being posted, ``resolve`` leaves its delivery here, and this thread posts it
+    right after. Nobody waits for anybody (the posting thread may wait for room in the
+    main thread's queue, and the main thread may be the one cancelling).
+    """
     with self._lock:
         if self._resolved:
             return False
         self._phase = _RUNNING
-        if self.started_at is None:
-            self.started_at = time.monotonic()
-        return True
+        if self.started_at is not None:
+            return True
+        self.started_at = time.monotonic()
+        starting, self._start_cbs = self._start_cbs, None
+        if not starting:
+            return True
+        self._deferred = []
+    try:
+        for cb, owner in starting:
+            self._post(cb, owner=owner)
+    finally:
+        with self._lock:
+            deferred, self._deferred = self._deferred, None
+        for tail in deferred or ():
+            tail()
+        del deferred
+        hand_over([starting], self._bound)  # widgets' callbacks: dropped on the main thread
+    return True
 
 
 def requeue(self: Task[Any]) -> None:
@@ -92,12 +116,34 @@ def resolve(
         hooks = self._stop_hooks if exc is not None else []
         self._stop_hooks = []
         callbacks = self._done_cbs if exc is None else self._error_cbs
-        watched = bool(callbacks or self._progress_cbs) or self._stream is not None
+        finish = self._finish_cbs
+        watched = bool(callbacks or finish or self._progress_cbs) or self._stream is not None
+        warned = bool(self._warning_cbs)
         # The app's callbacks (and a stream's owner) often name a widget: dropped on
         # the main thread (see _release), whichever thread resolves the task.
-        box = [self._done_cbs, self._error_cbs, self._progress_cbs, self._stream]
+        box = [
+            self._done_cbs,
+            self._error_cbs,
+            self._progress_cbs,
+            self._stream,
+            self._finish_cbs,
+            self._warning_cbs,
+            self._start_cbs,
+        ]
         self._done_cbs, self._error_cbs, self._progress_cbs = [], [], ()
+        self._finish_cbs, self._warning_cbs = [], ()
+        if self._start_cbs is not None:
+            self._start_cbs = []  # it never started: its on_start callbacks never run
         self._stream = None  # a batch on its way keeps it; no task<->stream cycle stays
+        # Cancel (or any end) wins over a pause: the paused work wakes and stops.
+        self._paused = False
+        unpaused, wakers, self._pause_wakers = self._unpaused, self._pause_wakers, []
+    if unpaused is not None:
+        unpaused.set()
+    for wake in wakers:
+        _run_hook(wake)
+    if warned:
+        _task_warnings.unwatch()
     if exc is not None and not (state is _CANCELLED or isinstance(exc, TaskTimeout)):
         hooks = []  # the function itself failed: nothing left to stop
     for hook in hooks:
@@ -112,13 +158,31 @@ def resolve(
         concurrent.futures.Future.set_exception(self, exc)
     if not running:
         self._mark_stopped()
+    # The locals go into ``parts``: the callbacks must be released by hand_over alone.
+    parts: list[Any] = [callbacks, finish, box]
+    del callbacks, finish, box
+    tail = functools.partial(_deliver_outcome, self, parts, result if exc is None else exc, watched)
+    with self._lock:
+        if self._deferred is not None:  # on_start is being posted: the starter posts this
+            self._deferred.append(tail)
+            return True
+    tail()
+    return True
+
+
+def _deliver_outcome(self: Task[Any], parts: list[Any], value: Any, watched: bool) -> None:
+    """Post the outcome's callbacks (``on_done`` or ``on_error``, then ``on_finish``)."""
+    callbacks, finish, box = parts
+    parts.clear()
     if callbacks:
-        self._deliver(callbacks, result if exc is None else exc)
-    del callbacks
+        self._deliver(callbacks, value)
+    if finish:
+        self._deliver(finish, self)
+    del callbacks, finish
     hand_over(box, self._bound)
+    host = self._host
     if host is not None:
         host._task_settled(self, watched)
-    return True
 
 
 def fail_after_fork(self: Task[Any], exc: BaseException) -> None:
@@ -133,6 +197,10 @@ def fail_after_fork(self: Task[Any], exc: BaseException) -> None:
     self._waiters = []
     self._done_callbacks = []  # type: ignore[attr-defined]  # Future's, not in its stub
     self._done_cbs, self._error_cbs, self._progress_cbs = [], [], ()
+    self._finish_cbs, self._start_cbs = [], []
+    # _warning_cbs stay: resolving uncounts the task from the warnings hook's watchers.
+    self._deferred = None  # a parent's thread was posting on_start: it is not here
+    self._unpaused, self._pause_wakers = None, []  # paused work runs in the parent
     self._stop_hooks = []
     self._stream = None
     self._stop_event = None  # the parent's threads wait on it, not this one

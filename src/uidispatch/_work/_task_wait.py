@@ -93,6 +93,8 @@ def _drives(d: Dispatcher, loop: Any) -> bool:
     backend = d.backend
     if getattr(backend, "loop", None) is loop:  # the asyncio backend bound to this loop
         return True
+    if getattr(loop, "uidispatch_dispatcher", None) is d:  # a uidispatch.aio guest loop
+        return True
     # qasync's loop is the Qt event loop itself: the Qt backend's drains run while it runs.
     return (
         backend.name == "qt"

@@ -77,6 +77,13 @@ SCENARIOS: dict[str, str] = {
     "Pool.on_busy(callback)": "pool.on_busy(app.show); pool.submit(blocked)",
     "run_command(on_output)": "started.set(); pool.run_command(COMMAND, on_output=app.show)",
     "Task.on_done(callback)": "pool.submit(blocked).on_done(app.show)",
+    "Pool.submit(on_start)": "pool.submit(blocked, on_start=lambda a=app: a.show(1))",
+    "Pool.submit(on_finish)": "pool.submit(blocked, on_finish=app.show)",
+    "Pool.submit(on_warning)": "pool.submit(blocked, on_warning=app.show)",
+    "Task.on_start(callback)": "pool.submit(blocked).on_start(lambda a=app: a.show(1))",
+    "Task.on_finish(callback)": "pool.submit(blocked).on_finish(app.show)",
+    "Task.on_warning(callback)": "pool.submit(blocked).on_warning(app.show)",
+    "on_busy(callback)": "ud.on_busy(app.show, dispatcher=d); pool.submit(blocked)",
     "Task.on_error(callback)": "pool.submit(failing).on_error(app.show)",
     "Task.on_progress(callback)": "pool.submit(progressing).on_progress(app.show)",
     # Future's callbacks run on the worker by contract: this one only holds the app.
