@@ -11,6 +11,8 @@ import contextlib
 from ._core._compiled import compiled
 
 # isort: split
+from ._addons._threadcheck import ThreadChecker, check_threads, start_from_environment
+from ._addons._threadcheck_report import Violation, WrongThreadError, WrongThreadWarning
 from ._addons._watchdog import StallInfo, StallWatch
 from ._core._dispatcher import Dispatcher, DispatchStats
 from ._core._errors import (
@@ -32,7 +34,7 @@ from ._services._opstats import OperationStats
 from ._services._ratelimit import RateLimiter
 from ._timing._main_thread import main_thread
 from ._timing._throttle import debounce, throttle
-from ._work._busy import BusyHandle
+from ._work._busy import BusyHandle, on_busy
 from ._work._context import emit
 from ._work._default import operation, shutdown, submit
 from ._work._gather import gather
@@ -67,17 +69,23 @@ __all__ = [
     "TaskCancelled",
     "TaskState",
     "TaskTimeout",
+    "ThreadChecker",
     "TimerHandle",
     "UIDispatchError",
+    "Violation",
+    "WrongThreadError",
+    "WrongThreadWarning",
     "backends",
     "cancelled",
     "check_cancelled",
+    "check_threads",
     "compiled",
     "debounce",
     "emit",
     "gather",
     "get_dispatcher",
     "main_thread",
+    "on_busy",
     "operation",
     "report_progress",
     "run_command",
@@ -99,3 +107,7 @@ def _fixup_module_metadata() -> None:
 
 _fixup_module_metadata()
 del _fixup_module_metadata
+
+# Last: the toolkit parts are plugins, which import this package (UIDISPATCH_CHECK_THREADS).
+start_from_environment()
+del start_from_environment

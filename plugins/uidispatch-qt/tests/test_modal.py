@@ -88,7 +88,8 @@ def test_a_worker_call_is_answered_inside_a_message_box(
     def other() -> None:
         assert opened.wait(WAIT)
         results.append(("visible", d.call(boxes[0].isVisible, timeout=WAIT)))
-        yes = boxes[0].button(QtWidgets.QMessageBox.StandardButton.Yes)
+        # The button too is read on the GUI thread (the wrong-thread checker caught this).
+        yes = d.call(boxes[0].button, QtWidgets.QMessageBox.StandardButton.Yes, timeout=WAIT)
         d.call(yes.click, timeout=WAIT)
 
     threads = [threading.Thread(target=t, daemon=True) for t in (asker, other)]

@@ -39,6 +39,9 @@ from ._errors import ErrorCollector
 ENV_BACKENDS = "UIDISPATCH_TEST_BACKENDS"
 MARKER = "uidispatch_backends"
 
+# The wrong-thread checker's option, fixture and marker (--ud-check-threads).
+pytest_plugins = ["uidispatch.testing._threadcheck"]
+
 _survey_key = pytest.StashKey["_Survey"]()
 
 

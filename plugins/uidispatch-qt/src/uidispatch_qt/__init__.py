@@ -17,7 +17,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from uidispatch.hookspecs import BackendSpec, Detection, hookimpl
+from uidispatch.hookspecs import BackendSpec, Detection, ThreadCheckSpec, hookimpl
 
 from ._api import (
     BINDINGS,
@@ -32,7 +32,14 @@ from ._runloop import run_loop as _run_loop
 if TYPE_CHECKING:
     from ._backend import QtBackend
 
-__all__ = ["create", "current_app", "detect", "uidispatch_backends", "uidispatch_doctor_lines"]
+__all__ = [
+    "create",
+    "current_app",
+    "detect",
+    "uidispatch_backends",
+    "uidispatch_doctor_lines",
+    "uidispatch_thread_checks",
+]
 
 __version__ = "0.1.0"
 
@@ -152,3 +159,11 @@ def uidispatch_doctor_lines() -> Sequence[str]:
     if why:
         lines.append(f"qt: warning: {why}")
     return lines
+
+
+@hookimpl
+def uidispatch_thread_checks() -> list[ThreadCheckSpec]:
+    """The Qt part of ``ud.check_threads`` (imports no binding; hooks the app's on import)."""
+    from ._threadcheck import SPEC
+
+    return [SPEC]

@@ -19,14 +19,21 @@ from types import CodeType
 from typing import TYPE_CHECKING, Any
 
 from uidispatch import NoBackendDetected
-from uidispatch.hookspecs import BackendSpec, Detection, hookimpl
+from uidispatch.hookspecs import BackendSpec, Detection, ThreadCheckSpec, hookimpl
 
 from ._runloop import run_loop as _run_loop
 
 if TYPE_CHECKING:
     from ._backend import TkBackend
 
-__all__ = ["TkBackend", "create", "current_app", "detect", "uidispatch_backends"]
+__all__ = [
+    "TkBackend",
+    "create",
+    "current_app",
+    "detect",
+    "uidispatch_backends",
+    "uidispatch_thread_checks",
+]
 
 __version__ = "0.1.0"
 
@@ -139,3 +146,11 @@ def uidispatch_backends() -> list[BackendSpec]:
             description="Tkinter: a self-pipe wake-up, Tcl timers, winfo_exists liveness",
         )
     ]
+
+
+@hookimpl
+def uidispatch_thread_checks() -> list[ThreadCheckSpec]:
+    """The Tk part of ``ud.check_threads`` (imports no tkinter until the app does)."""
+    from ._threadcheck import SPEC
+
+    return [SPEC]
