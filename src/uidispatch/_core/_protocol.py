@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
-__all__ = ["MainThreadDispatcher", "TimerHandle"]
+__all__ = ["AppWindow", "MainThreadDispatcher", "TimerHandle"]
 
 
 @runtime_checkable
@@ -84,4 +84,37 @@ class MainThreadDispatcher(Protocol):
         Any thread (``Dispatcher.close()`` may run anywhere). After it returns no
         wake-up may reach the toolkit; main-thread-only state may be released later on
         the main thread, or simply never run again.
+        """
+
+
+@runtime_checkable
+class AppWindow(Protocol):
+    """Optional: a backend whose app has a main window the user can ask to close.
+
+    Not part of :class:`MainThreadDispatcher`; ``uidispatch.aio.run_app`` uses it when a
+    backend has it (Tk, Qt) and falls back to ``BackendSpec.run_loop`` otherwise. All three
+    methods are for the main thread only.
+    """
+
+    def on_close_requested(self, fn: Callable[[], object] | None) -> None:
+        """Send the user's requests to close the app's main window to ``fn()``.
+
+        The request is the toolkit's (Tk ``WM_DELETE_WINDOW``, Qt's close event of the last
+        window, Kivy ``on_request_close``, GTK ``delete-event``). ``fn`` returning ``False``
+        vetoes it (the window stays); anything else lets the toolkit close the window as
+        it would have. An exception in ``fn`` is reported and the close goes ahead. A new
+        ``fn`` replaces the previous one; ``None`` restores the toolkit's own behaviour.
+        """
+
+    def close_app(self) -> None:
+        """Close the app's main window as a granted close request would. Idempotent.
+
+        :meth:`run_main_loop` returns then. Nothing happens when the window is gone.
+        """
+
+    def run_main_loop(self) -> None:
+        """Run the toolkit's main loop as the app would (``root.mainloop()``, ``app.exec()``).
+
+        Returns once the app's main window is closed (by the user, :meth:`close_app`, or
+        the app destroying it).
         """

@@ -14,6 +14,9 @@ most of their code is the same whatever the toolkit. This module holds that code
 - :class:`RunningFlag` and :func:`detect_toolkit`: detection without frame tricks: a
   flag the backend's own loop hook sets, and a scorer that never imports the toolkit.
 - :class:`AppClosedCallbacks`: the ``on_app_closed`` bookkeeping (call each once).
+- :class:`AppWindow` (a protocol) and :class:`CloseRequests`: the optional capability
+  ``uidispatch.aio.run_app`` uses: close requests that may be vetoed, closing the app,
+  running its main loop.
 
 With these a backend is about 100 lines; ``uidispatch_pygame`` is the worked example in
 the backend guide (``docs/guide/writing-a-backend.md``). This module uses only the
@@ -22,15 +25,18 @@ protocol and public names, as a third-party backend would, and imports no toolki
 
 from __future__ import annotations
 
-from ._app import AppClosedCallbacks, AttachedTracker, RunningFlag, detect_toolkit
+from .._core._protocol import AppWindow
+from ._app import AppClosedCallbacks, AttachedTracker, CloseRequests, RunningFlag, detect_toolkit
 from ._loops import run_asyncio_loop
 from ._post import PostQueue
 from ._timerheap import Cancellable, KitTimer, TimerHeap
 
 __all__ = [
     "AppClosedCallbacks",
+    "AppWindow",
     "AttachedTracker",
     "Cancellable",
+    "CloseRequests",
     "KitTimer",
     "PostQueue",
     "RunningFlag",
@@ -40,7 +46,15 @@ __all__ = [
 ]
 
 # Tracebacks and docs show the public path.
-for _obj in (AppClosedCallbacks, AttachedTracker, KitTimer, PostQueue, RunningFlag, TimerHeap):
+for _obj in (
+    AppClosedCallbacks,
+    AttachedTracker,
+    CloseRequests,
+    KitTimer,
+    PostQueue,
+    RunningFlag,
+    TimerHeap,
+):
     _obj.__module__ = __name__
 detect_toolkit.__module__ = __name__
 del _obj

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import logging
 import sys
 import threading
 import weakref
@@ -14,7 +15,13 @@ from collections.abc import Callable, Iterator
 
 from ..hookspecs import Detection
 
-__all__ = ["AppClosedCallbacks", "AttachedTracker", "RunningFlag", "detect_toolkit"]
+__all__ = [
+    "AppClosedCallbacks",
+    "AttachedTracker",
+    "CloseRequests",
+    "RunningFlag",
+    "detect_toolkit",
+]
 
 
 class AttachedTracker:
@@ -142,3 +149,41 @@ class AppClosedCallbacks:
             fns, self._fns = self._fns, []
         for fn in fns:
             fn()
+
+
+class CloseRequests:
+    """The ``on_close_requested`` bookkeeping of the optional ``AppWindow`` capability.
+
+    The backend's ``on_close_requested(fn)`` calls :meth:`set`; its toolkit's close
+    request (``WM_DELETE_WINDOW``, a close event) calls :meth:`ask` and closes the window
+    only when it returns True. Main thread only.
+    """
+
+    def __init__(self) -> None:
+        self.fn: Callable[[], object] | None = None
+
+    def set(self, fn: Callable[[], object] | None) -> None:
+        """Route requests to ``fn`` (``None``: the toolkit's own behaviour).
+
+        Raises:
+            TypeError: ``fn`` is neither callable nor None.
+
+        """
+        if fn is not None and not callable(fn):
+            raise TypeError(f"fn must be callable or None, got {fn!r}")
+        self.fn = fn
+
+    def ask(self) -> bool:
+        """Whether the window may close: ``fn()`` did not return False (True without fn).
+
+        An exception in ``fn`` is logged to the ``uidispatch`` logger and the close goes
+        ahead: a broken handler must not leave a window that cannot be closed.
+        """
+        fn = self.fn
+        if fn is None:
+            return True
+        try:
+            return fn() is not False
+        except Exception:
+            logging.getLogger("uidispatch").exception("close request handler %r raised", fn)
+            return True

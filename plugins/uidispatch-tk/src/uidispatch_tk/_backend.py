@@ -55,6 +55,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+from ._close import window_of
 from ._timer import MAX_MS, TkTimer
 from ._wake import PipeWake, SocketWake, Wake
 
@@ -343,6 +344,20 @@ class TkBackend:
     def on_app_closed(self, fn: Callable[[], object]) -> None:
         """Call ``fn()`` once, on the Tk thread, when the root is destroyed."""
         self._app_closed.append(fn)
+
+    # The optional AppWindow capability (uidispatch.aio.run_app): see _close.py.
+
+    def on_close_requested(self, fn: Callable[[], object] | None) -> None:
+        """Send the root's ``WM_DELETE_WINDOW`` to ``fn``; False from it vetoes. Tk thread."""
+        window_of(self).on_close_requested(fn)
+
+    def close_app(self) -> None:
+        """Destroy the root, as a granted close request does; idempotent. Tk thread."""
+        window_of(self).close_app()
+
+    def run_main_loop(self) -> None:
+        """``root.mainloop()`` until the root is destroyed. Tk thread."""
+        window_of(self).run_main_loop()
 
     def close(self) -> None:
         """Stop posting and release Tk resources; idempotent. Any thread.
