@@ -405,7 +405,7 @@ def test_drop_oldest_keeps_the_bookkeeping_in_place_while_the_drain_pops_the_lan
     def produce() -> None:
         try:
             d.call_soon(ran.append, 3)
-        except BaseException as exc:  # noqa: BLE001 - the test reports what it was
+        except BaseException as exc:
             errors.append(exc)
 
     t = threading.Thread(target=produce)

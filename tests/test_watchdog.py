@@ -15,6 +15,7 @@ import uidispatch as ud
 from uidispatch._addons._watchdog import StallInfo, StallWatch, watch_stalls
 from uidispatch._core import _release
 
+
 def block_the_main_thread_deliberately(until: Callable[[], bool]) -> None:
     # The stall under test: the main thread is busy, and stays busy until the watch has
     # seen it (a condition, not a guess at how long a loaded machine takes to notice).
