@@ -60,10 +60,18 @@ EXAMPLE_PLUGIN = "tests/example_plugin"
 TEST_DEPS = ["pytest>=8", "hypothesis>=6", "tomli>=2; python_version < '3.11'"]
 POOL_TEST_DEPS = ["loky", "distributed"]
 INTEROP_TEST_DEPS = ["psygnal"]  # our decorators checked against psygnal's own
+AIO_TEST_DEPS = ["trio>=0.23"]  # uidispatch.aio's lib="trio" (the uidispatch[trio] extra)
+# The toolkits with a wrong-thread check part run their tests with it raising: a test that
+# touches a widget off the UI thread fails unless it carries the allow_wrong_thread marker.
+CHECK_THREADS = {"tk": ["--ud-check-threads=raise"], "qt": ["--ud-check-threads=raise"]}
 PLOT_TEST_DEPS = ["matplotlib>=3.7"]  # bench --plot
 # psygnal and superqt for the Qt interop tests (test_interop.py): both install on every Qt
 # session's Python (superqt 0.9 needs 3.11+; pip takes 0.8.2 on 3.10).
-TOOLKIT_TEST_DEPS = {"tk": [], "qt": ["pytest-qt>=4.4", "psygnal", "superqt"], "kivy": []}
+TOOLKIT_TEST_DEPS = {
+    "tk": AIO_TEST_DEPS,
+    "qt": ["pytest-qt>=4.4", "psygnal", "superqt"],
+    "kivy": [],
+}
 # Qt binding -> the Pythons its session runs on (oldest and newest, PySide6 all four).
 # PySide2's last wheel (5.15.2.1, cp35-cp310 abi3) stops at 3.10; pytest-qt 4.5 dropped it.
 QT_BINDINGS = {
@@ -133,7 +141,13 @@ def install_core(session: nox.Session, *extra: str) -> None:
 def tests(session: nox.Session) -> None:
     """Core tests on the virtual and asyncio backends, and the example third-party backend."""
     install_core(
-        session, "-e", EXAMPLE_PLUGIN, *POOL_TEST_DEPS, *PLOT_TEST_DEPS, *INTEROP_TEST_DEPS
+        session,
+        "-e",
+        EXAMPLE_PLUGIN,
+        *POOL_TEST_DEPS,
+        *PLOT_TEST_DEPS,
+        *INTEROP_TEST_DEPS,
+        *AIO_TEST_DEPS,
     )
     session.run("pytest", "tests", *session.posargs)
 
@@ -167,6 +181,7 @@ def tests_compiled(session: nox.Session) -> None:
         *POOL_TEST_DEPS,
         *PLOT_TEST_DEPS,
         *INTEROP_TEST_DEPS,
+        *AIO_TEST_DEPS,
     )
     session.run("python", "-c", COMPILED_CHECK)
     session.run("pytest", "tests", *session.posargs)
@@ -191,7 +206,8 @@ def _toolkit(session: nox.Session, name: str) -> None:
     ensure_xvfb(session)
     install_core(session, "-e", PLUGINS[name], *TOOLKIT_TEST_DEPS[name])
     env = _app_ends_env(session)
-    session.run("pytest", f"{PLUGINS[name]}/tests", *session.posargs, env=env)
+    checks = CHECK_THREADS.get(name, [])
+    session.run("pytest", f"{PLUGINS[name]}/tests", *checks, *session.posargs, env=env)
 
 
 def _qt(session: nox.Session, *bindings: str, tests: str = "tests") -> None:
@@ -201,7 +217,8 @@ def _qt(session: nox.Session, *bindings: str, tests: str = "tests") -> None:
     # QT_API for qasync and our backend, PYTEST_QT_API for pytest-qt: one Qt per process.
     env = {"QT_QPA_PLATFORM": "offscreen", "QT_API": bindings[0], "PYTEST_QT_API": bindings[0]}
     env |= _app_ends_env(session, bindings[0] if len(bindings) == 1 else "mixed")
-    session.run("pytest", f"{PLUGINS['qt']}/{tests}", *session.posargs, env=env)
+    checks = CHECK_THREADS["qt"]
+    session.run("pytest", f"{PLUGINS['qt']}/{tests}", *checks, *session.posargs, env=env)
 
 
 @nox.session(python=PYTHONS)
@@ -324,7 +341,7 @@ def typecheck(session: nox.Session) -> None:
         f"-e{KIT_PLUGINS['pygame']}",
         f"-e{KIT_PLUGINS['textual']}",
     ]
-    session.install(PIP_QUIET, MYPY, "pytest", "-e", ".[bench]", *editable)
+    session.install(PIP_QUIET, MYPY, "pytest", "-e", ".[bench,trio]", *editable)
     # Not PyGObject (it builds from source): the gtk plugin's gi imports are ignored untyped.
     session.install(PIP_QUIET, "--no-deps", "-e", KIT_PLUGINS["gtk"])
     sources = [
