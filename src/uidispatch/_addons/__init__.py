@@ -1,2 +1,4 @@
-"""Layer 5, add-ons built on the layers below: the stall watchdog, the wrong-thread checker
-and the async/await guest loops behind ``uidispatch.aio``."""
+"""Layer 5, add-ons built on the layers below.
+
+The stall watchdog, the wrong-thread checker and the guest loops behind ``uidispatch.aio``.
+"""
