@@ -271,6 +271,7 @@ def test_testing_exports_are_pinned() -> None:
 
     assert uidispatch.testing.__all__ == [
         "ErrorCollector",
+        "dev_mode_stderr",
         "ensure_display",
         "open_test_app",
         "wait_until",

@@ -15,6 +15,7 @@ from __future__ import annotations
 from ._apps import open_test_app
 from ._display import ensure_display
 from ._errors import ErrorCollector
+from ._stderr import dev_mode_stderr
 from ._wait import wait_until
 
-__all__ = ["ErrorCollector", "ensure_display", "open_test_app", "wait_until"]
+__all__ = ["ErrorCollector", "dev_mode_stderr", "ensure_display", "open_test_app", "wait_until"]

@@ -48,6 +48,7 @@ from collections import deque
 from collections.abc import Callable
 
 from ._binding import QtCore, address, exec_, is_valid
+from ._close import window_of
 
 __all__ = ["QtBackend", "QtTimer"]
 
@@ -338,6 +339,20 @@ class QtBackend:
     def on_app_closed(self, fn: Callable[[], object]) -> None:
         """Call ``fn()`` once when the application quits (``exec()`` returns) or is destroyed."""
         self._app_closed.append(fn)
+
+    # The optional AppWindow capability (uidispatch.aio.run_app): see _close.py.
+
+    def on_close_requested(self, fn: Callable[[], object] | None) -> None:
+        """Send the close event of the last main window to ``fn``; False vetoes. GUI thread."""
+        window_of(self).on_close_requested(fn)
+
+    def close_app(self) -> None:
+        """Close the app's windows and leave ``app.exec()``; idempotent. GUI thread."""
+        window_of(self).close_app()
+
+    def run_main_loop(self) -> None:
+        """``app.exec()`` until the app quits. GUI thread."""
+        window_of(self).run_main_loop()
 
     def _app_gone(self) -> None:
         callbacks, self._app_closed = self._app_closed, []
