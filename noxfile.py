@@ -63,7 +63,7 @@ INTEROP_TEST_DEPS = ["psygnal"]  # our decorators checked against psygnal's own
 AIO_TEST_DEPS = ["trio>=0.23"]  # uidispatch.aio's lib="trio" (the uidispatch[trio] extra)
 # The toolkits with a wrong-thread check part run their tests with it raising: a test that
 # touches a widget off the UI thread fails unless it carries the allow_wrong_thread marker.
-CHECK_THREADS = {"tk": ["--ud-check-threads=raise"], "qt": ["--ud-check-threads=raise"]}
+CHECK_THREADS = {toolkit: ["--ud-check-threads=raise"] for toolkit in ("tk", "qt", "kivy")}
 PLOT_TEST_DEPS = ["matplotlib>=3.7"]  # bench --plot
 # psygnal and superqt for the Qt interop tests (test_interop.py): both install on every Qt
 # session's Python (superqt 0.9 needs 3.11+; pip takes 0.8.2 on 3.10).

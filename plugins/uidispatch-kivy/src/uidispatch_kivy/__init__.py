@@ -17,14 +17,21 @@ import importlib.util
 import sys
 from typing import TYPE_CHECKING, Any
 
-from uidispatch.hookspecs import BackendSpec, Detection, hookimpl
+from uidispatch.hookspecs import BackendSpec, Detection, ThreadCheckSpec, hookimpl
 
 from ._runloop import run_loop as _run_loop
 
 if TYPE_CHECKING:
     from ._backend import KivyBackend
 
-__all__ = ["KivyBackend", "create", "current_app", "detect", "uidispatch_backends"]
+__all__ = [
+    "KivyBackend",
+    "create",
+    "current_app",
+    "detect",
+    "uidispatch_backends",
+    "uidispatch_thread_checks",
+]
 
 __version__ = "0.1.0"
 
@@ -109,6 +116,14 @@ def uidispatch_backends() -> list[BackendSpec]:
             description="Kivy's Clock: one trigger per batch, one budgeted drain per frame",
         )
     ]
+
+
+@hookimpl
+def uidispatch_thread_checks() -> list[ThreadCheckSpec]:
+    """The Kivy part of ``ud.check_threads`` (imports no Kivy until the app does)."""
+    from ._threadcheck import SPEC
+
+    return [SPEC]
 
 
 def __getattr__(name: str) -> Any:

@@ -4,6 +4,10 @@ The same script on every toolkit: it acts on the :class:`DemoModel` (types throu
 view's search box), every step is a ``call_later`` timer on the main loop, and the checks
 poll until they all pass or the time is up. Used by the tests, by CI and to take the
 documentation's screenshots.
+
+The run is also a wrong-thread check: ``check_threads(mode="raise")`` is on from the
+script's start to its end, so a widget touched from a worker (by the demo, the view or
+uidispatch) raises in that worker and fails the self-test with the report.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import time
 from collections.abc import Callable
 from typing import TextIO
 
+from ..._addons._threadcheck import ThreadChecker, check_threads
 from ._model import FLOOD_CALLS, DemoModel
 from ._work import TASKS
 
@@ -47,6 +52,7 @@ class SelfTest:
         self.stage = "starting"
         self.size: tuple[int, int] | None = None
         self.grew_to: tuple[int, int] | None = None
+        self.checker: ThreadChecker | None = None
         self.checks: list[tuple[str, Callable[[], bool]]] = [
             ("two tasks finished", self._finished),
             ("cancelled task resolved as cancelled", self._cancelled),
@@ -58,6 +64,7 @@ class SelfTest:
             (f"keyed flood coalesced, last value {FLOOD_CALLS - 1:,}", self._coalesced),
             ("0.5 s block reported as a stall with its duration", self._stall),
             ("health report (pool.report()) lists each operation", self._health),
+            ("no toolkit call off the UI thread (check_threads)", self._right_threads),
         ]
 
     # ------------------------------------------------------------------ script
@@ -65,6 +72,7 @@ class SelfTest:
     def start(self) -> None:
         """Schedule the script on the app's main loop. Main thread."""
         later = self.model.d.call_later
+        self.checker = check_threads(mode="raise")
         self.t0 = time.monotonic()
         self.size = self.model.view.size()
         if self.size is not None:
@@ -170,8 +178,14 @@ class SelfTest:
         report = self.model.pool.report()
         return all(name in report for name in ("search", *(n for n, _, _ in TASKS)))
 
+    def _right_threads(self) -> bool:
+        return self.checker is None or not self.checker.violations
+
     def _poll(self) -> None:
         results = [(name, check()) for name, check in self.checks]
+        if not self._right_threads():
+            self._finish(results)  # failed for good: no need to wait for the rest
+            return
         if all(ok for _, ok in results):
             # A moment for the indicator and labels to paint before the screenshot.
             self.model.d.call_later(0.4, self._finish, results)
@@ -183,6 +197,7 @@ class SelfTest:
 
     def _finish(self, results: list[tuple[str, bool]], timed_out: bool = False) -> None:
         ok = self._report(results, timed_out=timed_out)
+        self._stop_checker()
         self.model.watch.stop()
         if self.screenshot:
             error = self.model.view.capture(self.screenshot)
@@ -202,7 +217,12 @@ class SelfTest:
             self._report([(name, check()) for name, check in self.checks])
             self.out.write(f"  FAIL the window was closed at stage: {self.stage}\n")
             self.done = True
+        self._stop_checker()
         return self.status
+
+    def _stop_checker(self) -> None:
+        if self.checker is not None:
+            self.checker.stop()
 
     def _report(self, results: list[tuple[str, bool]], timed_out: bool = False) -> bool:
         m = self.model
@@ -220,6 +240,9 @@ class SelfTest:
             f"latency p50/p99={s.latency_p50_ms:.2f}/{s.latency_p99_ms:.2f} ms\n"
         )
         w(f"  longest animation frame gap during floods: {m.flood_gap_max * 1000:.0f} ms\n")
+        for violation in [] if self.checker is None else self.checker.violations:
+            w(f"  wrong thread: {violation}\n")
+            w("".join(f"    {line}\n" for line in violation.stack.splitlines()[-6:]))
         if self.grew_to is not None:
             w(f"  window size changed from {self.size} to {self.grew_to}\n")
         w("  pool.report():\n")
