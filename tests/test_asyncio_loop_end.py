@@ -1,4 +1,4 @@
-"""A closed asyncio loop closes its dispatcher, as a destroyed Tk root does (issue 14)."""
+"""A closed asyncio loop closes its dispatcher, as a destroyed Tk root does."""
 
 from __future__ import annotations
 

@@ -48,7 +48,7 @@ def test_quick_asyncio_bench_reports_ours_naive_and_floor_with_ratios(
         assert row["post_p99_us"] >= row["post_p50_us"] > 0
         assert row["idle_p99_us"] >= row["idle_p50_us"] > 0
         assert row["freeze_ms"] > 0
-    # Issue 16: every posting path of ours, and the timelines charts draw.
+    # Every posting path of ours, and the timelines charts draw.
     ours = rows["uidispatch"]
     for field in ("thr_key", "post_key_p99_us", "freeze8_owner_ms", "freeze8_key_ms"):
         assert ours[field] > 0, field

@@ -1,4 +1,4 @@
-"""After ``os.fork()`` the child's pools work and the parent's dispatchers refuse (issue 14).
+"""After ``os.fork()`` the child's pools work and the parent's dispatchers refuse.
 
 The fork happens in a script run as a child process: this test process has threads of
 its own, and a hang must fail by the timeout. The script forks while its pool has busy

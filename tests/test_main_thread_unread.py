@@ -1,6 +1,6 @@
 """An unread ``@main_thread`` exception reaches the error handler promptly, on the main thread.
 
-Issue 14: it was reported only when the cyclic collector ran (the exception's traceback
+It used to be reported only when the cyclic collector ran (the exception's traceback
 held the drain's frame, which held the Future), and then on whichever thread ran it.
 Each test runs with the collector off, so only reference counting can free a Future.
 """

@@ -1,4 +1,4 @@
-"""Resources released: after close() nothing the dispatcher held stays alive (issue 15).
+"""Resources released: after close() nothing the dispatcher held stays alive.
 
 Weak references prove that no user callback, argument, owner, task argument or
 dispatcher outlives ``close()`` on the core backends; the toolkit plugins run the same

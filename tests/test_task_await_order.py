@@ -1,4 +1,4 @@
-"""``await task`` on the UI loop resumes after the task's callbacks ran (issue 14)."""
+"""``await task`` on the UI loop resumes after the task's callbacks ran."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Kivy resources released at close() (issue 15): no callback, argument or dispatcher kept."""
+"""Kivy resources released at close(): no callback, argument or dispatcher kept."""
 
 from __future__ import annotations
 

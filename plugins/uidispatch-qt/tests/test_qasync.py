@@ -212,7 +212,7 @@ def _run_under_qasync_run(body: str, timeout: float = 120) -> dict[str, Any]:
 
 def test_coroutine_tasks_run_under_qasync_run() -> None:
     # qasync's policy made the pool's background loop a second QEventLoop, which cannot
-    # run off the GUI thread: on Python 3.10/3.11 the coroutine never ran (issue 14).
+    # run off the GUI thread: on Python 3.10/3.11 the coroutine never ran.
     result = _run_under_qasync_run(
         """
         async def double(x):

@@ -1,4 +1,4 @@
-"""Qt resources released at close() (issue 15): no callback, argument or dispatcher kept.
+"""Qt resources released at close(): no callback, argument or dispatcher kept.
 
 A stopped ``QTimer`` kept its connection, and with it the callback and its arguments,
 until the application was destroyed; ``close()`` now releases them.

@@ -1,4 +1,4 @@
-"""Tk: an unread ``@main_thread`` exception is reported promptly on the Tk thread (issue 14)."""
+"""Tk: an unread ``@main_thread`` exception is reported promptly on the Tk thread."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Tk resources released (issue 15): at close(), and when a backend is dropped without it.
+"""Tk resources released: at close(), and when a backend is dropped without it.
 
 Weak references prove that no callback, argument, owner, task argument or dispatcher
 outlives ``close()``; fd counts, the root's bindtags and Tcl's command list prove that a

@@ -6,7 +6,7 @@ Thread-safe posts use ``call_soon_threadsafe``; from the loop's own thread, ``ca
 A closed loop is the app ending, as a destroyed Tk root is: ``loop.close()`` (which
 ``asyncio.run()`` calls on its way out) closes every dispatcher bound to the loop, so a
 worker waiting in ``call()`` gets ``DispatcherClosed`` instead of waiting forever and later
-posts raise instead of piling up (issue 14: a non-daemon worker of the quickstart kept the
+posts raise instead of piling up (a non-daemon worker of the quickstart kept the
 process alive, and 200,000 posts after ``asyncio.run()`` sat in memory).
 """
 

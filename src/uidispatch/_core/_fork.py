@@ -1,8 +1,8 @@
 """What ``os.fork()`` leaves in the child: only the forking thread, and locks it may not own.
 
-Issue 14: in a forked child the parent's pools accepted tasks that never started (their
-worker threads did not come along, yet the counters said they were there) and the
-parent's dispatchers accepted posts that nothing would run. After a fork, in the child:
+Left alone, a forked child's pools would accept tasks that never start (their worker
+threads did not come along, yet the counters say they are there) and the parent's
+dispatchers would accept posts that nothing runs. After a fork, in the child:
 
 - every pool works: its locks are new, its worker, timer and loop threads are forgotten
   and started afresh on demand; the parent's queued and running tasks are failed there

@@ -3,8 +3,8 @@
 A backend's bench supplies three things: ``produce(path, fn, start, stop)`` (post
 ``fn(i)`` flat out on one posting path, from a worker), ``post(fn, arg)`` (one plain post,
 for the finishing call) and ``run_main(done, tick)`` (run the UI loop until ``done`` is
-set, calling ``tick`` from a 10 ms UI timer). The workloads here measure what issue 16
-asks of every path: the longest UI timer gap while many producers flood, with the gap
+set, calling ``tick`` from a 10 ms UI timer). The workloads here measure what
+matters on every path: the longest UI timer gap while many producers flood, with the gap
 timeline kept for charts.
 """
 

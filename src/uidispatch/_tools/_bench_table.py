@@ -16,7 +16,7 @@ __all__ = [
     "is_number",
 ]
 
-# Issue 16's measurements: unique-key throughput and post time, and the longest UI timer
+# The many-producer measurements: unique-key throughput and post time, and the longest UI timer
 # gap (ms) while 8 producers flood on each posting path, with the longest drain of the
 # bounded one.
 EXTRA_FIELDS = KEY_FIELDS + PATH_FIELDS
@@ -122,7 +122,7 @@ def format_backend(result: dict[str, Any]) -> str:
 
 
 def _extra_table(rows: list[dict[str, Any]]) -> list[str]:
-    """Issue 16's columns, for the rows that have any of them."""
+    """The many-producer columns, for the rows that have any of them."""
     rows = [
         r for r in rows if not r.get("error") and any(is_number(r.get(f)) for f in EXTRA_FIELDS)
     ]

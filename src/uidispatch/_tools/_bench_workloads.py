@@ -58,7 +58,7 @@ FIELDS = (
 )
 """The fields every backend's rows have (``python -m uidispatch bench`` merges them)."""
 KEY_FIELDS = ("thr_key", "post_key_p50_us", "post_key_p99_us")
-"""Issue 16: one producer's throughput and post time with a unique ``key=`` per call."""
+"""One producer's throughput and post time with a unique ``key=`` per call."""
 PATH_FIELDS = (
     "freeze8_ms",
     "freeze8_owner_ms",
@@ -66,7 +66,7 @@ PATH_FIELDS = (
     "freeze8_bounded_ms",
     "drain8_bounded_ms",
 )
-"""Issue 16: the longest UI timer gap (ms) while 8 producers flood, per posting path,
+"""The longest UI timer gap (ms) while 8 producers flood, per posting path,
 and the longest drain of the bounded one (:func:`path_fields`)."""
 
 

@@ -21,7 +21,7 @@ def new_plain_loop() -> asyncio.AbstractEventLoop:
     ``asyncio.new_event_loop()`` asks the installed policy, and qasync's policy answers
     with a second ``QEventLoop``, which cannot run off the GUI thread ("QApplication::exec:
     Must be called from the main thread"): coroutine tasks then never ran under
-    ``qasync.run()`` on Python 3.10/3.11 (issue 14). The background loop only ever needs
+    ``qasync.run()`` on Python 3.10/3.11. The background loop only ever needs
     plain asyncio.
     """
     factory = getattr(asyncio, "EventLoop", None)  # 3.13+: the platform's default class

@@ -77,7 +77,7 @@ def await_task(self: Task[T]) -> Generator[Any, None, T]:
         # This loop drains the task's dispatcher (the asyncio backend on this loop,
         # qasync): resume only after the callbacks added so far ran, by queueing the
         # resumption behind them in the task's lane. Resuming straight from the
-        # worker raced them under qasync (issue 14: 1 run in 20 resumed before
+        # worker raced them under qasync (1 run in 20 resumed before
         # on_done). Any other loop resumes straight away: it may never see a drain.
         resume = _Resume(loop, settle)
         self._add(self._done_cbs, resume, None, "await", _DONE)
