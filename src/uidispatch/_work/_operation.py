@@ -16,7 +16,6 @@ alive.
 from __future__ import annotations
 
 import functools
-import threading
 import weakref
 from collections.abc import Callable, Hashable
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar, cast, overload
@@ -24,7 +23,8 @@ from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar, cast, ov
 from .._core._priority import Priority
 from .._services._breaker import CircuitBreaker
 from .._services._ratelimit import RateLimiter
-from .._timing._signature import bound_signature, max_positional
+from .._timing._bound import Binder, WeakMethod
+from .._timing._signature import max_positional
 from ._names import task_name
 from ._operation_policy import Policy, make_policy
 from ._operation_scope import OperationScope
@@ -32,8 +32,6 @@ from ._operation_submit import OperationBase
 from ._submit import submit_task
 
 if TYPE_CHECKING:
-    import inspect
-
     from ._pool import Pool
     from ._task import Task
 
@@ -71,8 +69,7 @@ class Operation(OperationBase[F]):
         self._scope = OperationScope(policy.name)
         self._max_args = max_positional(fn)  # a signal's extra arguments are dropped
         self._owner: type | None = None
-        self._instances: dict[int, BoundOperation[Any]] = {}  # by id: per instance
-        self._lock = threading.RLock()  # re-entrant: a weakref callback may run under it
+        self._instances: Binder[BoundOperation[Any]] = Binder("operation")  # per instance
 
     def __set_name__(self, owner: type, name: str) -> None:
         self._owner = owner
@@ -104,41 +101,20 @@ class Operation(OperationBase[F]):
     def __get__(self, instance: object, owner: type | None = None) -> Any:
         if instance is None:
             return self
-        bound = self._instances.get(id(instance))
+        bound = self._instances._items.get(id(instance))  # Binder.get's fast path, inline
         if bound is not None and bound._ref() is instance:
             return bound
         return self._bind(instance)
 
     def _bind(self, instance: object) -> BoundOperation[Any]:
         """``instance``'s own operation, made at its first use; gone with the instance."""
-        key = id(instance)
-        instances, lock = self._instances, self._lock
-
-        def forget(ref: weakref.ref[Any]) -> None:
-            with lock:
-                old = instances.get(key)
-                if old is not None and old._ref is ref:
-                    del instances[key]
-
-        with lock:
-            bound = instances.get(key)
-            if bound is not None and bound._ref() is instance:
-                return bound
-            try:
-                ref = weakref.ref(instance, forget)
-            except TypeError:
-                raise TypeError(
-                    f"operation on a method needs instances that support weak references; "
-                    f"{type(instance).__name__} does not (add '__weakref__' to its __slots__)"
-                ) from None
-            bound = instances[key] = BoundOperation(self, ref)
-            return bound
+        return self._instances.get(instance, lambda ref: BoundOperation(self, ref))
 
     def __repr__(self) -> str:
         return f"<operation {self._name} {_describe(self._policy)}>"
 
 
-class BoundOperation(OperationBase[F]):
+class BoundOperation(WeakMethod, OperationBase[F]):
     """An operation on a method, bound to one instance (``window.load``).
 
     Its own scope, busy state, ``last``, ``last_succeeded`` and ``count``, for this
@@ -174,30 +150,11 @@ class BoundOperation(OperationBase[F]):
             raise ReferenceError(f"operation {self._name}: its instance was collected")
         return instance
 
-    @property
-    def __self__(self) -> Any:
-        """The instance, or None once it was collected."""
-        return self._ref()
-
-    @property
-    def __wrapped__(self) -> Callable[..., Any]:
-        """The decorated function (with ``self``), as a bound method's ``__func__``."""
+    def _method_function(self) -> Callable[..., Any]:
         return self._op._fn
 
-    @property
-    def __signature__(self) -> inspect.Signature | None:
-        """The method's signature without ``self``, as ``inspect`` gives a bound method's."""
-        return bound_signature(self._op._fn)
-
-    @property
-    def __name__(self) -> str:
-        """The method's name."""
-        return self._op.__name__
-
     def __repr__(self) -> str:
-        instance = self._ref()
-        of = "a collected instance" if instance is None else repr(instance)
-        return f"<bound operation {self._name} of {of} {_describe(self._op._policy)}>"
+        return f"<bound operation {self._name} of {self._of()} {_describe(self._op._policy)}>"
 
 
 def _run(
