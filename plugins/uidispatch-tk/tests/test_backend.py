@@ -136,6 +136,25 @@ def test_a_worker_post_wakes_an_idle_mainloop(
     assert _our_tcl_commands(root) == ()
 
 
+def test_a_worker_post_that_destroys_the_root_ends_its_batch_cleanly(
+    make_root: Callable[[], tkinter.Tk],
+) -> None:
+    # The first call of a batch ends the app (uidispatch.aio's run_app closes the window
+    # when main returns): the close releases the rest of the batch, and the turn must stop
+    # there instead of popping an empty deque (IndexError out of mainloop, seen under load).
+    root = make_root()
+    backend = TkBackend(root)
+    ran: list[str] = []
+
+    def first() -> None:
+        ran.append("first")
+        root.destroy()
+
+    _run_in_thread(lambda: (backend.post(first), backend.post(lambda: ran.append("second"))))
+    root.mainloop()  # returns once the root is destroyed
+    assert ran == ["first"]
+
+
 def test_a_reposted_batch_lets_tk_run_its_idle_handlers_first(root: tkinter.Tk) -> None:
     # Tk paints and applies geometry in idle handlers; a re-post chain of 0 ms timers
     # would starve them. Each batch schedules an idle handler: it must run before the

@@ -402,7 +402,10 @@ class TkBackend:
         # Only what was posted before this turn: a post made by a callback now running
         # comes with its own wake-up and must run on a later turn.
         for _ in range(len(posts)):
-            fn = posts.popleft()
+            try:
+                fn = posts.popleft()
+            except IndexError:
+                return  # an earlier callback ended the app: close() released the rest
             try:
                 self._invoke(fn)
             except BaseException:
