@@ -12,7 +12,7 @@ import weakref
 from typing import TYPE_CHECKING
 
 from .._core._fork import fork_error, in_child
-from . import _busy, _task
+from . import _busy, _task_callbacks
 from ._singleflight import SingleFlight
 
 if TYPE_CHECKING:
@@ -56,7 +56,7 @@ in_child(_after_fork_in_child)
 def _at_exit() -> None:
     # Daemon workers never block exit and nothing here waits: what is queued is
     # cancelled; running commands are stopped by the subprocess helper's own exit hook.
-    _task.exiting = True
+    _task_callbacks.exiting = True
     for pool in list(_live_pools):
         try:
             sched = pool._sched

@@ -11,7 +11,7 @@ import logging
 from typing import Any
 
 from .._core._errors import TaskCancelled, TaskTimeout
-from . import _task
+from . import _task_callbacks
 from ._runner import Job, Where, backoff_delay
 from ._sched_books import SchedulerBooks
 from ._task import TaskState
@@ -128,7 +128,7 @@ class SchedulerOutcomes(SchedulerBooks):
             return TaskState.CANCELLED
         retry = (
             job.attempt <= job.retries
-            and not _task.exiting
+            and not _task_callbacks.exiting
             and (
                 attempt_timeout
                 or (

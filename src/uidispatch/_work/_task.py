@@ -8,7 +8,6 @@ their transitions are in ``_task_state``, adding and delivering its callbacks in
 
 from __future__ import annotations
 
-import asyncio
 import concurrent.futures
 import itertools
 import logging
@@ -20,9 +19,9 @@ import weakref
 from collections.abc import Callable, Hashable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .._core._errors import DispatcherClosed, TaskCancelled
+from .._core._errors import TaskCancelled
 from .._core._priority import Priority
-from . import _task_callbacks, _task_state, _task_wait, _task_warnings
+from . import _task_callbacks, _task_lifecycle, _task_pause, _task_state, _task_wait
 from ._context import _current, cancelled, check_cancelled, report_progress
 from ._task_callbacks import UNSET as _UNSET
 from ._task_callbacks import check_callable as _check_callable
@@ -42,10 +41,6 @@ logger = logging.getLogger("uidispatch")
 _weak = _task_callbacks.weak
 _ids = itertools.count(1)
 _PROGRESS = "uidispatch.progress"
-
-# Set by the pool's exit hook: while the interpreter shuts down no callback is posted,
-# because a toolkit may already be half torn down.
-exiting = False
 
 
 class Task(concurrent.futures.Future[T]):
@@ -246,19 +241,6 @@ class Task(concurrent.futures.Future[T]):
             event = self._stop_event
         return event.wait(timeout)
 
-    def _mark_stopped(self) -> None:
-        """The work is not running (any more); wake :meth:`wait_stopped`.
-
-        Not while an attempt still runs: the end of the last one calls this again.
-        """
-        with self._lock:
-            if self._live_attempts:
-                return
-            self._stopped = True
-            event = self._stop_event
-        if event is not None:
-            event.set()
-
     # ------------------------------------------------------------------ control
 
     def cancel(self) -> bool:
@@ -297,16 +279,7 @@ class Task(concurrent.futures.Future[T]):
         other callbacks. ``owner`` (default: the task's) skips it when that widget is
         gone. Any thread. Returns the task, for chaining.
         """
-        _check_callable("on_start", callback)
-        _task_callbacks.bind_now(self)
-        entry = (callback, self._owner if owner is _UNSET else _weak(owner))
-        with self._lock:
-            waiting = self._start_cbs
-            if waiting is not None:  # not started yet, or never will be
-                if not self._resolved:
-                    waiting.append(entry)
-                return self
-        self._post(callback, owner=entry[1])
+        _task_lifecycle.add_start(self, callback, owner)
         return self
 
     def on_finish(
@@ -322,14 +295,7 @@ class Task(concurrent.futures.Future[T]):
         ``on_error`` for that). Added after the fact, it runs once, soon. Any thread.
         Returns the task.
         """
-        _check_callable("on_finish", callback)
-        _task_callbacks.bind_now(self)
-        entry = (callback, self._owner if owner is _UNSET else _weak(owner))
-        with self._lock:
-            if not self._resolved:
-                self._finish_cbs.append(entry)
-                return self
-        self._deliver([entry], self)
+        _task_lifecycle.add_finish(self, callback, owner)
         return self
 
     def on_warning(
@@ -349,17 +315,7 @@ class Task(concurrent.futures.Future[T]):
             ValueError: the task runs on an executor, whose threads this cannot watch.
 
         """
-        _check_callable("on_warning", callback)
-        host = self._host
-        if host is not None and not host._supports_progress:
-            raise ValueError(host._no_warnings_message())
-        _task_callbacks.bind_now(self)
-        entry = (callback, self._owner if owner is _UNSET else _weak(owner))
-        with self._lock:
-            if not self._resolved:
-                if not self._warning_cbs:
-                    _task_warnings.watch(self)
-                self._warning_cbs = (*self._warning_cbs, entry)
+        _task_lifecycle.add_warning(self, callback, owner)
         return self
 
     def on_done(self, callback: Callable[[T], object], *, owner: object = _UNSET) -> Task[T]:
@@ -427,47 +383,19 @@ class Task(concurrent.futures.Future[T]):
         Returns ``True`` when the task is paused now, ``False`` (and does nothing) when
         it had already finished.
         """
-        with self._lock:
-            if self._resolved:
-                return False
-            if self._unpaused is None:
-                self._unpaused = threading.Event()
-            self._unpaused.clear()
-            self._paused = True
-        return True
+        return _task_pause.pause(self)
 
     def resume(self) -> None:
         """Let paused work go on from where it stopped. Any thread; idempotent.
 
         Does nothing for a task that is not paused (a finished one included).
         """
-        with self._lock:
-            if not self._paused:
-                return
-            self._paused = False
-            unpaused, wakers, self._pause_wakers = self._unpaused, self._pause_wakers, []
-        if unpaused is not None:
-            unpaused.set()
-        for wake in wakers:
-            wake()
+        _task_pause.resume(self)
 
     @property
     def paused(self) -> bool:
         """True between :meth:`pause` and :meth:`resume` while the task has not ended."""
         return self._paused
-
-    def _pause_point(self) -> None:
-        """Wait here while the task is paused: in its own thread only, never on a loop."""
-        if _current.get() is not self or asyncio._get_running_loop() is not None:
-            return
-        event = self._unpaused
-        while self._paused and event is not None:
-            event.wait()
-
-    def _warned(self, message: warnings.WarningMessage) -> None:
-        """Post a warning the work showed to the ``on_warning`` callbacks (its thread)."""
-        for cb, owner in self._warning_cbs:
-            self._post(cb, message, owner=owner)
 
     # ------------------------------------------------------------------ pool side
 
@@ -478,12 +406,18 @@ class Task(concurrent.futures.Future[T]):
     _requeue = _task_state.requeue
     _add_stop_hook = _task_state.add_stop_hook
     _resolve = _task_state.resolve
+    _mark_stopped = _task_state.mark_stopped
     _fail_after_fork = _task_state.fail_after_fork
     _add = _task_callbacks.add
     _deliver = _task_callbacks.deliver
     _dropped = _task_callbacks.dropped
     _count_dropped = _task_callbacks.count_dropped
     _dispatcher = _task_callbacks.dispatcher
+    _warned = _task_lifecycle.warned
+    _post = _task_callbacks.post
+    # A failure nobody looked at must still reach a human (as asyncio does).
+    __del__ = _task_callbacks.report_unretrieved
+    _pause_point = _task_pause.pause_point
 
     def set_result(self, result: T) -> None:
         """Resolve the task with ``result`` (for executors; pools do it for you)."""
@@ -496,39 +430,3 @@ class Task(concurrent.futures.Future[T]):
         state = _CANCELLED if isinstance(exc, TaskCancelled) else _FAILED
         if not self._resolve(state, exc=exc):
             raise concurrent.futures.InvalidStateError(f"{self!r} is already finished")
-
-    # Here, not in _task_callbacks: it runs per callback and reads ``exiting``, which the
-    # pool's exit hook sets on this module, as a plain global.
-    def _post(self, cb: Callable[..., object], *args: Any, owner: Any, key: Any = None) -> None:
-        """Post ``cb(*args)`` to the main thread; a callback with a dead owner is skipped."""
-        if exiting:
-            return
-        target = None
-        if owner is not None:
-            target = owner()
-            if target is None:
-                self._dropped(cb)
-                return
-        try:
-            d = self._dispatcher()
-            d.call_soon(cb, *args, priority=self.priority, key=key, owner=target)
-        except DispatcherClosed:
-            self._dropped(cb)
-            logger.debug("%r: its app is gone, callback %r dropped", self, cb)
-        except Exception:
-            self._dropped(cb)
-            logger.exception("%r: could not deliver callback %r to the main thread", self, cb)
-
-    def __del__(self) -> None:
-        # A failure nobody looked at must still reach a human (as asyncio does).
-        try:
-            if self._phase is _FAILED and not self._retrieved and not exiting:
-                exc = self._exception
-                if exc is not None:
-                    logger.error(
-                        "%r failed and nobody retrieved the exception (add on_error=)",
-                        self,
-                        exc_info=(type(exc), exc, exc.__traceback__),
-                    )
-        except Exception:  # pragma: no cover - interpreter teardown
-            pass

@@ -1,15 +1,16 @@
 """A task's callbacks: adding them (with their owners), and handing them to its dispatcher.
 
-``add``, ``deliver``, ``dropped``, ``count_dropped`` and ``dispatcher`` are
-:class:`~uidispatch.Task`'s own private methods, bound in the class body (``_add =
-_task_callbacks.add``): a call costs what a method defined in ``_task`` costs. ``Task._post``,
-which posts one callback, stays in ``_task``: it reads that module's ``exiting`` flag.
+``add``, ``deliver``, ``post``, ``dropped``, ``count_dropped``, ``dispatcher`` and
+``report_unretrieved`` are :class:`~uidispatch.Task`'s own private methods, bound in the
+class body (``_add = _task_callbacks.add``): a call costs what a method defined in
+``_task`` costs.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import logging
 import threading
 import weakref
 from collections.abc import Callable
@@ -34,10 +35,19 @@ __all__ = [
     "deliver",
     "dispatcher",
     "dropped",
+    "exiting",
+    "post",
+    "report_unretrieved",
     "weak",
 ]
 
 T = TypeVar("T")
+logger = logging.getLogger("uidispatch")
+
+# Set by the pool's exit hook: while the interpreter shuts down no callback is posted,
+# because a toolkit may already be half torn down. A plain global: ``post`` reads it once
+# per callback.
+exiting = False
 
 UNSET: Any = object()
 """``owner=`` not given: the callback takes the task's owner."""
@@ -69,6 +79,44 @@ def deliver(
 ) -> None:
     for cb, owner in callbacks:
         self._post(cb, value, owner=owner)
+
+
+def post(
+    self: Task[Any], cb: Callable[..., object], *args: Any, owner: Any, key: Any = None
+) -> None:
+    """Post ``cb(*args)`` to the main thread; a callback with a dead owner is skipped."""
+    if exiting:
+        return
+    target = None
+    if owner is not None:
+        target = owner()
+        if target is None:
+            self._dropped(cb)
+            return
+    try:
+        d = self._dispatcher()
+        d.call_soon(cb, *args, priority=self.priority, key=key, owner=target)
+    except DispatcherClosed:
+        self._dropped(cb)
+        logger.debug("%r: its app is gone, callback %r dropped", self, cb)
+    except Exception:
+        self._dropped(cb)
+        logger.exception("%r: could not deliver callback %r to the main thread", self, cb)
+
+
+def report_unretrieved(self: Task[Any]) -> None:
+    """``Task.__del__``: log a failure nobody looked at (as asyncio does)."""
+    try:
+        if self._phase is _FAILED and not self._retrieved and not exiting:
+            exc = self._exception
+            if exc is not None:
+                logger.error(
+                    "%r failed and nobody retrieved the exception (add on_error=)",
+                    self,
+                    exc_info=(type(exc), exc, exc.__traceback__),
+                )
+    except Exception:  # pragma: no cover - interpreter teardown
+        pass
 
 
 def dropped(self: Task[Any], cb: object) -> None:

@@ -23,7 +23,15 @@ from . import _task_warnings
 if TYPE_CHECKING:
     from ._task import Task
 
-__all__ = ["TaskState", "add_stop_hook", "fail_after_fork", "requeue", "resolve", "start"]
+__all__ = [
+    "TaskState",
+    "add_stop_hook",
+    "fail_after_fork",
+    "mark_stopped",
+    "requeue",
+    "resolve",
+    "start",
+]
 
 logger = logging.getLogger("uidispatch")
 
@@ -215,3 +223,17 @@ def _run_hook(hook: Callable[[], object]) -> None:
         hook()
     except Exception:
         logger.exception("stopping a cancelled task: %r raised", hook)
+
+
+def mark_stopped(self: Task[Any]) -> None:
+    """The work is not running (any more); wake ``wait_stopped()``.
+
+    Not while an attempt still runs: the end of the last one calls this again.
+    """
+    with self._lock:
+        if self._live_attempts:
+            return
+        self._stopped = True
+        event = self._stop_event
+    if event is not None:
+        event.set()
