@@ -1,13 +1,13 @@
 """Dispatcher: what users hold; every policy of main-thread dispatch, once, for all backends.
 
-Its stats snapshot (``_stats``), ``call_later``'s timers (``_calltimer``) and the checks of
-its drain options (``_backpressure``) live in modules of their own; ``DispatchStats`` is
-imported back here.
+Its stats snapshot (``_stats``), ``call_later``'s timers (``_calltimer``), the checks of
+its drain options (``_backpressure``), waiting for the main thread's answer
+(``_dispatcher_wait``) and closing (``_dispatcher_close``) live in modules of their own;
+``DispatchStats`` is imported back here.
 """
 
 from __future__ import annotations
 
-import concurrent.futures
 import logging
 import threading
 import time
@@ -17,14 +17,16 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._backpressure import UNSET as _UNSET  # the name configure() shows in its signature
 from ._backpressure import check_drain_options
-from ._calltimer import _Call, _Timer, drop_calls, start_timer
+from ._calltimer import _Call, _Timer, start_timer
+from ._dispatcher_close import close_dispatcher, finish_close, forked
+from ._dispatcher_wait import CALL_WAY_OUT, submit_future, wait_for_main
 from ._errors import DispatcherClosed
-from ._fork import FORKED, track_dispatcher
-from ._options import check_callback, check_seconds, thread_wait
+from ._fork import track_dispatcher
+from ._options import check_callback, check_seconds
 from ._priority import Priority
 from ._protocol import MainThreadDispatcher
-from ._queue import _CLOSED, _OPEN, MainQueue, _Waiting
-from ._release import note_dispatcher, release_parked
+from ._queue import _OPEN, MainQueue
+from ._release import note_dispatcher
 from ._stats import DispatchStats, snapshot
 
 if TYPE_CHECKING:
@@ -197,37 +199,14 @@ class Dispatcher:
             DispatcherClosed: the dispatcher is closed, or closed while waiting.
 
         """
-        check_callback("fn", fn, _CALL_WAY_OUT)
+        check_callback("fn", fn, CALL_WAY_OUT)
         if timeout is not None:
             timeout = _check_delay("timeout", timeout)
         if self._backend.is_main_thread():
             if self.closed:
                 raise DispatcherClosed(f"call({fn!r}) on a closed dispatcher{self._q.why}")
             return fn(*args)
-        q = self._q
-        if q.state:
-            raise DispatcherClosed(f"call({fn!r}) on a closed dispatcher{self._q.why}")
-        entry = _Waiting(fn, args)
-        future = entry.future
-        # No registry of waiters: every waiter's entry is queued, and close() fails it there.
-        try:
-            q.push_waiting(entry)
-        except BaseException:
-            q.withdraw(entry)  # the caller is told it failed: it must never run later
-            raise
-        try:
-            return future.result(thread_wait(timeout))  # type: ignore[no-any-return]
-        except concurrent.futures.TimeoutError:
-            if q.withdraw(entry):
-                raise TimeoutError(
-                    f"the main thread did not run {fn!r} within timeout={timeout}"
-                ) from None
-            return future.result()  # type: ignore[no-any-return]
-        finally:
-            # The raised exception's traceback holds this frame: a frame still naming the
-            # future (which holds the exception) is a cycle keeping fn, its args and the
-            # caller's frames alive until a collection on any thread (a Tk root: abort).
-            del entry, future
+        return wait_for_main(self, fn, args, timeout)
 
     def call_later(self, delay: float, fn: Callable[..., object], /, *args: Any) -> _Timer:
         """Run ``fn(*args)`` on the main thread after ``delay`` seconds. Any thread.
@@ -337,44 +316,10 @@ class Dispatcher:
         pending calls run first, on the main thread (from a worker: in a final drain
         that the main loop runs soon, after which the backend is closed).
         """
-        if not isinstance(run_pending, bool):
-            raise TypeError(f"run_pending must be True or False, got {run_pending!r}")
-        self._q.close(run_pending)
-        drop_calls(self._calls)
-        release_parked()  # on the main thread: no drain of this dispatcher comes again
-        with self._lock:
-            listeners, self._on_close = self._on_close, []
-        for listener in listeners:
-            try:
-                listener(self)
-            except Exception:
-                logger.exception("close listener %r raised", listener)
-        if self._q.state == _CLOSED:
-            self._finish_close()
+        close_dispatcher(self, run_pending)
 
-    def _finish_close(self) -> None:
-        with self._lock:
-            release_backend = not self._closed_backend
-            self._closed_backend = True
-        # Every waiter's entry is still queued (or running now on the main thread, and
-        # then it completes): failing the queued entries releases every waiting thread.
-        self._q.drop_all(DispatcherClosed("the dispatcher was closed while waiting"))
-        if release_backend:
-            try:
-                self._backend.close()
-            except Exception:
-                logger.exception("closing backend %r failed", self._backend.name)
-
-    def _forked(self) -> None:
-        """In a forked child: closed, without touching the parent's loop or any lock.
-
-        Another thread of the parent may have held the queue's lock at the fork (held
-        forever here), and closing the backend would act on the parent's toolkit.
-        """
-        self._q.why = FORKED
-        self._lock = threading.Lock()
-        self._closed_backend = True
-        self._q.state = _CLOSED
+    _finish_close = finish_close  # fail the waiters, release the backend once
+    _forked = forked  # in a forked child: closed, touching neither loop nor lock
 
     # ------------------------------------------------------------------ diagnostics
 
@@ -421,26 +366,9 @@ class Dispatcher:
         decorate = _shortcuts["debounce"](wait, max_wait, leading, dispatcher=self)
         return decorate
 
-    def _submit_future(
-        self,
-        fn: Callable[..., object],
-        args: tuple[Any, ...],
-        future: concurrent.futures.Future[Any],
-    ) -> None:
-        """Queue ``fn(*args)`` like :meth:`call`, settling ``future`` instead of waiting.
-
-        The drain sets the outcome; ``close()`` and ``drop_oldest`` fail the future, so a
-        worker never holds one that never completes.
-        """
-        if self._q.state:
-            raise DispatcherClosed(f"{_name(fn)}() called on a closed dispatcher{self._q.why}")
-        entry = _Waiting(fn, args)
-        entry.future = future
-        self._q.push_waiting(entry)  # a close() that raced us fails the entry: never lost
-
-
-def _name(fn: object) -> str:
-    return getattr(fn, "__qualname__", None) or repr(fn)
+    # Queue a call whose Future the drain settles (``main_thread``): the function itself,
+    # bound as a method, so that path pays no extra call.
+    _submit_future = submit_future
 
 
 _CALL_SOON = Dispatcher.call_soon
@@ -452,12 +380,6 @@ def _log_error(exc: BaseException, callback: object) -> None:
         callback,
         exc_info=(type(exc), exc, exc.__traceback__),
     )
-
-
-_CALL_WAY_OUT = (
-    "await it on the UI loop instead, or run it on a worker with ud.submit(fn) and "
-    "wait with task.result()"
-)
 
 
 def _check_delay(name: str, value: object) -> float:

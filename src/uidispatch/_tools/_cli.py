@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import TypeAlias
 
 __all__ = ["main"]
 
@@ -34,11 +35,23 @@ def _parser() -> argparse.ArgumentParser:
         prog="uidispatch", description="uidispatch: check, measure and try the library."
     )
     sub = parser.add_subparsers(dest="command", required=True)
+    _add_doctor(sub)
+    _add_bench(sub)
+    _add_demo(sub)
+    return parser
+
+
+_Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+
+
+def _add_doctor(sub: _Subparsers) -> None:
     doctor = sub.add_parser(
         "doctor", help="installed backends, failed plugins, what detection picks"
     )
     doctor.add_argument("--json", action="store_true", help="print the report as JSON")
 
+
+def _add_bench(sub: _Subparsers) -> None:
     bench = sub.add_parser(
         "bench",
         help="measure each backend against its toolkit's own primitives",
@@ -80,6 +93,8 @@ def _parser() -> argparse.ArgumentParser:
         help="per process (default 900, 300 with --quick)",
     )
 
+
+def _add_demo(sub: _Subparsers) -> None:
     demo = sub.add_parser(
         "demo",
         help="a small app showing the library at work",
@@ -100,7 +115,6 @@ def _parser() -> argparse.ArgumentParser:
         metavar="PNG",
         help="with --selftest: capture the window into PNG before exiting (needs ImageMagick)",
     )
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -104,6 +104,27 @@ def gather(
             bool.
 
     """
+    _check_arguments(tasks, on_done, on_error, on_progress, return_exceptions)
+    members = tuple(tasks)
+    box = _new_group(members, owner, on_done, on_error, on_progress)
+    group = box[0]
+    if not members:
+        group._resolve(TaskState.DONE, result=[])
+        return group
+    tally = _Tally(box, len(members), on_progress, cancel_on_error, return_exceptions)
+    for index, member in enumerate(members):
+        # The Future's own callback (any thread): a Task's on_done would wait for the UI.
+        concurrent.futures.Future.add_done_callback(member, functools.partial(tally.add, index))
+    return group
+
+
+def _check_arguments(
+    tasks: tuple[object, ...],
+    on_done: object,
+    on_error: object,
+    on_progress: object,
+    return_exceptions: object,
+) -> None:
     for index, member in enumerate(tasks):
         if not isinstance(member, concurrent.futures.Future):
             raise TypeError(
@@ -115,27 +136,54 @@ def gather(
             check_callback(what, cb, CALLBACK_WAY_OUT)
     if not isinstance(return_exceptions, bool):
         raise TypeError(f"return_exceptions must be True or False, got {return_exceptions!r}")
-    members = tuple(tasks)
+
+
+def _new_group(
+    members: tuple[concurrent.futures.Future[Any], ...],
+    owner: object | None,
+    on_done: Callable[[list[Any]], object] | None,
+    on_error: Callable[[BaseException], object] | None,
+    on_progress: Callable[[int, int], object] | None,
+) -> list[_Group]:
+    """The group with its callbacks, in the box its members reach it through."""
     host = _GroupHost(members)
     group = _Group(name=f"gather({len(members)})", owner=owner, host=host)
     group._members = members
     host.box.append(group)
-    box = host.box
-    del host
     if on_progress is not None:
         bind_now(group)  # on_done and on_error bind as they are added
     if on_done is not None:
         group.on_done(on_done)
     if on_error is not None:
         group.on_error(on_error)
-    total = len(members)
-    results: list[Any] = [None] * total
-    lock = threading.Lock()
-    counted = [0]
-    errors: list[BaseException] = []  # the first one fails the group
+    return host.box
 
-    def member_done(index: int, member: concurrent.futures.Future[Any]) -> None:  # any thread
-        group = box[0] if box else None
+
+class _Tally:
+    """The members' outcomes as they come (any thread); resolves the group on the last."""
+
+    def __init__(
+        self,
+        box: list[_Group],
+        total: int,
+        on_progress: Callable[[int, int], object] | None,
+        cancel_on_error: bool,
+        return_exceptions: bool,
+    ) -> None:
+        # The group only through the box: a member's callback must not keep it alive.
+        self._box = box
+        self._total = total
+        self._on_progress = on_progress
+        self._cancel_on_error = cancel_on_error
+        self._return_exceptions = return_exceptions
+        self._results: list[Any] = [None] * total
+        self._lock = threading.Lock()
+        self._counted = 0
+        self._errors: list[BaseException] = []  # the first one fails the group
+
+    def add(self, index: int, member: concurrent.futures.Future[Any]) -> None:  # any thread
+        """Count member ``index``'s outcome; the first error or the last member resolves."""
+        group = self._box[0] if self._box else None
         if group is None:
             return  # the group already resolved (failed, or cancelled)
         exc: BaseException | None
@@ -143,30 +191,24 @@ def gather(
             exc = TaskCancelled(f"{group._label()}: member {index} ({member!r}) was cancelled")
         else:
             exc = member.exception()
-        with lock:
+        with self._lock:
             if exc is None:
-                results[index] = member.result()
-            elif return_exceptions:
-                results[index] = exc
+                self._results[index] = member.result()
+            elif self._return_exceptions:
+                self._results[index] = exc
             else:
-                errors.append(exc)
-            counted[0] += 1
-            done = counted[0]
-            first_error = errors[0] if errors else None
-        if on_progress is not None and not group._resolved:
-            group._post(on_progress, done, total, owner=group._owner, key=(_PROGRESS, group.id))
-        if first_error is not None and (cancel_on_error or done == total):
+                self._errors.append(exc)
+            self._counted += 1
+            done = self._counted
+            first_error = self._errors[0] if self._errors else None
+        total = self._total
+        if self._on_progress is not None and not group._resolved:
+            key = (_PROGRESS, group.id)
+            group._post(self._on_progress, done, total, owner=group._owner, key=key)
+        if first_error is not None and (self._cancel_on_error or done == total):
             _fail(group, first_error)  # the host cancels the other members
         elif done == total:
-            group._resolve(TaskState.DONE, result=list(results))
-
-    if not members:
-        group._resolve(TaskState.DONE, result=[])
-        return group
-    for index, member in enumerate(members):
-        # The Future's own callback (any thread): a Task's on_done would wait for the UI.
-        concurrent.futures.Future.add_done_callback(member, functools.partial(member_done, index))
-    return group
+            group._resolve(TaskState.DONE, result=list(self._results))
 
 
 def _fail(group: Task[Any], exc: BaseException) -> None:

@@ -1,14 +1,15 @@
-"""run_command: run a command on a pool, stream its output lines to the UI, never leak a process."""
+"""run_command: run a command on a pool, stream its output lines to the UI, never leak a process.
+
+Here: the checks, the task, the process's start, reaping and the exit sweep; reading its
+pipes and signalling its group are in ``_subprocess_io``.
+"""
 
 from __future__ import annotations
 
 import atexit
 import codecs
-import contextlib
 import functools
 import os
-import queue
-import selectors
 import signal
 import subprocess
 import threading
@@ -21,18 +22,13 @@ from .._core._errors import TaskCancelled
 from .._core._fork import in_child
 from .._core._options import CALLBACK_WAY_OUT, check_callback, check_seconds, thread_wait
 from ._default import default_pool
+from ._subprocess_io import POSIX, Command, communicate, signal_tree
 from ._task import Task
 
 if TYPE_CHECKING:
     from ._pool import Pool
 
-# The longest single select() of the output loop; it looks at its deadline again after.
-_SELECT_MAX = 3600.0
-
 __all__ = ["CommandResult", "run_command"]
-
-POSIX = os.name == "posix"
-_STOP_GRACE = 1.0  # after SIGKILL, how long to wait for the pipes to close before giving up
 
 
 @dataclass(frozen=True)
@@ -47,18 +43,6 @@ class CommandResult:
     """Everything it wrote to standard output (with ``merge_stderr``: to both)."""
     stderr: str
     """Everything it wrote to standard error (empty with ``merge_stderr``)."""
-
-
-@dataclass(frozen=True)
-class _Command:
-    args: tuple[str, ...]
-    cwd: str | None
-    env: dict[str, str] | None
-    merge_stderr: bool
-    check: bool
-    encoding: str
-    errors: str
-    kill_after: float
 
 
 class _Output:
@@ -146,7 +130,7 @@ def run_command(
         pool = default_pool()
     if on_output is not None and pool.executor is not None:
         raise ValueError(pool._no_progress_message("on_output="))
-    command = _Command(
+    command = Command(
         args=args,
         cwd=os.fspath(cwd) if cwd is not None else None,
         env=dict(env) if env is not None else None,
@@ -184,7 +168,7 @@ def _after_fork_in_child() -> None:
 in_child(_after_fork_in_child)
 
 
-def _execute(command: _Command, output: _Output | None) -> CommandResult:
+def _execute(command: Command, output: _Output | None) -> CommandResult:
     task = Task.current()
     kwargs: dict[str, Any] = {}
     if POSIX:
@@ -211,12 +195,11 @@ def _execute(command: _Command, output: _Output | None) -> CommandResult:
                 if output is not None:
                     output.add(task, line, stream)
 
-        communicate = _communicate_posix if POSIX else _communicate_threads
         stopped = communicate(proc, command, task, texts, emit)
         if POSIX and proc.returncode is None:
             # Exited but not reaped: its zombie still holds the group id, so this reaches
             # only what it left running in its group (and cannot hit a reused id).
-            _signal_tree(proc, signal.SIGKILL)
+            signal_tree(proc, signal.SIGKILL)
         returncode = proc.wait()
     finally:
         _reap(proc, command.kill_after)
@@ -230,183 +213,17 @@ def _execute(command: _Command, output: _Output | None) -> CommandResult:
     return CommandResult(command.args, returncode, stdout, stderr)
 
 
-class _Lines:
-    """Incremental decoding and line splitting of one stream."""
-
-    def __init__(self, stream: str, command: _Command, texts: list[str], emit: Any) -> None:
-        self.stream = stream
-        self._decoder = codecs.getincrementaldecoder(command.encoding)(command.errors)
-        self._texts = texts
-        self._emit = emit
-        self._partial = ""
-
-    def feed(self, data: bytes, final: bool = False) -> None:
-        text = self._decoder.decode(data, final)
-        if text:
-            self._texts.append(text)
-        *lines, self._partial = (self._partial + text).split("\n")
-        for line in lines:
-            self._emit(line.rstrip("\r"), self.stream)
-        if final and self._partial:
-            self._emit(self._partial.rstrip("\r"), self.stream)
-            self._partial = ""
-
-
-def _communicate_posix(
-    proc: subprocess.Popen[bytes],
-    command: _Command,
-    task: Task[Any] | None,
-    texts: dict[str, list[str]],
-    emit: Any,
-) -> bool:
-    """Read both pipes until EOF and the process has exited; True when it was stopped."""
-    wake_r, wake_w = os.pipe()
-    os.set_blocking(wake_w, False)
-    wake_lock = threading.Lock()
-    wake_open = True
-
-    def wake() -> None:  # the stop hook: any thread
-        with wake_lock:
-            if wake_open:
-                with contextlib.suppress(BlockingIOError):  # already woken
-                    os.write(wake_w, b"\0")
-
-    sel = selectors.DefaultSelector()
-    pidfd = -1
-    try:
-        streams: dict[int, _Lines] = {}
-        for stream, pipe in (("stdout", proc.stdout), ("stderr", proc.stderr)):
-            if pipe is not None:
-                streams[pipe.fileno()] = _Lines(stream, command, texts[stream], emit)
-                sel.register(pipe.fileno(), selectors.EVENT_READ)
-        sel.register(wake_r, selectors.EVENT_READ)
-        if hasattr(os, "pidfd_open"):
-            try:
-                pidfd = os.pidfd_open(proc.pid)
-                sel.register(pidfd, selectors.EVENT_READ)
-            except OSError:  # pragma: no cover - old kernel
-                pidfd = -1
-        if task is not None:
-            task._add_stop_hook(wake)
-        stopped = exited = killed = False
-        deadline: float | None = None  # when to SIGKILL, or (once killed) to stop reading
-        while streams or not exited:
-            timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
-            if pidfd < 0 and not exited:
-                timeout = 0.05 if timeout is None else min(timeout, 0.05)
-            elif timeout is not None:
-                # epoll_wait takes an int of milliseconds (about 24.8 days at most): a huge
-                # kill_after= raised OverflowError here. The loop re-checks the deadline.
-                timeout = min(timeout, _SELECT_MAX)
-            for key, _ in sel.select(timeout):
-                fd = key.fd
-                if fd == wake_r:
-                    os.read(wake_r, 64)
-                    if not stopped:
-                        stopped = True
-                        _signal_tree(proc, signal.SIGTERM)
-                        deadline = time.monotonic() + command.kill_after
-                elif fd == pidfd:
-                    sel.unregister(pidfd)
-                    exited = True
-                else:
-                    data = os.read(fd, 65536)
-                    if data:
-                        streams[fd].feed(data)
-                    else:
-                        sel.unregister(fd)
-                        streams.pop(fd).feed(b"", final=True)
-            if not exited and pidfd < 0 and proc.poll() is not None:
-                exited = True
-            if exited and streams and deadline is None:
-                # The command is gone but something it started still holds its pipes.
-                _signal_tree(proc, signal.SIGTERM)
-                deadline = time.monotonic() + command.kill_after
-            if deadline is not None and time.monotonic() >= deadline:
-                if killed:
-                    break  # a process outside the group holds the pipes: stop reading
-                killed = True
-                _signal_tree(proc, signal.SIGKILL)
-                deadline = time.monotonic() + _STOP_GRACE
-        return stopped
-    finally:
-        with wake_lock:
-            wake_open = False
-        sel.close()
-        os.close(wake_r)
-        os.close(wake_w)
-        if pidfd >= 0:
-            os.close(pidfd)
-
-
-def _communicate_threads(  # pragma: no cover - Windows: pipes cannot be selected there
-    proc: subprocess.Popen[bytes],
-    command: _Command,
-    task: Task[Any] | None,
-    texts: dict[str, list[str]],
-    emit: Any,
-) -> bool:
-    events: queue.SimpleQueue[tuple[str, bytes | None]] = queue.SimpleQueue()
-
-    def reader(stream: str, pipe: Any) -> None:
-        for chunk in iter(lambda: pipe.read1(65536), b""):
-            events.put((stream, chunk))
-        events.put((stream, None))
-
-    readers = {}
-    for stream, pipe in (("stdout", proc.stdout), ("stderr", proc.stderr)):
-        if pipe is not None:
-            readers[stream] = _Lines(stream, command, texts[stream], emit)
-            threading.Thread(target=reader, args=(stream, pipe), daemon=True).start()
-    if task is not None:
-        task._add_stop_hook(lambda: events.put(("", None)))
-    stopped = False
-    deadline: float | None = None
-    while readers:
-        timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
-        try:
-            stream, chunk = events.get(timeout=thread_wait(timeout))
-        except queue.Empty:
-            _signal_tree(proc, signal.SIGKILL)
-            break
-        if not stream:
-            stopped = True
-            _signal_tree(proc, signal.SIGTERM)
-            deadline = time.monotonic() + command.kill_after
-        elif chunk is None:
-            readers.pop(stream).feed(b"", final=True)
-        else:
-            readers[stream].feed(chunk)
-    return stopped
-
-
-def _signal_tree(proc: subprocess.Popen[bytes], sig: int) -> None:
-    """Signal the command's whole process group (POSIX); on Windows, its tree."""
-    if POSIX:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(proc.pid, sig)  # pgid == pid: it leads its own session
-    elif sig == signal.SIGTERM:  # pragma: no cover - Windows
-        proc.terminate()
-    else:  # pragma: no cover - Windows
-        subprocess.run(
-            ["taskkill", "/T", "/F", "/PID", str(proc.pid)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            check=False,
-        )
-
-
 def _reap(proc: subprocess.Popen[bytes], kill_after: float) -> None:
     """Make sure the process and its group are gone and the process is reaped: no zombie."""
     for pipe in (proc.stdout, proc.stderr):
         if pipe is not None:
             pipe.close()
     if proc.poll() is None:
-        _signal_tree(proc, signal.SIGTERM)
+        signal_tree(proc, signal.SIGTERM)
         try:
             proc.wait(thread_wait(kill_after))
         except subprocess.TimeoutExpired:
-            _signal_tree(proc, signal.SIGKILL)
+            signal_tree(proc, signal.SIGKILL)
             proc.wait()
 
 
@@ -416,11 +233,11 @@ def _stop_all_at_exit() -> None:
     with _live_lock:
         procs = list(_live)
     for proc in procs:
-        _signal_tree(proc, signal.SIGTERM)
+        signal_tree(proc, signal.SIGTERM)
     deadline = time.monotonic() + 1.0
     for proc in procs:
         try:
             proc.wait(max(0.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
-            _signal_tree(proc, signal.SIGKILL)
+            signal_tree(proc, signal.SIGKILL)
             proc.wait()
