@@ -102,3 +102,25 @@ def test_doctor_warns_about_the_tie_and_its_columns_fit_long_names() -> None:
     rows = [line for line in text.splitlines() if "detection=" in line]
     # Every row's detection column starts at the same place, long name or not.
     assert len({line.index("detection=") for line in rows}) == 1, rows
+
+
+def test_doctor_says_what_it_picks_without_a_tie_and_nothing_else(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    one = TWO_FOR_ONE_TOOLKIT.replace(
+        'for name in ("faketk", "faketk_with_a_long_user_name")', 'for name in ("faketk",)'
+    )
+    (tmp_path / "fake_one.py").write_text(textwrap.dedent(one))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    ep = importlib.metadata.EntryPoint(name="fake_one", value="fake_one", group="uidispatch")
+    _plugins.reset_registry(_plugins.load_registry([ep]))
+    try:
+        out = io.StringIO()
+        run_doctor(out)
+    finally:
+        sys.modules.pop("fake_one", None)
+        _plugins.reset_registry()
+    text = out.getvalue()
+    assert "here it would pick 'faketk'" in text
+    assert "nothing to pick right now" not in text  # the line for "none detected"
+    assert "tie in auto-detection" not in text

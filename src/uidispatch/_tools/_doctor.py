@@ -6,6 +6,7 @@ import importlib.util
 import os
 import platform
 import sys
+from collections.abc import Callable
 from typing import Any, TextIO
 
 from .._core import _compiled
@@ -112,6 +113,17 @@ def run_doctor(out: TextIO, *, as_json: bool = False) -> int:
     w(f"uidispatch doctor  (Python {report['python']}, {report['platform']})\n")
     w(f"uidispatch.compiled = {report['compiled']}: {report['build']}\n")
     w(f"  {_OTHER_BUILD[bool(report['compiled'])]}\n\n")
+    _write_backends(w, report)
+    _write_detection(w, report)
+    _write_environment(w, report)
+    if not usable:
+        w("\nNo usable backend: install one (pip install uidispatch-tk) or its toolkit.\n")
+        return 1
+    return 0
+
+
+def _write_backends(w: Callable[[str], object], report: dict[str, Any]) -> None:
+    """The installed backends in columns, the plugins' own lines and the failed plugins."""
     w("Installed backends:\n")
     loaded = [r for r in report["backends"] if r["loaded"]]
     origins = [
@@ -136,11 +148,24 @@ def run_doctor(out: TextIO, *, as_json: bool = False) -> int:
         w("\nPlugins that failed to load:\n")
         for name, why in report["failed"].items():
             w(f"  {name}: {why}\n")
+
+
+def _write_detection(w: Callable[[str], object], report: dict[str, Any]) -> None:
+    """What auto-detection would pick here, and a warning when backends tie."""
     w("\nAuto-detection:\n")
     if report["env_choice"]:
         w(f"  {ENV_BACKEND}={report['env_choice']} overrides detection.\n")
     if report["detected"]:
         w(f"  here it would pick {report['detected']!r}: {report['detected_reason']}.\n")
+        _write_tie(w, report)
+    else:
+        w(f"  nothing to pick right now: {report['detected_reason']}.\n")
+        w("  Inside your app it picks the toolkit whose app is running (create the root/app\n")
+        w("  first), or pass a name: uidispatch.get_dispatcher('tk').\n")
+
+
+def _write_tie(w: Callable[[str], object], report: dict[str, Any]) -> None:
+    """A warning when backends tie in auto-detection and no variable decides."""
     if report.get("tied") and not report["env_choice"]:
         tied = " and ".join(repr(n) for n in report["tied"])
         w(
@@ -149,10 +174,10 @@ def run_doctor(out: TextIO, *, as_json: bool = False) -> int:
             f"  choose with ud.use(NAME) or {ENV_BACKEND}=NAME (get_dispatcher(NAME) also\n"
             "  wins a tie, for the rest of the process).\n"
         )
-    else:
-        w(f"  nothing to pick right now: {report['detected_reason']}.\n")
-        w("  Inside your app it picks the toolkit whose app is running (create the root/app\n")
-        w("  first), or pass a name: uidispatch.get_dispatcher('tk').\n")
+
+
+def _write_environment(w: Callable[[str], object], report: dict[str, Any]) -> None:
+    """The display, the pool's default size, where pool health is read, the variables."""
     w(f"\nDisplay available: {'yes' if report['display'] else 'no (toolkit windows need one)'}\n")
     w(
         f"Worker pool default size: {report['pool_default_workers']} "
@@ -163,7 +188,3 @@ def run_doctor(out: TextIO, *, as_json: bool = False) -> int:
     w("Environment:\n")
     for key, value in report["env"].items():
         w(f"  {key}={value if value is not None else '(unset)'}\n")
-    if not usable:
-        w("\nNo usable backend: install one (pip install uidispatch-tk) or its toolkit.\n")
-        return 1
-    return 0
