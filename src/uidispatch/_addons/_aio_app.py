@@ -91,7 +91,7 @@ def _drive(run: Run) -> None:
                 return False  # the window closes once main has finished
 
             window.on_close_requested(close_requested)
-            run.on_done(lambda _: window.close_app())
+            run._on_finished(lambda _: window.close_app())
         try:
             if window is not None:
                 window.run_main_loop()

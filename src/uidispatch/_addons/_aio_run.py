@@ -11,6 +11,7 @@ run, no loop left open). ``_aio_asyncio`` and ``_aio_trio`` supply the library p
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 import weakref
 from collections.abc import Callable
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
     from ._aio_host import Host
 
 __all__ = ["CLOSE_TIMEOUT", "Run", "active_runs"]
+
+logger = logging.getLogger("uidispatch")
 
 CLOSE_TIMEOUT = 10.0
 """Seconds a run may take to finish once its app went away (its steps run here then)."""
@@ -59,7 +62,8 @@ class Run:
         self._cancelled = False
         self._value: Any = None
         self._exc: BaseException | None = None
-        self._callbacks: list[Callable[[Run], object]] = []
+        # (callback, what to do once the app is gone: "drop" it or "run" it here)
+        self._callbacks: list[tuple[Callable[[Run], object], str]] = []
         self._cancel_requested = False
         self._ending = False  # main finished: the run winds down and takes no new task
         self.interrupted = False
@@ -154,18 +158,28 @@ class Run:
         """Call ``callback(run)`` on the main thread once the run is done. Any thread.
 
         After the end it is posted at once. Its exception goes to the dispatcher's error
-        handler.
+        handler. When the app is gone by then (its dispatcher closed: the window closed
+        and so the run was cancelled), it is dropped and counted in the dispatcher's
+        ``stats().dropped``, as a task's callbacks are: it would touch widgets that are
+        gone.
 
         Raises:
             TypeError: ``callback`` is not a plain callable.
 
         """
         check_callback("callback", callback, "give a plain function; it gets the run")
+        self._add(callback, app_gone="drop")
+
+    def _on_finished(self, callback: Callable[[Run], object]) -> None:
+        """The library's own ``on_done``: runs on the UI thread even once the app is gone."""
+        self._add(callback, app_gone="run")
+
+    def _add(self, callback: Callable[[Run], object], app_gone: str) -> None:
         with self._lock:
             if not self._done:
-                self._callbacks.append(callback)
+                self._callbacks.append((callback, app_gone))
                 return
-        self._deliver([callback])
+        self._deliver([(callback, app_gone)])
 
     def __repr__(self) -> str:
         state = "done" if self._done else "running"
@@ -199,15 +213,21 @@ class Run:
         self._host.after_step = None
         self._deliver(callbacks)
 
-    def _deliver(self, callbacks: list[Callable[[Run], object]]) -> None:
-        for callback in callbacks:
+    def _deliver(self, callbacks: list[tuple[Callable[[Run], object], str]]) -> None:
+        for callback, app_gone in callbacks:
             if not self._host.closed:
                 try:
                     self._d.call_soon(callback, self)
                     continue
                 except DispatcherClosed:
                     pass
-            # The app is gone: no drain comes again, so they run here (the UI thread).
+            if app_gone == "drop":
+                q = self._d._q
+                with q._lock:  # on_done may be added from any thread
+                    q.dropped_locked += 1
+                logger.debug("%r: its app is gone, on_done callback %r dropped", self, callback)
+                continue
+            # The library's own: no drain comes again, so they run here (the UI thread).
             try:
                 callback(self)
             except Exception as exc:

@@ -61,6 +61,8 @@ NOT_HELD: dict[str, str] = {
     "MainThreadDispatcher.on_app_closed(fn)": "the backend protocol: the dispatcher's close",
     "BusyHandle(callback)": "made by Pool.on_busy (its scenario)",
     "StallWatch(on_stall)": "made by Dispatcher.watch_stalls (its scenario)",
+    "aio.run_app(main)": "aio.start's run, then the toolkit's main loop until main has ended",
+    "aio.modal(fn)": "called on the main thread, which it returns to with fn's value",
 }
 """Parameters that take an app's callable but are never held by a library thread, and why."""
 
@@ -132,6 +134,50 @@ SCENARIOS: dict[str, str] = {
     "Dispatcher.throttle(fn)": "pool.submit(call_from_worker, d.throttle(0.05)(app.show))",
     "Dispatcher.debounce(fn)": "pool.submit(call_from_worker, d.debounce(0.05)(app.show))",
     "Dispatcher.watch_stalls(on_stall)": "d.watch_stalls(0.2, app.show); pool.submit(blocked)",
+    # A guest run's coroutines hold the app while their work runs in the loop's executor
+    # (a uidispatch pool) and the loop waits for I/O in its helper thread. A run starts on
+    # the app's loop: the scenario pumps it until the work has started.
+    "aio.start(main)": (
+        "import asyncio\n"
+        "from uidispatch import aio\n"
+        "async def main(a=app):\n"
+        "    await asyncio.get_running_loop().run_in_executor(None, blocked)\n"
+        "    a.show(1)\n"
+        "aio.start(main)\n"
+        "ud.get_dispatcher().run_until(started.is_set, 10)"
+    ),
+    "aio.Run.on_done(callback)": (
+        "import asyncio\n"
+        "from uidispatch import aio\n"
+        "async def main():\n"
+        "    await asyncio.get_running_loop().run_in_executor(None, blocked)\n"
+        "aio.start(main).on_done(app.show)\n"
+        "ud.get_dispatcher().run_until(started.is_set, 10)"
+    ),
+    "aio.handler(fn)": (
+        "import asyncio\n"
+        "from uidispatch import aio\n"
+        "async def main():\n"
+        "    await asyncio.sleep(3600)\n"
+        "aio.start(main)\n"
+        "@aio.handler\n"
+        "async def on_click(a=app):\n"
+        "    await asyncio.get_running_loop().run_in_executor(None, blocked)\n"
+        "    a.show(1)\n"
+        "on_click()\n"
+        "ud.get_dispatcher().run_until(started.is_set, 10)"
+    ),
+    "aio.Run.spawn(fn)": (
+        "import asyncio\n"
+        "from uidispatch import aio\n"
+        "async def main():\n"
+        "    await asyncio.sleep(3600)\n"
+        "async def side(a):\n"
+        "    await asyncio.get_running_loop().run_in_executor(None, blocked)\n"
+        "    a.show(1)\n"
+        "aio.start(main).spawn(side, (app,))\n"
+        "ud.get_dispatcher().run_until(started.is_set, 10)"
+    ),
 }
 """Per entry point, the code that starts work holding the app's objects.
 
@@ -277,14 +323,16 @@ def run(app):
 def entry_points() -> Iterator[str]:
     """Each public parameter taking an app's callable (``"Pool.submit(on_done)"``).
 
-    Found from ``uidispatch.__all__``: the parameters of every public function, class and
+    Found from ``uidispatch.__all__`` and ``uidispatch.aio.__all__``: the parameters of every public function, class and
     method annotated with a ``Callable`` or named ``fn`` or ``callback``, and every
     decorator factory (a callable returning ``Callable[[Callable...``) as ``"name(fn)"``.
     """
     import uidispatch as ud
+    from uidispatch import aio
 
-    for name in ud.__all__:
-        obj = getattr(ud, name)
+    public = [(name, getattr(ud, name)) for name in ud.__all__]
+    public += [(f"aio.{name}", getattr(aio, name)) for name in aio.__all__]
+    for name, obj in public:
         if inspect.isclass(obj):
             members = [(f"{name}.{m}", getattr(obj, m)) for m in dir(obj) if not m.startswith("_")]
             members.append((name, obj))
