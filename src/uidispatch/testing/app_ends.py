@@ -323,9 +323,9 @@ def run(app):
 def entry_points() -> Iterator[str]:
     """Each public parameter taking an app's callable (``"Pool.submit(on_done)"``).
 
-    Found from ``uidispatch.__all__`` and ``uidispatch.aio.__all__``: the parameters of every public function, class and
-    method annotated with a ``Callable`` or named ``fn`` or ``callback``, and every
-    decorator factory (a callable returning ``Callable[[Callable...``) as ``"name(fn)"``.
+    Found from ``uidispatch.__all__`` and ``uidispatch.aio.__all__``: the parameters of
+    every public function, class and method annotated with a ``Callable`` or named ``fn``
+    or ``callback``, and every decorator factory (a callable returning ``Callable[[Callable...``) as ``"name(fn)"``.
     """
     import uidispatch as ud
     from uidispatch import aio
