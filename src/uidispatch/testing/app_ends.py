@@ -325,7 +325,8 @@ def entry_points() -> Iterator[str]:
 
     Found from ``uidispatch.__all__`` and ``uidispatch.aio.__all__``: the parameters of
     every public function, class and method annotated with a ``Callable`` or named ``fn``
-    or ``callback``, and every decorator factory (a callable returning ``Callable[[Callable...``) as ``"name(fn)"``.
+    or ``callback``, and every decorator factory (a callable returning
+    ``Callable[[Callable...``) as ``"name(fn)"``.
     """
     import uidispatch as ud
     from uidispatch import aio
