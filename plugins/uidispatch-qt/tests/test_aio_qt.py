@@ -1,15 +1,13 @@
 """uidispatch.aio on a real Qt application: run_app and every way a run ends, asyncio and trio.
 
-Every ending runs in one child process (a fresh interpreter shows what only a whole
-process shows: warnings at teardown, a SIGINT, an abandoned guest run), one main window
-per case on the process's one ``QApplication``; the tests below read its report. Ctrl-C
-is a real SIGINT sent to the child.
+Every ending runs in one child process (``uidispatch.testing.aio_endings``: a fresh
+interpreter shows what only a whole process shows: warnings at teardown, a SIGINT, an
+abandoned guest run), one main window per case on the process's one ``QApplication``;
+the tests below read its report. Ctrl-C is a real SIGINT sent to the child.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import json
 import os
 import subprocess
 import sys
@@ -23,100 +21,52 @@ from uidispatch_qt._binding import QtCore, delete
 
 import uidispatch as ud
 from uidispatch import aio
-from uidispatch.testing import dev_mode_stderr
+from uidispatch.testing import aio_endings, dev_mode_stderr
 
-HAS_TRIO = importlib.util.find_spec("trio") is not None
-LIBS = ["asyncio", "trio"] if HAS_TRIO else ["asyncio"]
-ENDINGS = [
-    "return",
-    "raise",
-    "raise_keyboard_interrupt",
-    "close_request",
-    "ctrl_c",
-    "quit_in_coroutine",
-    "delete_in_callback",
-]
+LIBS = aio_endings.LIBS
+# The shared endings, and the app quitting from the coroutine (QApplication.quit()).
+ENDINGS = [*aio_endings.ENDINGS, "quit_in_coroutine"]
+EXPECTED = {
+    **aio_endings.EXPECTED,
+    # main is cancelled while its window is still there (it closed afterwards)
+    "quit_in_coroutine": aio_endings.Expected(("value", None), finally_with_window=True),
+}
 
-CHILD = r"""
-import json, os, signal, sys, threading
-from uidispatch import aio
+QT_WINDOW = """
 from uidispatch_qt._binding import qt_module
 
 QtWidgets, QtCore = qt_module("QtWidgets"), qt_module("QtCore")
-app = QtWidgets.QApplication([])
-libs = json.loads(sys.argv[1])
-endings = json.loads(sys.argv[2])
-report = {}
+qapp = QtWidgets.QApplication([])
 
-for lib in libs:
-    if lib == "trio":
-        import trio
-        sleep = trio.sleep
-    else:
-        import asyncio
-        sleep = asyncio.sleep
-    for ending in endings:
-        window = QtWidgets.QWidget()
-        label = QtWidgets.QLabel("-", window)
-        window.show()
-        seen = {"finally_with_window": None, "updates": 0, "on_gui_thread": True}
-        gui = QtCore.QThread.currentThread()
 
-        async def main(n):
-            try:
-                for i in range(n):
-                    label.setText(str(i))
-                    seen["updates"] += 1
-                    seen["on_gui_thread"] &= QtCore.QThread.currentThread() is gui
-                    await sleep(0.001)
-                if ending == "raise":
-                    raise ValueError("boom")
-                if ending == "raise_keyboard_interrupt":
-                    raise KeyboardInterrupt
-                if ending == "close_request":
-                    QtCore.QTimer.singleShot(10, window.close)  # the window's close event
-                if ending == "quit_in_coroutine":
-                    app.quit()
-                if ending == "delete_in_callback":
-                    QtCore.QTimer.singleShot(10, window.deleteLater)
-                if ending == "ctrl_c":
-                    threading.Thread(target=os.kill, args=(os.getpid(), signal.SIGINT)).start()
-                if ending != "return":
-                    await sleep(3600)
-                return n
-            finally:
-                seen["finally_with_window"] = window_visible()
+class Window(EndingWindow):
+    def __init__(self):
+        self.window = QtWidgets.QWidget()
+        self.label = QtWidgets.QLabel("-", self.window)
+        self.window.show()
 
-        def window_visible():
-            try:
-                return bool(window.isVisible())
-            except RuntimeError:  # deleted
-                return False
+    def set_text(self, text):
+        self.label.setText(text)
 
+    def request_close(self):
+        self.window.close()  # the window's close event, as the window manager sends it
+
+    def destroy(self):
+        self.window.deleteLater()
+
+    def alive(self):
         try:
-            outcome = ["value", aio.run_app(main, 5, lib=lib)]
-        except BaseException as exc:
-            outcome = ["raised", type(exc).__name__]
-        report[f"{lib}-{ending}"] = {
-            "outcome": outcome,
-            "window_visible_after": window_visible(),
-            "label_text": label.text() if window_visible() else "deleted",
-            "sigint_default": signal.getsignal(signal.SIGINT) is signal.default_int_handler,
-            "wakeup_fd": signal.set_wakeup_fd(-1),
-            **seen,
-        }
-print(json.dumps(report))
-"""
+            return bool(self.window.isVisible())
+        except RuntimeError:  # deleted
+            return False
 
-EXPECTED: dict[str, Any] = {
-    "return": ["value", 5],
-    "raise": ["raised", "ValueError"],
-    "raise_keyboard_interrupt": ["raised", "KeyboardInterrupt"],
-    "close_request": ["value", None],
-    "ctrl_c": ["raised", "KeyboardInterrupt"],
-    "quit_in_coroutine": ["value", None],
-    "delete_in_callback": ["value", None],
-}
+    def later(self, ms, fn):
+        QtCore.QTimer.singleShot(ms, fn)
+
+    def end_quit_in_coroutine(self):
+        qapp.quit()
+"""
+"""One main window with a label per case, on the process's one ``QApplication``."""
 
 
 def _child_env(runtime: Path) -> dict[str, str]:
@@ -128,45 +78,24 @@ def _child_env(runtime: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def child_report(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], str]:
-    """Run every (lib, ending) in one child process; its report and its stderr."""
+def endings_report(tmp_path_factory: pytest.TempPathFactory) -> aio_endings.EndingsReport:
+    """Every (lib, ending) in one child process, one main window per case."""
     env = _child_env(tmp_path_factory.mktemp("xdg-runtime"))
-    proc = subprocess.run(
-        [sys.executable, "-X", "dev", "-c", CHILD, json.dumps(LIBS), json.dumps(ENDINGS)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return json.loads(proc.stdout), proc.stderr
+    return aio_endings.run_endings(QT_WINDOW, endings=ENDINGS, env=env)
 
 
 @pytest.mark.parametrize("lib", LIBS)
 @pytest.mark.parametrize("ending", ENDINGS)
 def test_run_app_ends_as_main_ended(
-    child_report: tuple[dict[str, Any], str], lib: str, ending: str
+    endings_report: aio_endings.EndingsReport, lib: str, ending: str
 ) -> None:
-    report, _ = child_report
-    case = report[f"{lib}-{ending}"]
-    assert case["outcome"] == EXPECTED[ending], case
-    assert case["updates"] == 5  # the widget was updated from the coroutine each time
-    assert case["on_gui_thread"] is True
-    assert case["window_visible_after"] is False  # the window closes once main finished
-    assert case["sigint_default"] is True  # Ctrl-C handling is given back
-    assert case["wakeup_fd"] == -1  # and no wakeup fd is left behind
-    if ending in ("close_request", "quit_in_coroutine"):
-        # main was cancelled while its window was still there (it closed afterwards)
-        assert case["finally_with_window"] is True
-    if ending == "delete_in_callback":
-        assert case["finally_with_window"] is False  # the app ended first
+    aio_endings.assert_ended_as_expected(endings_report, lib, ending, EXPECTED)
 
 
 def test_no_run_leaves_a_warning_or_an_error_on_stderr(
-    child_report: tuple[dict[str, Any], str],
+    endings_report: aio_endings.EndingsReport,
 ) -> None:
-    _, stderr = child_report
-    assert dev_mode_stderr(stderr) == ""
+    aio_endings.assert_quiet_stderr(endings_report)
 
 
 # ------------------------------------------------------------------ in process

@@ -92,7 +92,7 @@ class AppWindow(Protocol):
     """Optional: a backend whose app has a main window the user can ask to close.
 
     Not part of :class:`MainThreadDispatcher`; ``uidispatch.aio.run_app`` uses it when a
-    backend has it (Tk, Qt) and falls back to ``BackendSpec.run_loop`` otherwise. All three
+    backend has it (Tk, Qt, Kivy) and falls back to ``BackendSpec.run_loop`` otherwise. All three
     methods are for the main thread only.
     """
 

@@ -39,6 +39,10 @@ and then calls the ``on_app_closed`` callbacks, so the dispatcher closes and a w
 waiting in ``call()`` gets ``DispatcherClosed`` instead of waiting forever. Nothing
 holds the backend strongly from Kivy: the trigger and the ``on_stop`` handler reach it
 through weak references, and it holds its ``App`` weakly.
+
+Close requests (the optional ``AppWindow`` capability, for ``aio.run_app``): the window's
+``on_request_close`` goes to the handler given, which may veto it; ``run_main_loop`` runs
+``App.run()`` of the bound App (see ``_close.py``).
 """
 
 from __future__ import annotations
@@ -51,6 +55,8 @@ from collections.abc import Callable
 from typing import Any
 
 from uidispatch.backendkit import PostQueue
+
+from ._close import window_of
 
 __all__ = ["KivyBackend"]
 
@@ -255,6 +261,20 @@ class KivyBackend:
         self._notified = True
         for fn in list(self._app_closed):
             fn()
+
+    # ------------------------------------------------------------------ AppWindow
+
+    def on_close_requested(self, fn: Callable[[], object] | None) -> None:
+        """Send the window's ``on_request_close`` to ``fn``; False from it vetoes. Kivy thread."""
+        window_of(self).on_close_requested(fn)
+
+    def close_app(self) -> None:
+        """Leave Kivy's loop, as a granted close request does; idempotent. Kivy thread."""
+        window_of(self).close_app()
+
+    def run_main_loop(self) -> None:
+        """``App.run()`` of the bound App (``runTouchApp()`` without one). Kivy thread."""
+        window_of(self).run_main_loop()
 
     def close(self) -> None:
         """Cancel the trigger and pending timers and drop queued posts; idempotent. Any thread."""
