@@ -11,6 +11,7 @@ import contextlib
 import gc
 import sys
 import threading
+import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -494,3 +495,39 @@ def test_run_app_on_a_backend_without_a_window_returns_mains_value() -> None:
         ud.use(None)
         with contextlib.suppress(Exception):
             d.close()
+
+
+@pytest.mark.parametrize("lib", LIBS)
+def test_the_stall_watch_names_a_coroutine_that_blocks_the_ui_thread(
+    virtual_dispatcher: ud.Dispatcher, lib: str
+) -> None:
+    d = virtual_dispatcher
+    stalls: list[Any] = []
+    lock = threading.Lock()
+
+    def reported(info: Any) -> None:
+        with lock:
+            stalls.append(info)
+
+    watch = d.watch_stalls(threshold=0.2, on_stall=reported, interval=0.05)
+
+    async def a_coroutine_blocking_the_ui_thread() -> None:
+        await _sleep(lib)(0)
+        # The bug under test: a blocking call inside a coroutine on the UI thread. It
+        # lasts until the watch has seen it (a condition, not a guess at the machine).
+        deadline = time.monotonic() + 5
+        while not watch.stalled and time.monotonic() < deadline:
+            time.sleep(0.005)
+        time.sleep(0.03)
+
+    try:
+        assert d.run_until(lambda: watch.beats >= 2, 5), "heartbeats never answered"
+        run = aio.start(a_coroutine_blocking_the_ui_thread, lib=lib, dispatcher=d)
+        _finish(d, run)
+        run.result()
+        assert d.run_until(lambda: watch.stalls == 1 and not watch.stalled, 10)
+    finally:
+        watch.stop()
+    start = stalls[0]
+    assert "a_coroutine_blocking_the_ui_thread" in start.stack
+    assert start.thread_id == threading.get_ident()
