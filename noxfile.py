@@ -63,14 +63,14 @@ INTEROP_TEST_DEPS = ["psygnal"]  # our decorators checked against psygnal's own
 AIO_TEST_DEPS = ["trio>=0.23"]  # uidispatch.aio's lib="trio" (the uidispatch[trio] extra)
 # The toolkits with a wrong-thread check part run their tests with it raising: a test that
 # touches a widget off the UI thread fails unless it carries the allow_wrong_thread marker.
-CHECK_THREADS = {toolkit: ["--ud-check-threads=raise"] for toolkit in ("tk", "qt", "kivy")}
+CHECK_THREADS = {toolkit: ["--ud-check-threads=raise"] for toolkit in ("tk", "qt", "kivy", "gtk")}
 PLOT_TEST_DEPS = ["matplotlib>=3.7"]  # bench --plot
 # psygnal and superqt for the Qt interop tests (test_interop.py): both install on every Qt
 # session's Python (superqt 0.9 needs 3.11+; pip takes 0.8.2 on 3.10).
 TOOLKIT_TEST_DEPS = {
     "tk": AIO_TEST_DEPS,
-    "qt": ["pytest-qt>=4.4", "psygnal", "superqt"],
-    "kivy": [],
+    "qt": ["pytest-qt>=4.4", "psygnal", "superqt", *AIO_TEST_DEPS],
+    "kivy": AIO_TEST_DEPS,
 }
 # Qt binding -> the Pythons its session runs on (oldest and newest, PySide6 all four).
 # PySide2's last wheel (5.15.2.1, cp35-cp310 abi3) stops at 3.10; pytest-qt 4.5 dropped it.
@@ -80,7 +80,7 @@ QT_BINDINGS = {
     "pyqt5": ["3.10", "3.13"],
     "pyside2": ["3.10"],
 }
-QT_TEST_DEPS = {"pyside2": ["pytest-qt>=4.4,<4.5", "psygnal", "superqt"]}
+QT_TEST_DEPS = {"pyside2": ["pytest-qt>=4.4,<4.5", "psygnal", "superqt", *AIO_TEST_DEPS]}
 DOCS_DEPS = ["mkdocs>=1.6", "mkdocs-material>=9.5", "mkdocstrings[python]>=0.26"]
 PIP_QUIET = "-q"
 # Pinned so that a new release's rules cannot fail CI on unchanged code; bump on purpose.
@@ -319,8 +319,8 @@ def gtk(session: nox.Session) -> None:
         if _run_quiet(["pkg-config", "--exists", "girepository-2.0"])
         else ("PyGObject<3.51")
     )
-    install_core(session, pygobject, "-e", KIT_PLUGINS["gtk"])
-    session.run("pytest", f"{KIT_PLUGINS['gtk']}/tests", *session.posargs)
+    install_core(session, pygobject, "-e", KIT_PLUGINS["gtk"], *AIO_TEST_DEPS)
+    session.run("pytest", f"{KIT_PLUGINS['gtk']}/tests", *CHECK_THREADS["gtk"], *session.posargs)
 
 
 @nox.session(python=MAIN_PYTHON)

@@ -20,7 +20,7 @@ from kivy.uix.widget import Widget
 
 import uidispatch as ud
 from uidispatch._addons import _threadcheck_hub
-from uidispatch.testing import wait_until
+from uidispatch.testing import marshalling, wait_until
 
 # These tests make wrong-thread calls on purpose, each under its own check: a
 # session-wide check (--ud-check-threads) records them instead of failing them.
@@ -182,74 +182,19 @@ def test_stop_restores_kivy(app: App) -> None:
 def _set(app: App) -> Callable[[str], object]:
     def set_text(value: str) -> None:
         app.label.text = value
-        app.root.add_widget(app.loose)
-        app.group.add(Color(1, 0, 0))
+        if value == "x":
+            app.root.add_widget(app.loose)
+            app.group.add(Color(1, 0, 0))
 
     return set_text
 
 
-def _call_soon(d: ud.Dispatcher, app: App) -> None:
-    d.call_soon(_set(app), "x")
-
-
-def _call(d: ud.Dispatcher, app: App) -> None:
-    d.call(_set(app), "x")
-
-
-def _call_later(d: ud.Dispatcher, app: App) -> None:
-    d.call_later(0.001, _set(app), "x")
-
-
-def _main_thread(d: ud.Dispatcher, app: App) -> None:
-    ud.main_thread(dispatcher=d)(_set(app))("x")
-
-
-def _main_thread_wait(d: ud.Dispatcher, app: App) -> None:
-    ud.main_thread(wait=True, dispatcher=d)(_set(app))("x")
-
-
-def _task_callbacks(d: ud.Dispatcher, app: App) -> None:
-    pool = ud.Pool(max_workers=1, dispatcher=d)
-
-    def work() -> str:
-        ud.report_progress(0.5, "half")
-        ud.emit("item")
-        return "x"
-
-    def on_progress(value: float, message: str) -> None:
-        app.label.text = message
-
-    def on_item(item: str) -> None:
-        app.label.text = item
-
-    pool.submit(work, on_progress=on_progress, on_item=on_item, on_done=_set(app))
-    pool.shutdown(wait=False)
-
-
-PATHS = [_call_soon, _call, _call_later, _main_thread, _main_thread_wait, _task_callbacks]
-
-
-@pytest.mark.parametrize("path", PATHS, ids=lambda p: p.__name__.lstrip("_"))
+@pytest.mark.parametrize("path", marshalling.PATHS)
 def test_uidispatch_paths_back_to_the_kivy_thread_are_never_reported(
-    app: App, dispatcher: ud.Dispatcher, path: Callable[..., None]
+    app: App, dispatcher: ud.Dispatcher, path: str
 ) -> None:
-    errors: list[BaseException | None] = []
+    def pump_until(until: Callable[[], bool]) -> bool:
+        wait_until(dispatcher, until, what="the marshalled call")
+        return True
 
-    def work() -> None:
-        try:
-            path(dispatcher, app)
-            errors.append(None)
-        except BaseException as exc:
-            errors.append(exc)
-
-    with ud.check_threads(mode="raise") as chk:
-        thread = threading.Thread(target=work)
-        thread.start()
-        wait_until(
-            dispatcher,
-            lambda: app.label.text == "x" and app.loose.parent is app.root and errors,
-            what="the marshalled call",
-        )
-        thread.join(10)
-    assert errors == [None]
-    assert chk.violations == []
+    marshalling.assert_never_reported(path, dispatcher, set_text=_set(app), pump_until=pump_until)

@@ -20,6 +20,7 @@ from uidispatch_qt._binding import QtCore, qt_module
 
 import uidispatch as ud
 from uidispatch._addons import _threadcheck_hub
+from uidispatch.testing import marshalling
 
 # These tests make wrong-thread calls on purpose, each under its own check: a
 # session-wide check (--ud-check-threads) records them instead of failing them.
@@ -143,63 +144,14 @@ def test_stop_restores_the_message_handler(qapp: Any) -> None:
 # ------------------------------------------------------------ our own paths
 
 
-def _call_soon(d: ud.Dispatcher, w: Any) -> None:
-    d.call_soon(w.setText, "x")
-
-
-def _call(d: ud.Dispatcher, w: Any) -> None:
-    d.call(w.setText, "x")
-
-
-def _call_later(d: ud.Dispatcher, w: Any) -> None:
-    d.call_later(0.001, w.setText, "x")
-
-
-def _main_thread(d: ud.Dispatcher, w: Any) -> None:
-    ud.main_thread(dispatcher=d)(w.setText)("x")
-
-
-def _main_thread_wait(d: ud.Dispatcher, w: Any) -> None:
-    ud.main_thread(wait=True, dispatcher=d)(w.setText)("x")
-
-
-def _task_callbacks(d: ud.Dispatcher, w: Any) -> None:
-    pool = ud.Pool(max_workers=1, dispatcher=d)
-
-    def work() -> str:
-        ud.report_progress(0.5, "half")
-        ud.emit("item")
-        return "x"
-
-    pool.submit(
-        work,
-        on_progress=lambda value, message: w.setText(message),
-        on_item=w.setText,
-        on_done=w.setText,
-    )
-    pool.shutdown(wait=False)
-
-
-PATHS = [_call_soon, _call, _call_later, _main_thread, _main_thread_wait, _task_callbacks]
-
-
-@pytest.mark.parametrize("path", PATHS, ids=lambda p: p.__name__.lstrip("_"))
+@pytest.mark.parametrize("path", marshalling.PATHS)
 def test_uidispatch_paths_back_to_the_gui_thread_are_never_reported(
-    label: Any, qt_dispatcher: ud.Dispatcher, qtbot: QtBot, path: Callable[..., None]
+    label: Any, qt_dispatcher: ud.Dispatcher, qtbot: QtBot, path: str
 ) -> None:
-    errors: list[BaseException | None] = []
+    def pump_until(until: Callable[[], bool]) -> bool:
+        qtbot.waitUntil(until, timeout=int(WAIT * 1000))
+        return True
 
-    def work() -> None:
-        try:
-            path(qt_dispatcher, label)
-            errors.append(None)
-        except BaseException as exc:
-            errors.append(exc)
-
-    with ud.check_threads(mode="raise", profile_threads=True) as chk:
-        thread = threading.Thread(target=work)
-        thread.start()
-        qtbot.waitUntil(lambda: label.text() == "x" and bool(errors), timeout=int(WAIT * 1000))
-        thread.join(WAIT)
-    assert errors == [None]
-    assert chk.violations == []
+    marshalling.assert_never_reported(
+        path, qt_dispatcher, set_text=label.setText, pump_until=pump_until, profile_threads=True
+    )

@@ -17,6 +17,7 @@ import pytest
 
 import uidispatch as ud
 from uidispatch._addons import _threadcheck_hub
+from uidispatch.testing import marshalling
 
 # These tests make wrong-thread calls on purpose, each under its own check: a
 # session-wide check (--ud-check-threads) records them instead of failing them.
@@ -155,70 +156,16 @@ def test_stop_restores_tkinter(app: App) -> None:
 # ------------------------------------------------------------ our own paths
 
 
-def _set(app: App) -> Callable[[str], object]:
-    return lambda value: app.label.configure(text=value)
-
-
-def _call_soon(d: ud.Dispatcher, app: App) -> None:
-    d.call_soon(_set(app), "x")
-
-
-def _call(d: ud.Dispatcher, app: App) -> None:
-    d.call(_set(app), "x")
-
-
-def _call_later(d: ud.Dispatcher, app: App) -> None:
-    d.call_later(0.001, _set(app), "x")
-
-
-def _main_thread(d: ud.Dispatcher, app: App) -> None:
-    ud.main_thread(dispatcher=d)(_set(app))("x")
-
-
-def _main_thread_wait(d: ud.Dispatcher, app: App) -> None:
-    ud.main_thread(wait=True, dispatcher=d)(_set(app))("x")
-
-
-def _task_callbacks(d: ud.Dispatcher, app: App) -> None:
-    pool = ud.Pool(max_workers=1, dispatcher=d)
-
-    def work() -> str:
-        ud.report_progress(0.5, "half")
-        ud.emit("item")
-        return "x"
-
-    pool.submit(
-        work,
-        on_progress=lambda value, message: app.label.configure(text=message),
-        on_item=lambda item: app.label.configure(text=item),
-        on_done=_set(app),
-    )
-    pool.shutdown(wait=False)
-
-
-PATHS = [_call_soon, _call, _call_later, _main_thread, _main_thread_wait, _task_callbacks]
-
-
-@pytest.mark.parametrize("path", PATHS, ids=lambda p: p.__name__.lstrip("_"))
+@pytest.mark.parametrize("path", marshalling.PATHS)
 def test_uidispatch_paths_back_to_the_tk_thread_are_never_reported(
-    app: App, tk_dispatcher: ud.Dispatcher, mainloop: Any, path: Callable[..., None]
+    app: App, tk_dispatcher: ud.Dispatcher, mainloop: Any, path: str
 ) -> None:
-    errors: list[BaseException | None] = []
-
-    def work() -> None:
-        try:
-            path(tk_dispatcher, app)
-            errors.append(None)
-        except BaseException as exc:
-            errors.append(exc)
-
-    with ud.check_threads(mode="raise") as chk:
-        thread = threading.Thread(target=work)
-        thread.start()
-        assert mainloop(app.root, lambda: app.label.cget("text") == "x" and errors)
-        thread.join(10)
-    assert errors == [None]
-    assert chk.violations == []
+    marshalling.assert_never_reported(
+        path,
+        tk_dispatcher,
+        set_text=lambda value: app.label.configure(text=value),
+        pump_until=lambda until: mainloop(app.root, until),
+    )
 
 
 def test_the_dispatcher_set_up_from_a_worker_is_never_reported(app: App, mainloop: Any) -> None:

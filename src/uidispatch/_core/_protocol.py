@@ -92,8 +92,8 @@ class AppWindow(Protocol):
     """Optional: a backend whose app has a main window the user can ask to close.
 
     Not part of :class:`MainThreadDispatcher`; ``uidispatch.aio.run_app`` uses it when a
-    backend has it (Tk, Qt, Kivy) and falls back to ``BackendSpec.run_loop`` otherwise. All three
-    methods are for the main thread only.
+    backend has it (Tk, Qt, Kivy, GTK) and falls back to ``BackendSpec.run_loop``
+    otherwise. All methods are for the main thread only.
     """
 
     def on_close_requested(self, fn: Callable[[], object] | None) -> None:

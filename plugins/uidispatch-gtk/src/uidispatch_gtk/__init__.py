@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from uidispatch.backendkit import detect_toolkit
-from uidispatch.hookspecs import BackendSpec, hookimpl
+from uidispatch.hookspecs import BackendSpec, ThreadCheckSpec, hookimpl
 
 if TYPE_CHECKING:
     from ._backend import GtkBackend
@@ -35,6 +35,7 @@ __all__ = [
     "run_loop",
     "uidispatch_backends",
     "uidispatch_doctor_lines",
+    "uidispatch_thread_checks",
 ]
 
 __version__ = "0.1.0"
@@ -152,6 +153,14 @@ def uidispatch_doctor_lines() -> Sequence[str]:
     available = gi.Repository.get_default().enumerate_versions("Gtk")
     lines.append(f"gtk: GTK typelibs installed: {', '.join(sorted(available)) or 'none'}")
     return lines
+
+
+@hookimpl
+def uidispatch_thread_checks() -> list[ThreadCheckSpec]:
+    """The GTK part of ``ud.check_threads`` (imports no PyGObject until the app does)."""
+    from ._threadcheck import SPEC
+
+    return [SPEC]
 
 
 def __getattr__(name: str) -> Any:

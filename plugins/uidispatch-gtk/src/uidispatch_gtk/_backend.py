@@ -43,6 +43,7 @@ from uidispatch.backendkit import (
     TimerHeap,
 )
 
+from ._close import window_of
 from ._runs import hook_loop_runs, on_loop_return
 
 __all__ = ["GtkBackend"]
@@ -235,6 +236,20 @@ class GtkBackend:
         neither, the loop run it served returns.
         """
         self._closed_callbacks.add(fn)
+
+    # The optional AppWindow capability (uidispatch.aio.run_app): see _close.py.
+
+    def on_close_requested(self, fn: Callable[[], object] | None) -> None:
+        """Send the last main window's ``delete-event`` to ``fn``; False vetoes. Main thread."""
+        window_of(self).on_close_requested(fn)
+
+    def close_app(self) -> None:
+        """Destroy the app's main windows and end ``run_main_loop``; idempotent. Main thread."""
+        window_of(self).close_app()
+
+    def run_main_loop(self) -> None:
+        """``Gtk.main()`` (or the bound ``Gtk.Application``'s run) until its windows are gone."""
+        window_of(self).run_main_loop()
 
     def close(self) -> None:
         """Drop queued posts and pending timers; idempotent. Any thread (timers: main)."""

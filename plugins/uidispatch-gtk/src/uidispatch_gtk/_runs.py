@@ -22,7 +22,7 @@ import weakref
 from collections.abc import Callable
 from typing import Any, Protocol
 
-__all__ = ["hook_loop_runs", "on_loop_return", "unhooked"]
+__all__ = ["hook_loop_runs", "on_loop_return", "run_counted", "unhooked"]
 
 _ORIGINAL = "__uidispatch_gtk_unhooked__"
 _hook_lock = threading.Lock()
@@ -60,6 +60,26 @@ def _returned(glib: Any) -> None:
         watcher._loop_returned()
 
 
+def _counted(glib: Any, run: Callable[..., Any], args: Any, kwargs: Any) -> Any:
+    _runs.depth += 1
+    try:
+        return run(*args, **kwargs)
+    finally:
+        _runs.depth -= 1
+        _returned(glib)
+
+
+def run_counted(run: Callable[..., Any], *args: Any) -> Any:
+    """Call the loop run ``run(*args)`` as a hooked entry point: its return ends the app.
+
+    For a loop entered through another door than the three wrapped ones (``aio.run_app``
+    calls GTK's own functions, without PyGObject's signal helpers). Its thread.
+    """
+    from gi.repository import GLib  # type: ignore[import-untyped,import-not-found,unused-ignore]
+
+    return _counted(GLib, run, args, {})
+
+
 def _hook(owner: Any, name: str, glib: Any) -> None:
     run = getattr(owner, name, None)
     if run is None or hasattr(run, _ORIGINAL):
@@ -67,12 +87,7 @@ def _hook(owner: Any, name: str, glib: Any) -> None:
 
     @functools.wraps(run)
     def hooked(*args: Any, **kwargs: Any) -> Any:
-        _runs.depth += 1
-        try:
-            return run(*args, **kwargs)
-        finally:
-            _runs.depth -= 1
-            _returned(glib)
+        return _counted(glib, run, args, kwargs)
 
     setattr(hooked, _ORIGINAL, run)
     setattr(owner, name, hooked)
