@@ -2,20 +2,49 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import os
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 import uidispatch as ud
+from uidispatch import aio
 from uidispatch._tools._cli import main
 from uidispatch._tools._demo import SEE_THE_WINDOW
+from uidispatch._tools._demo._async import AsyncPanel
 from uidispatch._tools._demo._model import DemoModel, DemoView, plural
+from uidispatch._tools._demo._selftest import SelfTest
 from uidispatch._tools._demo._work import _short, format_stats
+
+ASYNC_PANEL = (
+    "ok   async echo: a line sent to the local asyncio server came back",
+    "ok   async countdown restarted, then reached 0 once (asyncio.sleep)",
+    "ok   async run ended with the window (server, connections and loop closed)",
+)
+"""The async panel's self-test lines (``aio`` on the toolkit's UI thread)."""
+UNCLEAN = (
+    "Task was destroyed",
+    "was never awaited",
+    "ResourceWarning",
+    "unclosed",
+    "Exception ignored",
+    "guest run",
+    "Traceback",
+)
+
+
+def assert_ended_cleanly(proc: subprocess.CompletedProcess[str]) -> None:
+    """No sign on stderr that the async run (or anything else) was left unfinished."""
+    for sign in UNCLEAN:
+        assert sign not in proc.stderr, proc.stderr
+
 
 needs_tk = pytest.mark.skipif(
     "tk" not in ud.backends() or not ud.backends()["tk"].loaded,
@@ -30,8 +59,10 @@ needs_x = pytest.mark.skipif(
 def run_demo(
     *argv: str, timeout: float = 120, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
+    # Development mode: an async run left unfinished, a socket left open or a task
+    # destroyed pending says so on stderr (see assert_ended_cleanly).
     return subprocess.run(
-        [sys.executable, "-m", "uidispatch", "demo", *argv],
+        [sys.executable, "-X", "dev", "-m", "uidispatch", "demo", *argv],
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -55,10 +86,12 @@ def test_selftest_exercises_every_panel_and_exits_0() -> None:
         "ok   plain flood: 100,000 calls ran",
         "ok   keyed flood coalesced, last value 99,999",
         "ok   0.5 s block reported as a stall with its duration",
+        *ASYNC_PANEL,
         "ok   window keeps its size while content changes",
     ):
         assert line in out, out
     assert "FAIL" not in out
+    assert_ended_cleanly(proc)
 
 
 @needs_tk
@@ -95,6 +128,7 @@ EVERY_PANEL = (
     "ok   plain flood: 100,000 calls ran",
     "ok   keyed flood coalesced, last value 99,999",
     "ok   0.5 s block reported as a stall with its duration",
+    *ASYNC_PANEL,
 )
 
 
@@ -108,6 +142,7 @@ def test_qt_demo_selftest_and_screenshot_run_offscreen_without_xvfb(tmp_path: Pa
     for line in (*EVERY_PANEL, "ok   window keeps its size while content changes"):
         assert line in proc.stdout, proc.stdout
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert_ended_cleanly(proc)
 
 
 @needs_qt
@@ -143,6 +178,8 @@ def test_the_asyncio_demo_needs_no_toolkit_and_prints_what_it_checked() -> None:
     for line in EVERY_PANEL:
         assert line in proc.stdout, proc.stdout
     assert "window keeps its size" not in proc.stdout  # no window to measure
+    assert "async echo: 'hello #1 from the UI thread' came back in " in proc.stdout
+    assert_ended_cleanly(proc)
 
 
 def _headless_env(tmp_path: Path) -> dict[str, str]:
@@ -295,3 +332,144 @@ def test_search_status_says_1_match_not_1_matches(virtual_dispatcher: ud.Dispatc
         assert statuses[-1].endswith("; 1 key -> 0 searches")
     finally:
         model.close()
+
+
+# ---------------------------------------------------------------------- the async panel
+
+
+class AsyncRecorder(DemoView):
+    def __init__(self) -> None:
+        self.lines: dict[str, list[str]] = {}
+
+    def aio_changed(self, part: str, text: str) -> None:
+        self.lines.setdefault(part, []).append(text)
+
+
+async def _until(predicate: Any, timeout: float = 10.0) -> None:
+    """Let the loops run until ``predicate()`` holds; fail after ``timeout`` seconds."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not predicate():
+        assert asyncio.get_running_loop().time() < deadline, "timed out"
+        await asyncio.sleep(0.005)
+
+
+def _on_asyncio(test: Any) -> Any:
+    """Run ``test(model, view)`` on a demo model of the asyncio backend, then close it."""
+
+    async def host() -> Any:
+        d = ud.get_dispatcher("asyncio")
+        view = AsyncRecorder()
+        model = DemoModel(d, view)
+        try:
+            model.start()
+            return await test(model, view)
+        finally:
+            model.close()
+
+    return asyncio.run(host())
+
+
+def test_the_echo_button_round_trips_a_line_through_the_local_server() -> None:
+    async def test(model: DemoModel, view: AsyncRecorder) -> None:
+        panel = model.aio
+        panel.echo()
+        panel.echo()
+        await _until(lambda: len(panel.replies) == 2)
+        assert (
+            panel.replies
+            == panel.sent
+            == [
+                "hello #1 from the UI thread",
+                "hello #2 from the UI thread",
+            ]
+        )
+        assert len(panel.rtts) == 2
+        assert all(0 < rtt < 5 for rtt in panel.rtts)
+        assert view.lines["server"][-1].startswith(f"echo server on 127.0.0.1:{panel.port},")
+        assert view.lines["echo"][-1].startswith("'hello #2 from the UI thread' came back in ")
+
+    _on_asyncio(test)
+
+
+def test_pressing_countdown_again_restarts_it_and_only_the_new_one_reaches_0() -> None:
+    async def test(model: DemoModel, view: AsyncRecorder) -> None:
+        panel = model.aio
+        panel.count_down(3, 0.2)  # slow: the restart comes while it shows 2
+        await _until(lambda: view.lines.get("countdown", [])[-1:] == ["countdown: 2"])
+        first = panel._countdown
+        panel.count_down(3, 0.02)
+        await _until(lambda: panel.zeros >= 1)
+        assert first is not None
+        assert first.cancelled()
+        assert (panel.zeros, panel.restarts) == (1, 1)
+        assert view.lines["countdown"] == [
+            "countdown: 3",
+            "countdown: 2",
+            "countdown: 3",
+            "countdown: 2",
+            "countdown: 1",
+            "countdown: 0, done",
+        ]
+
+    _on_asyncio(test)
+
+
+def test_closing_mid_echo_and_mid_countdown_ends_the_run_and_closes_the_server(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    held: list[bytes] = []
+
+    async def hold(
+        panel: AsyncPanel, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        # The server reads the line and never answers: the echo is in flight at the close.
+        panel._clients.add(writer)
+        held.append(await reader.readline())
+        await asyncio.Event().wait()
+
+    monkeypatch.setattr(AsyncPanel, "_reply", hold)
+    port: list[int] = []
+
+    async def test(model: DemoModel, view: AsyncRecorder) -> None:
+        panel = model.aio
+        panel.count_down(10, 1.0)
+        panel.echo()
+        await _until(lambda: bool(held))
+        port.append(panel.port or 0)
+        model.close()  # as the window's close does: the run ends in here
+        assert panel.ended
+        assert panel.run is not None
+        assert panel.run.cancelled
+        assert panel.run.loop.is_closed()  # type: ignore[attr-defined]
+        assert (panel.zeros, panel.replies) == (0, [])
+        assert view.lines["countdown"] == ["countdown: 10"]
+
+    _on_asyncio(test)  # an unclosed socket or a pending task would fail it (warnings=error)
+    assert held == [b"hello #1 from the UI thread\n"]
+    with pytest.raises(ConnectionRefusedError):  # the server's socket is closed
+        socket.create_connection(("127.0.0.1", port[0]), timeout=2).close()
+
+
+def test_where_the_guest_loop_cannot_run_the_panel_says_why_and_the_self_test_skips_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def refuse(*args: object, **kwargs: object) -> aio.Run:
+        raise RuntimeError("checked on CPython 3.10 to 3.13, not 3.99")
+
+    monkeypatch.setattr(aio, "start", refuse)  # the panel calls aio.start
+
+    async def test(model: DemoModel, view: AsyncRecorder) -> list[str]:
+        panel = model.aio
+        panel.echo()  # buttons do nothing: no run to join
+        panel.count_down()
+        assert view.lines == {
+            "server": ["async panel off: checked on CPython 3.10 to 3.13, not 3.99"]
+        }
+        assert panel.ended
+        assert panel.error is not None
+        test_ = SelfTest(model, 1.0, None, on_finished=lambda: None)
+        return [name for name, _ in test_.checks]
+
+    names = _on_asyncio(test)
+    assert not [name for name in names if "async" in name]
+    assert "health report (pool.report()) lists each operation" in names

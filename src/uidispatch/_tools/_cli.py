@@ -100,7 +100,8 @@ def _add_demo(sub: _Subparsers) -> None:
         help="a small app showing the library at work",
         description=(
             "Background tasks with progress and cancel, a debounced search, a 100,000-call "
-            "flood while an animation runs, live dispatch stats and a stall indicator."
+            "flood while an animation runs, live dispatch stats, a stall indicator and "
+            "async/await on the UI thread (uidispatch.aio: a socket echo, a countdown)."
         ),
     )
     demo.add_argument("--backend", default="tk", metavar="NAME", help="toolkit (default: tk)")

@@ -2,9 +2,11 @@
 
 Background tasks with live progress and cancel buttons (``ud.Pool``, ``report_progress``,
 ``cancel``), a search box debounced against a slow search, a flood of 100,000 calls while
-an animation keeps moving, live dispatch stats and a stall indicator fed by
-``watch_stalls``. One toolkit-neutral model (``_model``) and one thin view per toolkit
-(``_tk``, ``_qt``, ``_kivy``, and ``_text`` for a machine without any display).
+an animation keeps moving, live dispatch stats, a stall indicator fed by
+``watch_stalls``, and ``uidispatch.aio`` coroutines on the UI thread (a socket echo against
+a local server, a countdown: ``_async``). One toolkit-neutral model (``_model``) and one
+thin view per toolkit (``_tk``, ``_qt``, ``_kivy``, and ``_text`` for a machine without
+any display).
 """
 
 from __future__ import annotations

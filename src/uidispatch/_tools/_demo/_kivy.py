@@ -15,11 +15,12 @@ from typing import Any
 
 import uidispatch as ud
 
+from ._async import PARTS
 from ._model import FLOOD_CALLS, STALL_INTERVAL, DemoModel, DemoView, TaskRow
 
 __all__ = ["run_kivy"]
 
-SIZE = (1100, 600)
+SIZE = (1100, 680)
 OK, BAD = (0.08, 0.5, 0.24, 1), (0.73, 0.11, 0.11, 1)
 INK, MUTED, HEAD = (0.07, 0.09, 0.15, 1), (0.42, 0.45, 0.5, 1), (0.12, 0.16, 0.22, 1)
 TRACK_W, BALL = 380, 26
@@ -73,6 +74,7 @@ class KivyView(DemoView):
         root.add_widget(body)
         self._tasks(left)
         self._search(left)
+        self._async(left)
         self._flood(right)
         self._stats(right)
         self._stalls(right)
@@ -169,6 +171,22 @@ class KivyView(DemoView):
     def _on_text(self, _entry: Any, text: str) -> None:
         if not self._typing:
             self.model.on_query(text)
+
+    def _async(self, parent: Any) -> None:
+        self._title(parent, "async/await on the UI thread: aio.start, @aio.handler, a local server")
+        panel = self.model.aio
+        self.aio_labels = {part: self._label("", size_hint_y=None, height=22) for part in PARTS}
+        for text, action, part in (
+            ("Echo", panel.echo, "echo"),
+            ("Countdown", panel.count_down, "countdown"),
+        ):
+            line = self._line()
+            line.add_widget(self._button(text, action, width=110))
+            self.aio_labels[part].size_hint_y = 1
+            line.add_widget(self.aio_labels[part])
+            parent.add_widget(line)
+        self.aio_labels["server"].color = MUTED
+        parent.add_widget(self.aio_labels["server"])
 
     def _flood(self, parent: Any) -> None:
         g = self.k.graphics
@@ -270,6 +288,9 @@ class KivyView(DemoView):
         self.indicator_bg.rgba = BAD if stalled else OK
         if text is not None:
             self.stall_label.text = text
+
+    def aio_changed(self, part: str, text: str) -> None:
+        self.aio_labels[part].text = text
 
     def set_query(self, text: str) -> None:
         self._typing = True  # the self-test calls on_query itself, once per keystroke

@@ -1,11 +1,10 @@
 """The demo's state and actions, the same on every toolkit; a view only draws it.
 
 :class:`DemoModel` owns the pool, the debounced search, the floods, the animation clock,
-the live stats and the stall watchdog. It runs on the main thread and tells its
-:class:`DemoView` what changed; its timers are ``dispatcher.call_later`` (the toolkit's
-own timers), so the same model runs under Tk, Qt, Kivy and a bare asyncio loop. A panel
-is one method here and one widget per view: the busy spinner is ``pool.on_busy`` and the
-search is ``if_running="restart"`` on one key.
+the live stats, the stall watchdog and the async panel (``_async``). It runs on the main
+thread and tells its :class:`DemoView` what changed; its timers are ``d.call_later`` (the
+toolkit's own), so the same model runs under Tk, Qt, Kivy and a bare asyncio loop. A panel
+is one method here and one widget per view: the busy spinner is ``pool.on_busy``.
 """
 
 from __future__ import annotations
@@ -21,6 +20,7 @@ from typing import Any
 import uidispatch as ud
 
 from ..._addons._watchdog import StallInfo
+from ._async import AsyncPanel, AsyncView
 from ._work import TASKS, crunch, flood, format_stats, slow_search
 
 __all__ = ["FLOOD_CALLS", "STALL_INTERVAL", "DemoModel", "DemoView", "TaskRow", "plural"]
@@ -57,7 +57,7 @@ class TaskRow:
         return self.outcome in ("done", "cancelled", "failed")
 
 
-class DemoView:
+class DemoView(AsyncView):
     """What a toolkit view implements: each method draws one change. Main thread only.
 
     The defaults draw nothing, so a view overrides what it shows.
@@ -115,18 +115,14 @@ class DemoModel:
         self.pool = ud.Pool(max_workers=4, dispatcher=dispatcher)
         self.rows: list[TaskRow] = []
         self.query = ""
-        self.keystrokes = 0
-        self.searches = 0
+        self.keystrokes = self.searches = 0
         self.search_task: Any = None
         self.search_results: tuple[str, ...] = ()
         self.search_restarts = 0
         self.busy = False
         self.busy_changes: list[bool] = []
-        self._spin = 0
-        self._spun_at = 0.0
-        self.flood_ran = 0
-        self.keyed_ran = 0
-        self.keyed_last = -1
+        self._spin, self._spun_at = 0, 0.0
+        self.flood_ran, self.keyed_ran, self.keyed_last = 0, 0, -1
         self.floods: dict[str, dict[str, float]] = {}
         self.flood_active = 0
         self.flood_gap_max = 0.0
@@ -143,13 +139,15 @@ class DemoModel:
             0.2, on_stall=self._stall_from_monitor, interval=STALL_INTERVAL
         )
         self._busy_watch: Any = None
+        self.aio = AsyncPanel(dispatcher, self.view)  # the async panel: its own module
 
     def start(self) -> None:
-        """Start the animation, the spinner and the stats refresh (once the view exists)."""
+        """Start the animation, the spinner, the stats and the async panel (view built)."""
         # The spinner: now, then on each idle <-> busy change, on this thread.
         self._busy_watch = self.pool.on_busy(self._busy_changed)
         self.d.call_later(FRAME, self._animate)
         self.d.call_later(STATS_PERIOD, self._refresh_stats)
+        self.aio.start()
 
     # ------------------------------------------------------------------ tasks
 
@@ -382,9 +380,9 @@ class DemoModel:
     # ------------------------------------------------------------------ closing
 
     def close(self) -> None:
-        """Stop the watchdog, cancel the tasks, close the dispatcher; idempotent. Main thread.
+        """Stop the watchdog, cancel the tasks and the async run, close the dispatcher.
 
-        The view closes its window itself (or calls this from its close handler).
+        Idempotent; main thread. The view closes its window itself (or calls this first).
         """
         if self.closed:
             return
@@ -396,4 +394,5 @@ class DemoModel:
             if row.task is not None:
                 row.task.cancel()
         self.pool.shutdown(wait=False, cancel_pending=True)
-        self.d.close()
+        self.aio.close()
+        self.d.close()  # the run's last steps (closing its server and loop) run in here

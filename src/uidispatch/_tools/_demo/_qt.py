@@ -15,7 +15,8 @@ from typing import Any
 
 import uidispatch as ud
 
-from ._model import FLOOD_CALLS, STALL_INTERVAL, DemoModel, DemoView, TaskRow
+from ._async import PARTS
+from ._model import FLOOD_CALLS, MAX_ROWS, STALL_INTERVAL, DemoModel, DemoView, TaskRow
 
 __all__ = ["QtView", "run_qt"]
 
@@ -40,6 +41,7 @@ class QtView(DemoView):
         grid.addLayout(right, 1, 1)
         left.addWidget(self._tasks())
         left.addWidget(self._search())
+        left.addWidget(self._async())
         left.addStretch(1)
         right.addWidget(self._flood())
         right.addWidget(self._stats())
@@ -93,13 +95,19 @@ class QtView(DemoView):
         line.addWidget(self.busy_label)
         line.addStretch(1)
         col.addLayout(line)
-        self.task_box = w.QVBoxLayout()
-        col.addLayout(self.task_box)
+        rows = w.QWidget()
+        col.addWidget(rows)
+        self.task_box = w.QVBoxLayout(rows)
+        self.task_box.setContentsMargins(0, 0, 0, 0)
         self.no_tasks: Any = self._label("(no tasks yet)")
         self.task_box.addWidget(self.no_tasks)
-        # Reserve a task row's width now, so the first task does not widen the window.
+        self.task_box.addStretch(1)  # rows stack from the top, above this
+        # Reserve the rows' room now, so the first task does not widen the window nor
+        # more rows make it taller.
         probe = self._row_widgets(TaskRow("probe", 1))
         box.setMinimumWidth(probe["frame"].sizeHint().width() + 24)
+        row_h = probe["frame"].sizeHint().height() + self.task_box.spacing()
+        rows.setMinimumHeight(MAX_ROWS * row_h)
         probe["frame"].deleteLater()
         return box
 
@@ -137,6 +145,22 @@ class QtView(DemoView):
         self.results = w.QListWidget()
         self.results.setFixedHeight(150)
         col.addWidget(self.results)
+        return box
+
+    def _async(self) -> Any:
+        w = self.qt
+        box = w.QGroupBox("async/await on the UI thread: aio.start, @aio.handler, a local server")
+        grid = w.QGridLayout(box)
+        panel = self.model.aio
+        # " ", not "": an empty QLabel is a pixel shorter than one with text.
+        self.aio_labels = {part: self._label(" ", 56) for part in PARTS}
+        for i, (text, action) in enumerate((("Echo", panel.echo), ("Countdown", panel.count_down))):
+            button = w.QPushButton(text)
+            button.clicked.connect(functools.partial(_call, action))
+            grid.addWidget(button, i, 0)
+            grid.addWidget(self.aio_labels[("echo", "countdown")[i]], i, 1)
+        self.aio_labels["server"].setStyleSheet("color: #6b7280;")
+        grid.addWidget(self.aio_labels["server"], 2, 0, 1, 2)
         return box
 
     def _flood(self) -> Any:
@@ -201,7 +225,7 @@ class QtView(DemoView):
             self.no_tasks.deleteLater()
             self.no_tasks = None
         widgets = self._row_widgets(row)
-        self.task_box.addWidget(widgets["frame"])
+        self.task_box.insertWidget(self.task_box.count() - 1, widgets["frame"])
         self.rows[id(row)] = widgets
         return widgets["frame"]
 
@@ -245,6 +269,9 @@ class QtView(DemoView):
         self._paint_indicator(stalled)
         if text is not None:
             self.stall_label.setText(text)
+
+    def aio_changed(self, part: str, text: str) -> None:
+        self.aio_labels[part].setText(text)
 
     def set_query(self, text: str) -> None:
         self.entry.setText(text)

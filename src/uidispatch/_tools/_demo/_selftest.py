@@ -25,6 +25,7 @@ __all__ = ["QUERY", "SelfTest"]
 
 QUERY = "imp"
 MORE = "o"  # typed once the first search runs: the second search restarts it
+COUNT, TICK = 5, 0.05  # the countdown: from 5, 20 ticks a second (1 a second by hand)
 
 
 class SelfTest:
@@ -66,6 +67,11 @@ class SelfTest:
             ("health report (pool.report()) lists each operation", self._health),
             ("no toolkit call off the UI thread (check_threads)", self._right_threads),
         ]
+        if model.aio.error is None:  # else the report says why the panel is off
+            self.checks[-1:-1] = [
+                ("async echo: a line sent to the local asyncio server came back", self._echoed),
+                ("async countdown restarted, then reached 0 once (asyncio.sleep)", self._counted),
+            ]
 
     # ------------------------------------------------------------------ script
 
@@ -83,6 +89,7 @@ class SelfTest:
         later(0.5, self._when, lambda: self.model.searches >= 1, self._type_more)
         later(0.9, self._cancel_third)
         later(1.2, self._flood_then_more)
+        later(0.3, self._async_panel)
         later(0.3, self._poll)
 
     def _type(self, text: str) -> None:
@@ -112,6 +119,13 @@ class SelfTest:
         # Let a heartbeat through first, so the block is a stall of its own.
         self.model.d.call_later(0.3, self.model.block_ui)
         self.stage = "checking"
+
+    def _async_panel(self) -> None:
+        panel = self.model.aio
+        panel.echo()
+        panel.count_down(COUNT, TICK)
+        # Pressed again mid-way: the running countdown is cancelled, a new one starts.
+        self.model.d.call_later(2.5 * TICK, panel.count_down, COUNT, TICK)
 
     def _when(self, predicate: Callable[[], bool], then: Callable[[], None]) -> None:
         if predicate():
@@ -178,6 +192,14 @@ class SelfTest:
         report = self.model.pool.report()
         return all(name in report for name in ("search", *(n for n, _, _ in TASKS)))
 
+    def _echoed(self) -> bool:
+        panel = self.model.aio
+        return bool(panel.replies) and panel.replies == panel.sent[: len(panel.replies)]
+
+    def _counted(self) -> bool:
+        panel = self.model.aio
+        return panel.restarts == 1 and panel.zeros == 1
+
     def _right_threads(self) -> bool:
         return self.checker is None or not self.checker.violations
 
@@ -206,9 +228,16 @@ class SelfTest:
             else:
                 self.out.write(f"  FAIL screenshot: {error}\n")
                 ok = False
-        self.status = 0 if ok else 1
         self.done = True
         self.model.close()
+        if self.model.aio.run is not None:  # closing the window must end the async run
+            ended = self.model.aio.ended
+            ok = ok and ended
+            self.out.write(
+                f"  {'ok  ' if ended else 'FAIL'} async run ended with the window "
+                "(server, connections and loop closed)\n"
+            )
+        self.status = 0 if ok else 1
         self.on_finished()
 
     def interrupted(self) -> int:
@@ -240,6 +269,10 @@ class SelfTest:
             f"latency p50/p99={s.latency_p50_ms:.2f}/{s.latency_p99_ms:.2f} ms\n"
         )
         w(f"  longest animation frame gap during floods: {m.flood_gap_max * 1000:.0f} ms\n")
+        if m.aio.error is not None:
+            w(f"  skipped the async panel: {m.aio.error}\n")
+        elif m.aio.rtts:
+            w(f"  async echo round trip: {min(m.aio.rtts) * 1000:.2f} ms (asyncio guest loop)\n")
         for violation in [] if self.checker is None else self.checker.violations:
             w(f"  wrong thread: {violation}\n")
             w("".join(f"    {line}\n" for line in violation.stack.splitlines()[-6:]))

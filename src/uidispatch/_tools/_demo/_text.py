@@ -1,8 +1,10 @@
 """The demo without any window: the same model and self-test on the ``asyncio`` backend.
 
 What a fresh server with no display and no Xvfb shows: the tasks, the debounced search,
-both floods and the stall watchdog run for real (worker threads, the dispatcher's queue,
-asyncio timers), and each change is printed as it lands on the loop's thread.
+both floods, the stall watchdog and the async panel (its guest loop runs inside this
+asyncio loop, as it would inside a toolkit's) run for real (worker threads, the
+dispatcher's queue, asyncio timers), and each change is printed as it lands on the loop's
+thread.
 """
 
 from __future__ import annotations
@@ -57,6 +59,12 @@ class TextView(DemoView):
         if text is not None:
             self._say(text)
 
+    def aio_changed(self, part: str, text: str) -> None:
+        if part == "echo":
+            self._say(f"async echo: {text}")
+        elif part == "server" or text.endswith("done"):  # the countdown's end, not each tick
+            self._say(f"async {text}")
+
 
 def run_text(limit: float, out: TextIO = sys.stdout) -> int:
     """Run the self-test on a fresh asyncio loop, printing as it goes; the exit status."""
@@ -65,12 +73,12 @@ def run_text(limit: float, out: TextIO = sys.stdout) -> int:
         d = ud.get_dispatcher("asyncio")
         ud.use(d)
         try:
+            out.write(f"uidispatch demo on the asyncio backend (no window), up to {limit:g} s\n")
             view = TextView(out)
             model = DemoModel(d, view)
             model.start()
             finished = asyncio.get_running_loop().create_future()
             test = SelfTest(model, limit, None, on_finished=lambda: finished.set_result(None))
-            out.write(f"uidispatch demo on the asyncio backend (no window), up to {limit:g} s\n")
             test.start()
             await finished
             return test.status

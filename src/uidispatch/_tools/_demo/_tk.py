@@ -15,7 +15,8 @@ from tkinter import ttk
 
 import uidispatch as ud
 
-from ._model import FLOOD_CALLS, STALL_INTERVAL, DemoModel, DemoView, TaskRow
+from ._async import PARTS
+from ._model import FLOOD_CALLS, MAX_ROWS, STALL_INTERVAL, DemoModel, DemoView, TaskRow
 
 __all__ = ["TkView"]
 
@@ -98,6 +99,7 @@ class TkView(DemoView):
         right.grid(row=1, column=1, sticky="nsew")
         self._build_tasks(left)
         self._build_search(left)
+        self._build_async(left)
         self._build_flood(right)
         self._build_stats(right)
         self._build_stalls(right)
@@ -114,12 +116,13 @@ class TkView(DemoView):
         self.busy_label = ttk.Label(buttons, text="idle", width=18, style="Muted.TLabel")
         self.busy_label.pack(side="left", padx=(8, 0))
         self.task_box = ttk.Frame(box)
-        self.task_box.grid(row=1, column=0, sticky="ew")
-        # Reserve a task row's width now: rows wider than the panel's first content made
-        # the whole window grow when the first task started.
+        self.task_box.grid(row=1, column=0, sticky="new")  # rows from the top of their room
+        # Reserve the rows' room now: rows wider than the panel's first content made the
+        # whole window grow when the first task started, and so would more rows.
         probe = _RowWidgets(self.task_box, TaskRow("probe", 1), None)
         probe.frame.update_idletasks()
         self.task_box.columnconfigure(0, minsize=probe.frame.winfo_reqwidth())
+        box.rowconfigure(1, minsize=MAX_ROWS * (probe.frame.winfo_reqheight() + 2))
         probe.frame.destroy()
         self.no_tasks: ttk.Label | None = ttk.Label(
             self.task_box, text="(no tasks yet)", style="Muted.TLabel"
@@ -138,6 +141,24 @@ class TkView(DemoView):
         self.search_status.grid(row=1, column=0, sticky="w", padx=4)
         self.results = tk.Listbox(box, height=7, width=46, activestyle="none")
         self.results.grid(row=2, column=0, sticky="ew", padx=4, pady=4)
+
+    def _build_async(self, parent: ttk.Frame) -> None:
+        box = ttk.LabelFrame(
+            parent, text=" async/await on the UI thread: aio.start, @aio.handler, a local server "
+        )
+        box.grid(row=2, column=0, sticky="ew", pady=(8, 0))
+        ttk.Button(box, text="Echo", width=11, command=self.model.aio.echo).grid(
+            row=0, column=0, sticky="w", padx=4, pady=(4, 0)
+        )
+        ttk.Button(box, text="Countdown", width=11, command=self.model.aio.count_down).grid(
+            row=1, column=0, sticky="w", padx=4, pady=4
+        )
+        # " ": an empty ttk label is shorter than one with text, and the window would grow.
+        self.aio_labels = {part: ttk.Label(box, text=" ", width=56) for part in PARTS}
+        self.aio_labels["echo"].grid(row=0, column=1, sticky="w", padx=4)
+        self.aio_labels["countdown"].grid(row=1, column=1, sticky="w", padx=4)
+        self.aio_labels["server"].configure(style="Muted.TLabel", width=66)
+        self.aio_labels["server"].grid(row=2, column=0, columnspan=2, sticky="w", padx=4)
 
     def _build_flood(self, parent: ttk.Frame) -> None:
         box = ttk.LabelFrame(
@@ -238,6 +259,9 @@ class TkView(DemoView):
         self.indicator.configure(text=indicator, bg=BAD if stalled else OK)
         if text is not None:
             self.stall_label["text"] = text
+
+    def aio_changed(self, part: str, text: str) -> None:
+        self.aio_labels[part]["text"] = text
 
     def set_query(self, text: str) -> None:
         self.entry.delete(0, "end")
