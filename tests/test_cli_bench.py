@@ -206,6 +206,66 @@ def test_merge_rows_keeps_an_error_only_when_every_run_failed() -> None:
     assert failed["error"] == "boom"
 
 
+def _family_result() -> dict[str, Any]:
+    main_rows = [
+        {"variant": "ours", "kind": "ours", "error": None, "thr1": 40.0},
+        {"variant": "naive", "kind": "naive", "error": None, "thr1": 10.0},
+    ]
+    aio = [
+        {"variant": "aio asyncio", "kind": "ours", "family": "aio", "error": None,
+         "aio_awaits_per_s": 90_000.0, "aio_updates_per_s": 30_000.0, "aio_gap_ms": 17.0,
+         "aio_idle_wakeups_per_s": 0.0},
+        {"variant": "aio asyncio thread", "kind": "naive", "family": "aio", "error": None,
+         "aio_awaits_per_s": 300_000.0, "aio_updates_per_s": 5_000.0, "aio_gap_ms": 10.0,
+         "aio_idle_wakeups_per_s": 0.0},
+    ]  # fmt: skip
+    checker = [
+        {"variant": "checker: UI thread Tk calls", "kind": "checker", "family": "checker",
+         "error": None, "off_ms": 20.0, "on_ms": 25.0, "on_off": 1.25, "violations": 0,
+         "watch": "monitoring"},
+        {"variant": "checker: worker own-object Qt calls", "kind": "checker",
+         "family": "checker", "error": "exit status 1: boom"},
+    ]  # fmt: skip
+    return {"backend": "tk", "rows": main_rows + aio + checker, "notes": []}
+
+
+def test_family_rows_take_ratios_against_their_own_naive_row() -> None:
+    result = _family_result()
+    _bench.add_ratios(result["rows"])
+    rows = {r["variant"]: r for r in result["rows"]}
+    assert rows["ours"]["vs_naive"]["thr1"] == 4.0
+    assert rows["aio asyncio"]["vs_naive"]["aio_updates_per_s"] == 6.0
+    assert rows["aio asyncio thread"]["vs_naive"]["aio_awaits_per_s"] == 1.0
+    assert "thr1" not in rows["aio asyncio"]["vs_naive"]
+    assert "vs_naive" not in rows["checker: UI thread Tk calls"]  # no naive row there
+
+
+def test_family_rows_have_their_own_tables_and_never_fail_the_run() -> None:
+    result = _family_result()
+    text = _bench.format_backend(result)
+    main_table, _, rest = text.partition("async on the UI thread")
+    assert "aio asyncio" not in main_table  # not in the posting table
+    assert "checker:" not in main_table
+    assert "(xN = value / aio asyncio thread)" in rest
+    assert "30k x6.00" in rest  # update + await round trips, against the naive way
+    assert "x1.25" in rest
+    assert "monitoring" in rest
+    assert "checker: worker own-object Qt calls" in rest
+    assert "exit status 1: boom" in rest
+    assert not _bench._failed(result)
+    result["rows"][0]["error"] = "crashed"
+    assert _bench._failed(result)
+
+
+def test_merge_rows_takes_medians_of_family_fields() -> None:
+    runs = [[dict(r)] for r in _family_result()["rows"][2:3]] * 2
+    runs.append([dict(_family_result()["rows"][2], aio_updates_per_s=60_000.0)])
+    (row,) = _bench.merge_rows(runs)
+    assert row["family"] == "aio"
+    assert row["aio_updates_per_s"] == 30_000.0
+    assert row["aio_gap_ms"] == 17.0
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [

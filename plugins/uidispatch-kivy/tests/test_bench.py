@@ -9,6 +9,8 @@ import sys
 
 from uidispatch_kivy.bench import EXTRA, FIELDS
 
+from uidispatch._tools._bench_workloads import AIO_FIELDS
+
 
 def test_bench_json_has_one_well_formed_row_per_variant() -> None:
     proc = subprocess.run(
@@ -25,7 +27,8 @@ def test_bench_json_has_one_well_formed_row_per_variant() -> None:
     assert result["backend"] == "kivy"
     assert isinstance(result["notes"], list)
     assert result["notes"]
-    rows = {row["variant"]: row for row in result["rows"]}
+    every = {row["variant"]: row for row in result["rows"]}
+    rows = {v: r for v, r in every.items() if not r.get("family")}
     assert {v: r["kind"] for v, r in rows.items()} == {
         "uidispatch": "ours",
         "schedule_once": "naive",
@@ -56,3 +59,18 @@ def test_bench_json_has_one_well_formed_row_per_variant() -> None:
                 assert row[field] > 0, f"{variant}.{field} = {row[field]!r}"
         assert row["freeze_gaps_ms"], "the flood's timer gaps, for charts"
     assert rows["uidispatch"]["idle_wakeups_per_s"] == 0, "an idle dispatcher kept the Clock busy"
+    aio = {v: r for v, r in every.items() if r.get("family") == "aio"}
+    assert {"aio asyncio", "aio asyncio thread"} <= set(aio)
+    for name, row in aio.items():
+        assert row["error"] is None, f"{name}: {row['error']}"
+        for field in AIO_FIELDS:
+            assert isinstance(row[field], float), (name, field)
+            assert row[field] >= 0, (name, field)
+        assert row["aio_updates_per_s"] > 0
+    checker = {v: r for v, r in every.items() if r.get("family") == "checker"}
+    assert "checker: UI thread Kivy property sets" in checker
+    for name, row in checker.items():
+        assert row["error"] is None, f"{name}: {row['error']}"
+        assert row["off_ms"] > 0, name
+        assert row["on_ms"] > 0, name
+        assert row["violations"] == 0, name

@@ -24,6 +24,8 @@ def test_quick_json_run_prints_one_object_with_a_well_formed_row_per_variant() -
         "signal",
         "--variant",
         "floor",
+        "--families",
+        "none",
     ]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=True)
     result = json.loads(out.stdout)
@@ -52,3 +54,33 @@ def test_quick_json_run_prints_one_object_with_a_well_formed_row_per_variant() -
 def test_every_variant_has_a_kind_the_merged_report_knows() -> None:
     assert set(bench.VARIANTS.values()) <= {"ours", "naive", "helper", "floor"}
     assert list(bench.VARIANTS.values()).count("ours") == 1
+
+
+def test_quick_json_run_has_guest_mode_async_and_checker_cost_rows() -> None:
+    from uidispatch._tools._bench_workloads import AIO_FIELDS
+
+    cmd = [sys.executable, "-m", "uidispatch_qt.bench", "--json", "--quick", "--scale", "0.005"]
+    cmd += ["--variant", "signal"]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=240, check=True)
+    result = json.loads(out.stdout)
+    rows = {row["variant"]: row for row in result["rows"]}
+    aio = {v: r for v, r in rows.items() if r.get("family") == "aio"}
+    assert {"aio asyncio", "aio asyncio thread"} <= set(aio)
+    assert aio["aio asyncio thread"]["kind"] == "naive"
+    for name, row in aio.items():
+        assert row["error"] is None, row
+        for field in AIO_FIELDS:
+            assert isinstance(row[field], float), (name, field)
+            assert row[field] >= 0, (name, field)
+        assert row["aio_updates_per_s"] > 0
+    checker = {v: r for v, r in rows.items() if r.get("family") == "checker"}
+    assert {
+        "checker: worker pure-Python loop",
+        "checker: worker own-object Qt calls",
+        "checker: UI thread Qt calls",
+    } <= set(checker)
+    for name, row in checker.items():
+        assert row["error"] is None, row
+        assert row["off_ms"] > 0, name
+        assert row["on_ms"] > 0, name
+        assert row["violations"] == 0, name  # own objects and the GUI thread: all legal

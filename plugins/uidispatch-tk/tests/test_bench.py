@@ -66,3 +66,46 @@ def test_bench_rejects_an_unknown_variant(capsys: pytest.CaptureFixture[str]) ->
     assert "unknown variant(s) nope; known: uidispatch, after0, queue_poll, floor" in (
         capsys.readouterr().err
     )
+
+
+def _check_aio_rows(rows: list[dict[str, object]]) -> None:
+    from uidispatch._tools._bench_workloads import AIO_FIELDS
+
+    assert [r["variant"] for r in rows][:1] == ["aio asyncio"]
+    assert "aio asyncio thread" in [r["variant"] for r in rows]
+    for row in rows:
+        assert row["error"] is None, row
+        assert row["family"] == "aio"
+        for field in AIO_FIELDS:
+            value = row[field]
+            assert isinstance(value, float), (row["variant"], field)
+            assert value >= 0
+        assert row["aio_awaits_per_s"] > 0
+        assert row["aio_updates_per_s"] > 0
+        assert row["aio_gap_ms"] > 0
+
+
+def test_bench_has_guest_mode_async_and_checker_cost_rows() -> None:
+    from uidispatch._tools import _bench_aio, _bench_checker
+
+    result = bench.run(
+        TINY,
+        variants=["after0"],
+        timeout=120,
+        aio=_bench_aio.TINY,
+        checker=_bench_checker.TINY,
+    )
+    json.dumps(result)
+    aio = [r for r in result["rows"] if r.get("family") == "aio"]
+    _check_aio_rows(aio)
+    assert {r["variant"]: r["kind"] for r in aio}["aio asyncio thread"] == "naive"
+    checker = {r["variant"]: r for r in result["rows"] if r.get("family") == "checker"}
+    assert {"checker: worker pure-Python loop", "checker: UI thread Tk calls"} <= set(checker)
+    for name, row in checker.items():
+        assert row["error"] is None, row
+        assert row["off_ms"] > 0, name
+        assert row["on_ms"] > 0, name
+        assert row["on_off"] == pytest.approx(row["on_ms"] / row["off_ms"])
+        assert row["violations"] == 0, name  # every case is legal
+    assert any(n.startswith("aio rows:") for n in result["notes"])
+    assert any(n.startswith("checker rows:") for n in result["notes"])

@@ -5,22 +5,24 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeGuard
 
-from ._bench_workloads import FIELDS, KEY_FIELDS, PATH_FIELDS
+from ._bench_workloads import AIO_FIELDS, CHECKER_FIELDS, FIELDS, KEY_FIELDS, PATH_FIELDS
 
 __all__ = [
     "ALL_FIELDS",
     "EXTRA_FIELDS",
     "add_ratios",
+    "family_tables",
     "format_backend",
     "format_report",
     "is_number",
+    "main_rows",
 ]
 
 # The many-producer measurements: unique-key throughput and post time, and the longest UI timer
 # gap (ms) while 8 producers flood on each posting path, with the longest drain of the
-# bounded one.
+# bounded one; then the figures of the row families (guest-mode async, the checker's cost).
 EXTRA_FIELDS = KEY_FIELDS + PATH_FIELDS
-ALL_FIELDS = FIELDS + EXTRA_FIELDS
+ALL_FIELDS = FIELDS + EXTRA_FIELDS + AIO_FIELDS + CHECKER_FIELDS
 
 
 def is_number(value: object) -> TypeGuard[float]:
@@ -28,18 +30,29 @@ def is_number(value: object) -> TypeGuard[float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and value == value
 
 
+def main_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows of the posting benchmark itself: those of no ``family``."""
+    return [r for r in rows if not r.get("family")]
+
+
 def add_ratios(rows: list[dict[str, Any]]) -> None:
-    """Set each row's ``vs_naive``: its numbers divided by the ``naive`` row's."""
-    naive = next((r for r in rows if r.get("kind") == "naive" and not r.get("error")), None)
-    if naive is None:
-        return
-    for row in rows:
-        ratios = {}
-        for field in ALL_FIELDS:
-            a, b = row.get(field), naive.get(field)
-            if is_number(a) and is_number(b) and b:
-                ratios[field] = a / b
-        row["vs_naive"] = ratios
+    """Set each row's ``vs_naive``: its numbers divided by its ``naive`` row's.
+
+    A row with a ``family`` (``aio``, ``checker``) is compared with that family's naive
+    row, the others with the backend's own naive primitive.
+    """
+    for family in dict.fromkeys(r.get("family") for r in rows):
+        group = [r for r in rows if r.get("family") == family]
+        naive = next((r for r in group if r.get("kind") == "naive" and not r.get("error")), None)
+        if naive is None:
+            continue
+        for row in group:
+            ratios = {}
+            for field in ALL_FIELDS:
+                a, b = row.get(field), naive.get(field)
+                if is_number(a) and is_number(b) and b:
+                    ratios[field] = a / b
+            row["vs_naive"] = ratios
 
 
 def _si(value: float) -> str:
@@ -77,9 +90,10 @@ def _cell(row: dict[str, Any], field: str, fmt: Callable[[float], str]) -> str:
 def format_backend(result: dict[str, Any]) -> str:
     """One backend's result as a text table with ratios to its ``naive`` row."""
     name = result.get("backend", "?")
-    rows = result.get("rows") or []
-    if "vs_naive" not in (rows[0] if rows else {}):
-        add_ratios(rows)
+    every = result.get("rows") or []
+    if "vs_naive" not in (every[0] if every else {}):
+        add_ratios(every)
+    rows = main_rows(every)
     naive = next((r["variant"] for r in rows if r.get("kind") == "naive"), None)
     title = f"{name}"
     if result.get("version"):
@@ -117,6 +131,7 @@ def format_backend(result: dict[str, Any]) -> str:
         if row.get("failed_runs"):
             lines.append(f"{'':<35}({row['failed_runs']} run(s) of this variant failed)")
     lines.extend(_extra_table(rows))
+    lines.extend(family_tables(every))
     lines.extend(f"  note: {n}" for n in result.get("notes", []))
     return "\n".join(lines) + "\n"
 
@@ -144,6 +159,47 @@ def _extra_table(rows: list[dict[str, Any]]) -> list[str]:
             f"{_cell(row, 'freeze8_bounded_ms', _num):>10} "
             f"{_cell(row, 'drain8_bounded_ms', _num):>9}"
         )
+    return lines
+
+
+def family_tables(rows: list[dict[str, Any]]) -> list[str]:
+    """The tables of the row families a backend has: guest-mode async, the checker's cost."""
+    lines: list[str] = []
+    aio = [r for r in rows if r.get("family") == "aio"]
+    if aio:
+        naive = next((r["variant"] for r in aio if r.get("kind") == "naive"), None)
+        head = (
+            f"{'async on the UI thread':<28} {'kind':<6} {'awaits/s':>15} "
+            f"{'update+await/s':>15} {'gap ms (10k awaits)':>20} {'idle wake/s':>11}"
+        )
+        lines += ["", head + (f"  (xN = value / {naive})" if naive else ""), "-" * len(head)]
+        for row in aio:
+            variant, kind = str(row.get("variant")), str(row.get("kind"))
+            if row.get("error"):
+                lines.append(f"{variant:<28} {kind:<6} error: {row['error']}")
+                continue
+            awaits = _cell(row, "aio_awaits_per_s", _si) + _ratio(row, "aio_awaits_per_s")
+            updates = _cell(row, "aio_updates_per_s", _si) + _ratio(row, "aio_updates_per_s")
+            gap = _cell(row, "aio_gap_ms", _num) + _ratio(row, "aio_gap_ms")
+            wake = _cell(row, "aio_idle_wakeups_per_s", _num)
+            lines.append(f"{variant:<28} {kind:<6} {awaits:>15} {updates:>15} {gap:>20} {wake:>11}")
+    checker = [r for r in rows if r.get("family") == "checker"]
+    if checker:
+        head = (
+            f"{'wrong-thread checker cost':<54} {'off ms':>9} {'on ms':>9} {'on/off':>7} "
+            f"{'violations':>10}  watch"
+        )
+        lines += ["", head, "-" * len(head)]
+        for row in checker:
+            variant = str(row.get("variant"))
+            if row.get("error"):
+                lines.append(f"{variant:<54} error: {row['error']}")
+                continue
+            lines.append(
+                f"{variant:<54} {_cell(row, 'off_ms', _num):>9} {_cell(row, 'on_ms', _num):>9} "
+                f"{_cell(row, 'on_off', lambda v: f'x{v:.2f}'):>7} "
+                f"{row.get('violations', '-')!s:>10}  {row.get('watch', '-')}"
+            )
     return lines
 
 

@@ -27,6 +27,8 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 from ._bench_paths import BOUNDED, Owner, Produce, flood_gaps, produce_path
 
 __all__ = [
+    "AIO_FIELDS",
+    "CHECKER_FIELDS",
     "FIELDS",
     "KEY_FIELDS",
     "PATH_FIELDS",
@@ -68,6 +70,10 @@ PATH_FIELDS = (
 )
 """The longest UI timer gap (ms) while 8 producers flood, per posting path,
 and the longest drain of the bounded one (:func:`path_fields`)."""
+AIO_FIELDS = ("aio_awaits_per_s", "aio_updates_per_s", "aio_gap_ms", "aio_idle_wakeups_per_s")
+"""A guest-mode async row's figures (``family: "aio"``, ``_bench_aio``)."""
+CHECKER_FIELDS = ("off_ms", "on_ms", "on_off")
+"""A wrong-thread checker row's figures (``family: "checker"``, ``_bench_checker``)."""
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from typing import Any
 from uidispatch._tools._bench_variants import Floor, Ours
 from uidispatch._tools._bench_workloads import Fn, Post, Variant
 
-__all__ = ["VARIANTS", "OnFrame", "Post"]
+__all__ = ["VARIANTS", "OnFrame", "Post", "aio_toolkit", "checker_cases"]
 
 OnFrame = Callable[[], None]
 
@@ -168,3 +168,34 @@ class _Floor(Floor):
 VARIANTS: dict[str, type[Variant]] = {
     v.name: v for v in (_Uidispatch, _ScheduleOnce, _Mainthread, _Floor)
 }
+
+
+# ------------------------------------------------------------------------- extra rows
+
+
+def _label(variant: Variant) -> Callable[[str], object]:
+    from kivy.uix.label import Label  # type: ignore[import-untyped]
+
+    widget = Label(text="-")
+    return lambda text: setattr(widget, "text", text)
+
+
+def aio_toolkit() -> Any:
+    """The Kivy part of the guest-mode rows (``uidispatch._tools._bench_aio``)."""
+    from uidispatch._tools._bench_aio import Toolkit
+
+    return Toolkit(_Uidispatch, _ScheduleOnce, _label)
+
+
+def checker_cases(calls: int, toolkit_calls: int) -> list[Any]:
+    """The Kivy cases of the checker's cost rows (``uidispatch._tools._bench_checker``)."""
+    from uidispatch._tools._bench_checker import Case, pure_python
+
+    set_text = _label(_Uidispatch())
+    texts = ("a", "b")
+
+    def ui_sets() -> None:
+        for i in range(toolkit_calls):
+            set_text(texts[i & 1])
+
+    return [pure_python(calls), Case("checker: UI thread Kivy property sets", ui_sets, False)]

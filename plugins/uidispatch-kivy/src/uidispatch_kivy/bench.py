@@ -31,9 +31,11 @@ import tempfile
 from collections.abc import Sequence
 from typing import Any
 
+from uidispatch._tools import _bench_aio, _bench_checker
+from uidispatch._tools._bench_table import add_ratios, family_tables, main_rows
 from uidispatch._tools._bench_workloads import merge_rounds
 
-from ._bench_variants import VARIANTS
+from ._bench_variants import VARIANTS, aio_toolkit, checker_cases
 from ._bench_workloads import EXTRA, FIELDS, SIZES, Sizes, measure_variant
 
 __all__ = ["EXTRA", "FIELDS", "Sizes", "main", "measure_variant", "run"]
@@ -61,8 +63,20 @@ def _run_child(name: str, sizes_name: str, env: dict[str, str]) -> dict[str, Any
     return json.loads(proc.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
-def run(sizes_name: str = "full") -> dict[str, Any]:
-    """Run every variant in fresh processes; the JSON-ready result (medians per field)."""
+AIO_SIZES = {"full": _bench_aio.AioSizes(), "quick": _bench_aio.QUICK, "tiny": _bench_aio.TINY}
+CHECKER_SIZES = {
+    "full": _bench_checker.CheckerSizes(),
+    "quick": _bench_checker.QUICK,
+    "tiny": _bench_checker.TINY,
+}
+
+
+def run(sizes_name: str = "full", families: Sequence[str] = ()) -> dict[str, Any]:
+    """Run every variant in fresh processes; the JSON-ready result (medians per field).
+
+    ``families``: also the guest-mode async rows (``"aio"``) and the wrong-thread
+    checker's cost rows (``"checker"``).
+    """
     sizes = SIZES[sizes_name]
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="uidispatch-kivy-bench-") as home:
@@ -79,6 +93,17 @@ def run(sizes_name: str = "full") -> dict[str, Any]:
             merged = merge_rounds(results, FIELDS + EXTRA)
             error = None if results else errors[0]
             rows.append({"variant": name, "kind": cls.kind, **merged, "error": error})
+        extra_notes = []
+        argv = [sys.executable, "-m", "uidispatch_kivy.bench", "--sizes", sizes_name]
+        if "aio" in families:
+            aio = AIO_SIZES[sizes_name]
+            kinds = aio_toolkit().kinds()
+            rows += _bench_aio.rows(argv, kinds, aio, env=env, progress=_progress)
+            extra_notes.append(_bench_aio.note(aio))
+        if "checker" in families:
+            _progress("checker rows")
+            rows += _bench_checker.rows(argv, env=env)
+            extra_notes.append(_bench_checker.note(CHECKER_SIZES[sizes_name]))
     notes = [
         f"Kivy Clock ticked by Clock.tick()+tick_draw() in a loop (default clock, maxfps "
         f"paced, no window), Python {sys.version.split()[0]}, median of {sizes.rounds} "
@@ -90,12 +115,13 @@ def run(sizes_name: str = "full") -> dict[str, Any]:
         "default Clock undershoots its 1/maxfps sleep, so frames come every ~12.5 ms)",
         "idle_wakeups_per_s: Clock events the variant keeps scheduled per second while idle; "
         "Kivy itself runs maxfps frames per second whatever is posted",
+        *extra_notes,
     ]
     return {"backend": "kivy", "rows": rows, "notes": notes}
 
 
 def _table(result: dict[str, Any]) -> str:
-    rows = result["rows"]
+    rows = main_rows(result["rows"])
     naive = next((r for r in rows if r["kind"] == "naive" and not r["error"]), None)
     lines = [
         f"{'variant':<14} {'kind':<6} {'thr1':>16} {'thr4':>16} {'post p50/p99 us':>16} "
@@ -122,6 +148,8 @@ def _table(result: dict[str, Any]) -> str:
             f"{r['freeze_ms']:>10.1f} {'-' if cbf is None else f'{cbf:.0f}':>9} "
             f"{'-' if fmax is None else f'{fmax:.1f}':>9} {r['idle_wakeups_per_s']:>11.1f}"
         )
+    add_ratios(result["rows"])
+    lines.extend(family_tables(result["rows"]))
     lines.extend(f"  note: {n}" for n in result["notes"])
     return "\n".join(lines)
 
@@ -133,15 +161,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="smaller counts, one process each")
     parser.add_argument("--sizes", choices=sorted(SIZES), help=argparse.SUPPRESS)
     parser.add_argument("--variant", choices=sorted(VARIANTS), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--families",
+        default="aio,checker",
+        help="extra row families: aio (async/await on the UI thread), checker (the "
+        "wrong-thread checker's cost); 'none' for neither",
+    )
+    parser.add_argument("--aio", help=argparse.SUPPRESS)
+    parser.add_argument("--aio-sizes", help=argparse.SUPPRESS)
+    parser.add_argument("--checker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     sizes_name = args.sizes or ("quick" if args.quick else "full")
+    if args.aio or args.checker:
+        for key, value in KIVY_ENV.items():
+            os.environ.setdefault(key, value)
+        if args.aio:
+            return _bench_aio.child(aio_toolkit(), args.aio, args.aio_sizes)
+        checker = CHECKER_SIZES[sizes_name]
+        return _bench_checker.child(
+            checker_cases(checker.calls, checker.toolkit_calls), checker.repeats
+        )
     if args.variant is not None:
         # A child: one variant, one process; Kivy is imported here, after its environment.
         for key, value in KIVY_ENV.items():
             os.environ.setdefault(key, value)
         print(json.dumps(measure_variant(args.variant, SIZES[sizes_name])))
         return 0
-    result = run(sizes_name)
+    result = run(sizes_name, [f.strip() for f in args.families.split(",")])
     print(json.dumps(result) if args.json else _table(result))
     return 0
 

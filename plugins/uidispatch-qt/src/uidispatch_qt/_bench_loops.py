@@ -3,7 +3,8 @@
 :func:`setup` returns a variant's main loop (a ``QEventLoop``, qasync's, or the
 pure-Python floor's) and its worker-side ``post(fn, arg)``; :class:`Flooded` shows the
 pair to the many-producer flood every backend's bench shares
-(``uidispatch._tools._bench_workloads.freeze_many``).
+(``uidispatch._tools._bench_workloads.freeze_many``). :func:`aio_toolkit` and
+:func:`checker_cases` are the Qt parts of the guest-mode async and checker-cost rows.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 from uidispatch._tools._bench_paths import PATHS
 from uidispatch._tools._bench_workloads import Fn, Post, Variant
 
-__all__ = ["Flooded", "setup"]
+__all__ = ["Flooded", "aio_toolkit", "checker_cases", "setup"]
 
 
 # --------------------------------------------------------------------------- main loops
@@ -241,3 +242,109 @@ class Flooded(Variant):
             self.loop.stop()
 
         return end
+
+
+# --------------------------------------------------------------------------- extra rows
+
+
+def _widgets_app() -> Any:
+    """A ``QApplication`` (widgets need one; :func:`setup` then reuses it)."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from ._binding import qt_module
+
+    widgets = qt_module("QtWidgets")
+    app = widgets.QApplication.instance() or widgets.QApplication([])
+    globals()["_app_keep"] = app
+    return widgets
+
+
+def _variant(name: str) -> Variant:
+    _widgets_app()
+    loop, post = setup(name)
+    if name == "uidispatch":
+        import uidispatch as ud
+
+        return Flooded(loop, post, ud.get_dispatcher("qt"))
+    return Flooded(loop, post)
+
+
+def _label(variant: Variant) -> Callable[[str], object]:
+    widget = _widgets_app().QLabel("-")
+    globals()["_label_keep"] = widget
+    return widget.setText  # type: ignore[no-any-return]
+
+
+def _qasync(tk: Any, sizes: Any) -> dict[str, Any]:
+    """The guest-mode row of qasync: the coroutine on qasync's loop, on the GUI thread."""
+    import asyncio
+
+    from uidispatch._tools._bench_aio import Ops, run_on_loop
+
+    v = _variant("qasync_call_soon_threadsafe")
+    qloop = v.loop._qasync  # type: ignore[attr-defined]
+    set_text = _label(v)
+    runs = [0]
+    handle_run = asyncio.events.Handle._run
+
+    def counted(self: asyncio.events.Handle) -> None:
+        runs[0] += 1  # qasync runs every callback and timer from its own Qt timer
+        handle_run(self)
+
+    asyncio.events.Handle._run = counted  # type: ignore[method-assign]
+
+    async def sleep0() -> None:
+        await asyncio.sleep(0)
+
+    async def update(text: str) -> None:
+        set_text(text)
+        await asyncio.sleep(0)
+
+    def start(main: Callable[[], Any], finished: Callable[[], object]) -> None:
+        task = qloop.create_task(main())
+        task.add_done_callback(lambda _: finished())
+
+    ops = Ops(sleep0, asyncio.sleep, update, lambda: runs[0])
+    return run_on_loop(v, start, ops, sizes)
+
+
+def aio_toolkit() -> Any:
+    """The Qt part of the guest-mode rows (``uidispatch._tools._bench_aio``)."""
+    import importlib.util
+
+    from uidispatch._tools._bench_aio import Toolkit
+
+    helpers: dict[str, Any] = {}
+    if importlib.util.find_spec("qasync") is not None:
+        helpers["aio qasync"] = ("helper", _qasync)
+    return Toolkit(
+        lambda: _variant("uidispatch"), lambda: _variant("signal"), _label, helpers=helpers
+    )
+
+
+def checker_cases(calls: int, toolkit_calls: int) -> list[Any]:
+    """The Qt cases of the checker's cost rows (``uidispatch._tools._bench_checker``)."""
+    from uidispatch._tools._bench_checker import Case, pure_python
+
+    widgets = _widgets_app()
+    from ._binding import QtCore
+
+    label = widgets.QLabel("-")
+    globals()["_checker_keep"] = label
+    texts = ("a", "b")
+
+    def worker_own() -> None:
+        obj = QtCore.QObject()  # created on this worker: it owns it, every call is legal
+        for i in range(toolkit_calls):
+            obj.setObjectName(texts[i & 1])
+            obj.objectName()
+
+    def ui_calls() -> None:
+        set_text = label.setText
+        for i in range(toolkit_calls):
+            set_text(texts[i & 1])
+
+    return [
+        pure_python(calls),
+        Case("checker: worker own-object Qt calls", worker_own, worker=True),
+        Case("checker: UI thread Qt calls", ui_calls, worker=False),
+    ]

@@ -17,11 +17,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import subprocess
 import sys
 from typing import Any
 
+from uidispatch._tools import _bench_aio, _bench_checker
+from uidispatch._tools._bench_table import add_ratios, family_tables, main_rows
 from uidispatch._tools._bench_workloads import FIELDS, PATH_FIELDS, merge_rounds
 
 from ._bench_child import PHASES, phase_timeout, run_child
@@ -99,11 +102,18 @@ def _run_variant(
 
 
 def run_benchmark(
-    runs: int = 3, scale: float = 1.0, variants: list[str] | None = None
+    runs: int = 3,
+    scale: float = 1.0,
+    variants: list[str] | None = None,
+    *,
+    aio: _bench_aio.AioSizes | None = None,
+    checker: _bench_checker.CheckerSizes | None = None,
 ) -> dict[str, Any]:
     """Run every variant ``runs`` times in fresh processes; the JSON-shaped result.
 
-    Main thread of a process without a Qt application (it starts subprocesses only).
+    With ``aio``, also the guest-mode async rows; with ``checker``, the wrong-thread
+    checker's cost rows. Main thread of a process without a Qt application (it starts
+    subprocesses only).
     """
     rows = []
     for variant in variants or list(VARIANTS):
@@ -129,7 +139,22 @@ def run_benchmark(
                 errors.append(f"{phase}: {counts}")
         row["error"] = "; ".join(errors) or None
         rows.append(row)
-    return {"backend": "qt", "rows": rows, "notes": [*NOTES, _versions()]}
+    notes = [*NOTES, _versions()]
+    argv = [sys.executable, "-m", "uidispatch_qt.bench"]
+    if aio is not None:
+        from ._bench_loops import aio_toolkit
+
+        rows += _bench_aio.rows(argv, aio_toolkit().kinds(), aio, progress=_progress)
+        notes.append(_bench_aio.note(aio))
+    if checker is not None:
+        _progress("checker rows")
+        rows += _bench_checker.rows(argv)
+        notes.append(_bench_checker.note(checker))
+    return {"backend": "qt", "rows": rows, "notes": notes}
+
+
+def _progress(msg: str) -> None:
+    print(f"qt bench: {msg}", file=sys.stderr, flush=True)
 
 
 def _versions() -> str:
@@ -152,7 +177,7 @@ def _versions() -> str:
 
 
 def _table(result: dict[str, Any]) -> str:
-    rows = result["rows"]
+    rows = main_rows(result["rows"])
     naive = next((r for r in rows if r["kind"] == "naive"), None)
     head = ["variant", *METRICS, "thr1/naive", "thr4/naive"]
     lines = [" | ".join(head), " | ".join("---" for _ in head)]
@@ -165,6 +190,8 @@ def _table(result: dict[str, Any]) -> str:
         lines.append(" | ".join(cells))
         if r["error"]:
             lines.append(f"  ({r['variant']} error: {r['error']})")
+    add_ratios(result["rows"])
+    lines += family_tables(result["rows"])
     return "\n".join(lines + [f"- {n}" for n in result["notes"]])
 
 
@@ -186,11 +213,41 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", type=float, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--phases", default=",".join(PHASES), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--families",
+        default="aio,checker",
+        help="extra row families: aio (async/await on the GUI thread), checker (the "
+        "wrong-thread checker's cost); 'none' for neither",
+    )
+    parser.add_argument("--aio", help=argparse.SUPPRESS)
+    parser.add_argument("--aio-sizes", help=argparse.SUPPRESS)
+    parser.add_argument("--checker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     scale = args.scale if args.scale is not None else (0.4 if args.quick else 1.0)
+    checker = _bench_checker.QUICK if args.quick else _bench_checker.CheckerSizes()
+    aio = _bench_aio.QUICK if args.quick else _bench_aio.AioSizes()
+    if scale < 0.05:  # a test's scale: the families' shapes, not their figures
+        checker, aio = _bench_checker.TINY, _bench_aio.TINY
+    if args.aio:
+        from ._bench_loops import aio_toolkit
+
+        _bench_aio.child(aio_toolkit(), args.aio, args.aio_sizes)
+        os._exit(0)  # as run_child: skip a teardown that some helpers crash in
+    if args.checker:
+        from ._bench_loops import checker_cases
+
+        _bench_checker.child(checker_cases(checker.calls, checker.toolkit_calls), checker.repeats)
+        os._exit(0)
     if args.child:
         run_child(args.child, args.phases.split(","), scale)
-    result = run_benchmark(1 if args.quick else 3, scale, args.variant)
+    families = {f.strip() for f in args.families.split(",")}
+    result = run_benchmark(
+        1 if args.quick else 3,
+        scale,
+        args.variant,
+        aio=aio if "aio" in families else None,
+        checker=checker if "checker" in families else None,
+    )
     print(json.dumps(result) if args.json else _table(result))
     return 0
 

@@ -12,10 +12,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from uidispatch._tools._bench_checker import Case
 from uidispatch._tools._bench_variants import Floor, Ours, Put
 from uidispatch._tools._bench_workloads import Fn, Post, Variant
 
-__all__ = ["KINDS", "VARIANTS"]
+__all__ = ["KINDS", "VARIANTS", "label", "tk_calls"]
 
 KINDS = {"uidispatch": "ours", "after0": "naive", "queue_poll": "helper", "floor": "floor"}
 """Every variant, in table order, and its kind."""
@@ -158,3 +159,32 @@ VARIANTS: dict[str, Callable[[], Variant]] = {
     "queue_poll": _QueuePoll,
     "floor": _Floor,
 }
+
+
+def label(variant: Variant) -> Callable[[str], object]:
+    """A label on an open Tk variant's root; its text setter (the guest-mode rows)."""
+    import tkinter
+
+    widget = tkinter.Label(variant.root, text="-")  # type: ignore[attr-defined]
+    widget.pack()
+    return lambda text: widget.configure(text=text)
+
+
+def tk_calls(n: int) -> Case:
+    """The checker's case: ``n`` Tk calls on the UI thread (a label's ``configure``)."""
+    import tkinter
+
+    from uidispatch.testing import ensure_display
+
+    ensure_display()
+    root = tkinter.Tk()
+    widget = tkinter.Label(root, text="-")
+    widget.pack()
+    texts = ("a", "b")
+
+    def work() -> None:
+        configure = widget.configure
+        for i in range(n):
+            configure(text=texts[i & 1])
+
+    return Case("checker: UI thread Tk calls", work, worker=False)

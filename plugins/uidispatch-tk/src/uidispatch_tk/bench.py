@@ -28,7 +28,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from uidispatch._tools import _bench_aio, _bench_checker
 from uidispatch._tools._bench_paths import gaps_ms
+from uidispatch._tools._bench_table import add_ratios, family_tables, main_rows
 from uidispatch._tools._bench_workloads import (
     FIELDS,
     PATH_FIELDS,
@@ -90,6 +92,19 @@ def _child(name: str, sizes: Sizes) -> dict[str, Any]:
     return out
 
 
+def _aio_toolkit() -> _bench_aio.Toolkit:
+    from ._bench_loops import label
+
+    return _bench_aio.Toolkit(VARIANTS["uidispatch"], VARIANTS["after0"], label)
+
+
+def _checker_child(sizes: _bench_checker.CheckerSizes) -> int:
+    from ._bench_loops import tk_calls
+
+    cases = [_bench_checker.pure_python(sizes.calls), tk_calls(sizes.toolkit_calls)]
+    return _bench_checker.child(cases, sizes.repeats)
+
+
 # ------------------------------------------------------------------------- driver
 
 
@@ -130,8 +145,15 @@ def run(
     variants: Sequence[str] = tuple(KINDS),
     progress: Callable[[str], object] | None = None,
     timeout: float = 300.0,
+    *,
+    aio: _bench_aio.AioSizes | None = None,
+    checker: _bench_checker.CheckerSizes | None = None,
 ) -> dict[str, Any]:
-    """Measure ``variants`` and return ``{"backend": "tk", "rows": [...], "notes": [...]}``."""
+    """Measure ``variants`` and return ``{"backend": "tk", "rows": [...], "notes": [...]}``.
+
+    With ``aio``, also the guest-mode async rows; with ``checker``, the wrong-thread
+    checker's cost rows (each family in fresh processes of this module).
+    """
     rows = []
     for name in variants:
         rounds: list[dict[str, Any]] = []
@@ -146,11 +168,22 @@ def run(
                 break
         merged = merge_rounds(rounds if error is None else [], FIELDS + EXTRA)
         rows.append({"variant": name, "kind": KINDS[name], **merged, "error": error})
-    return {"backend": "tk", "rows": rows, "notes": _notes(sizes)}
+    notes = _notes(sizes)
+    argv = [sys.executable, "-m", "uidispatch_tk.bench"]
+    if aio is not None:
+        kinds = _aio_toolkit().kinds()
+        rows += _bench_aio.rows(argv, kinds, aio, progress=progress, timeout=timeout)
+        notes.append(_bench_aio.note(aio))
+    if checker is not None:
+        if progress is not None:
+            progress("checker rows")
+        rows += _bench_checker.rows(argv, timeout=timeout)
+        notes.append(_bench_checker.note(checker))
+    return {"backend": "tk", "rows": rows, "notes": notes}
 
 
 def _table(result: dict[str, Any]) -> str:
-    rows = result["rows"]
+    rows = main_rows(result["rows"])
     naive = next((r for r in rows if r["kind"] == "naive" and r["error"] is None), None)
     lines = [f"{'variant':<12}" + "".join(f"{f:>20}" for f in FIELDS)]
     for row in rows:
@@ -164,6 +197,8 @@ def _table(result: dict[str, Any]) -> str:
             ratio = f" ({value / base:.2f}x)" if base else ""
             cells.append(f"{value:>12,.1f}{ratio:>8}")
         lines.append(f"{row['variant']:<12}" + "".join(cells))
+    add_ratios(result["rows"])
+    lines += family_tables(result["rows"])
     lines += ["", "ratios are to the naive after0 row", *result["notes"]]
     return "\n".join(lines)
 
@@ -176,12 +211,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--variants", default=",".join(KINDS), help="comma-separated subset")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--sizes", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--families",
+        default="aio,checker",
+        help="extra row families: aio (async/await on the UI thread), checker (the "
+        "wrong-thread checker's cost); 'none' for neither",
+    )
+    parser.add_argument("--aio", help=argparse.SUPPRESS)
+    parser.add_argument("--aio-sizes", help=argparse.SUPPRESS)
+    parser.add_argument("--checker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    checker = _bench_checker.QUICK if args.quick else _bench_checker.CheckerSizes()
+    if args.aio:
+        return _bench_aio.child(_aio_toolkit(), args.aio, args.aio_sizes)
+    if args.checker:
+        return _checker_child(checker)
     if args.child:
         sizes = Sizes(**json.loads(args.sizes)) if args.sizes else FULL
         print(json.dumps(_child(args.child, sizes)))
         return 0
     variants = [v.strip() for v in args.variants.split(",") if v.strip()]
+    families = {f.strip() for f in args.families.split(",")}
     unknown = [v for v in variants if v not in KINDS]
     if unknown:
         parser.error(f"unknown variant(s) {', '.join(unknown)}; known: {', '.join(KINDS)}")
@@ -189,6 +239,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         QUICK if args.quick else FULL,
         variants,
         progress=lambda msg: print(f"tk bench: {msg}", file=sys.stderr, flush=True),
+        aio=(_bench_aio.QUICK if args.quick else _bench_aio.AioSizes())
+        if "aio" in families
+        else None,
+        checker=checker if "checker" in families else None,
     )
     print(json.dumps(result) if args.json else _table(result))
     return 0
