@@ -1,6 +1,6 @@
 """``aio.run_app``: start a run, run the toolkit's main loop, end both together.
 
-With a backend that offers the optional :class:`~uidispatch.AppWindow` capability the
+With a backend that offers the optional :class:`~uidispatch.backendkit.AppWindow` capability the
 user's request to close the window cancels ``main`` (the close is vetoed), and the window
 is closed once ``main`` finished, whichever way it finished; the toolkit's own main loop
 (``root.mainloop()``, ``app.exec()``) runs meanwhile. Other backends run the loop their
