@@ -86,6 +86,7 @@ def test_selftest_exercises_every_panel_and_exits_0() -> None:
         "ok   plain flood: 100,000 calls ran",
         "ok   keyed flood coalesced, last value 99,999",
         "ok   0.5 s block reported as a stall with its duration",
+        "ok   health report (pool.report()) lists each operation",
         *ASYNC_PANEL,
         "ok   window keeps its size while content changes",
     ):
@@ -128,6 +129,7 @@ EVERY_PANEL = (
     "ok   plain flood: 100,000 calls ran",
     "ok   keyed flood coalesced, last value 99,999",
     "ok   0.5 s block reported as a stall with its duration",
+    "ok   health report (pool.report()) lists each operation",
     *ASYNC_PANEL,
 )
 

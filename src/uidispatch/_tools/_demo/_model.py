@@ -1,10 +1,11 @@
 """The demo's state and actions, the same on every toolkit; a view only draws it.
 
-:class:`DemoModel` owns the pool, the debounced search, the floods, the animation clock,
-the live stats, the stall watchdog and the async panel (``_async``). It runs on the main
-thread and tells its :class:`DemoView` what changed; its timers are ``d.call_later`` (the
-toolkit's own), so the same model runs under Tk, Qt, Kivy and a bare asyncio loop. A panel
-is one method here and one widget per view: the busy spinner is ``pool.on_busy``.
+:class:`DemoModel` owns the pool and its two operations (the search, the task rows), the
+floods, the animation clock, the live stats, the stall watchdog and the async panel. It
+runs on the main thread and tells its :class:`DemoView` what changed; its timers are
+``d.call_later`` (the toolkit's own), so the same model runs under Tk, Qt, Kivy and a bare
+asyncio loop. A panel is one method here and one widget per view: the busy spinner is
+``pool.on_busy``.
 """
 
 from __future__ import annotations
@@ -115,8 +116,11 @@ class DemoModel:
         self.pool = ud.Pool(max_workers=4, dispatcher=dispatcher)
         self.rows: list[TaskRow] = []
         self.query = ""
-        self.keystrokes = self.searches = 0
-        self.search_task: Any = None
+        self.keystrokes = 0
+        # Each policy given once, here; each call passes only its callbacks. The search
+        # restarts: a newer query cancels the one still running (the operation is the scope).
+        self.search = self.pool.operation(if_running="restart", name="search")(slow_search)
+        self.crunch = self.pool.operation(name="task")(crunch)  # every call runs: one per row
         self.search_results: tuple[str, ...] = ()
         self.search_restarts = 0
         self.busy = False
@@ -167,15 +171,13 @@ class DemoModel:
         row = TaskRow(name, steps)
         self.rows.append(row)
         row.owner = self.view.task_added(row)
-        row.task = self.pool.submit(
-            crunch,
+        row.task = self.crunch.submit(
             steps,
             per_step,
             on_progress=functools.partial(self._progress, row),
             on_done=functools.partial(self._done, row),
             on_error=functools.partial(self._failed, row),
             owner=row.owner,
-            name=name,  # the health report's rows: one per operation
         )
         return row
 
@@ -207,19 +209,10 @@ class DemoModel:
 
     def _run_search(self) -> None:
         query = self.query
-        self.searches += 1
         self.view.search_changed(f"searching {query!r}...", self.search_results)
         t0 = time.perf_counter()
-        # One key, "restart": a newer query cancels the search still running.
-        self.search_task = self.pool.submit(
-            slow_search,
-            query,
-            name="search",
-            key="search",
-            if_running="restart",
-            on_done=functools.partial(self._search_done, query, t0),
-            on_error=self._search_failed,
-        )
+        done = functools.partial(self._search_done, query, t0)
+        self.search.submit(query, on_done=done, on_error=self._search_failed)
 
     def _search_failed(self, exc: BaseException) -> None:
         if isinstance(exc, ud.TaskCancelled):
@@ -232,7 +225,7 @@ class DemoModel:
         status = (
             f"{plural(len(matches), 'match', 'matches')} for {query!r} in "
             f"{time.perf_counter() - t0:.2f} s; {plural(self.keystrokes, 'key')} -> "
-            f"{plural(self.searches, 'search', 'searches')}"
+            f"{plural(self.search.count, 'search', 'searches')}"
         )
         self.view.search_changed(status, matches)
 
@@ -390,9 +383,7 @@ class DemoModel:
         self.watch.stop()
         if self._busy_watch is not None:
             self._busy_watch.cancel()
-        for row in self.rows:
-            if row.task is not None:
-                row.task.cancel()
+        self.crunch.cancel_all()
         self.pool.shutdown(wait=False, cancel_pending=True)
         self.aio.close()
         self.d.close()  # the run's last steps (closing its server and loop) run in here

@@ -19,7 +19,6 @@ from typing import TextIO
 
 from ..._addons._threadcheck import ThreadChecker, check_threads
 from ._model import FLOOD_CALLS, DemoModel
-from ._work import TASKS
 
 __all__ = ["QUERY", "SelfTest"]
 
@@ -86,7 +85,7 @@ class SelfTest:
         later(0.2, self.model.start_tasks)
         for i in range(len(QUERY)):
             later(0.4 + 0.06 * i, self._type, QUERY[: i + 1])
-        later(0.5, self._when, lambda: self.model.searches >= 1, self._type_more)
+        later(0.5, self._when, lambda: self.model.search.count >= 1, self._type_more)
         later(0.9, self._cancel_third)
         later(1.2, self._flood_then_more)
         later(0.3, self._async_panel)
@@ -154,7 +153,7 @@ class SelfTest:
         query = QUERY + MORE
         return (
             m.keystrokes == len(query)
-            and m.searches == 2
+            and m.search.count == 2
             and bool(m.search_results)
             and all(query in w.lower() for w in m.search_results)
         )
@@ -189,8 +188,9 @@ class SelfTest:
         return any(i.ended and i.duration >= 0.4 for i in self.model.stall_infos)
 
     def _health(self) -> bool:
-        report = self.model.pool.report()
-        return all(name in report for name in ("search", *(n for n, _, _ in TASKS)))
+        m = self.model
+        report = m.pool.report()  # one row per operation, under its name
+        return all(op.stats.name in report for op in (m.search, m.crunch))
 
     def _echoed(self) -> bool:
         panel = self.model.aio
