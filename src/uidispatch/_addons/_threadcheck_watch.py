@@ -4,8 +4,8 @@
 is not a toolkit's answers ``DISABLE`` the first time and is never reported to us again, so
 code that touches no toolkit pays nothing after its first run; the toolkit's own call sites
 (``self.tk.call`` inside tkinter, ``label.setText`` in the app) cost one classification per
-call. A site that calls a toolkit only after first calling something else is missed: the
-price of that "nothing after the first run".
+call off the UI thread, and one set lookup on it. A site that calls a toolkit only after
+first calling something else is missed: the price of that "nothing after the first run".
 
 Before 3.12 the opt-in profile hook (``threading.setprofile``) sees C calls on threads
 started after the check began, at the cost of a Python call for every call and return on
@@ -94,14 +94,24 @@ class CallWatch:
         ui = self._ui_thread
         get_ident = threading.get_ident
 
+        # Call sites seen calling a toolkit: on the UI thread, where nothing is reported,
+        # such a site answers from this set instead of classifying each call again (a
+        # classification names the operation: several isinstance checks and a string).
+        toolkit_sites: set[tuple[CodeType, int]] = set()
+
         def on_call(code: CodeType, offset: int, fn: object, arg0: object) -> object:
+            on_ui = get_ident() == ui
+            if on_ui and (code, offset) in toolkit_sites:
+                return None
             for classify, report in parts:
                 try:
                     operation = classify(fn, arg0)
                 except Exception:  # a broken part must not break the app's calls
                     operation = None
                 if operation is not None:
-                    if get_ident() != ui:
+                    if on_ui:
+                        toolkit_sites.add((code, offset))
+                    else:
                         report(operation)
                     return None
             return disable
