@@ -113,6 +113,46 @@ def test_handlers_run_on_tk_and_their_errors_are_counted(
     run.result()
 
 
+@pytest.mark.parametrize("lib", LIBS)
+def test_a_modal_dialog_awaited_in_a_coroutine_lets_the_other_coroutines_run(
+    root: tkinter.Tk, tk_dispatcher: ud.Dispatcher, mainloop: Callable[..., bool], lib: str
+) -> None:
+    sleep: Any = __import__(lib).sleep
+    ticks: list[int] = []
+    label = tkinter.Label(root, text="-")
+    label.pack()
+
+    @aio.handler
+    async def ticker() -> None:
+        while True:
+            ticks.append(1)
+            label["text"] = str(len(ticks))
+            await sleep(0.002)
+
+    async def main() -> tuple[int, int]:
+        ticker()
+        await sleep(0)
+        dialog = tkinter.Toplevel(root)
+        opened = len(ticks)
+
+        def close_once_others_ran() -> None:
+            # The dialog's own nested loop keeps running the other coroutines.
+            if len(ticks) >= opened + 5:
+                dialog.destroy()
+            else:
+                root.after(2, close_once_others_ran)
+
+        root.after(2, close_once_others_ran)
+        await aio.modal(root.wait_window, dialog)  # a nested Tk loop until it closes
+        return opened, len(ticks)
+
+    run = aio.start(main, lib=lib, dispatcher=tk_dispatcher)
+    assert mainloop(root, lambda: run.done)
+    opened, after = run.result()
+    assert after >= opened + 5
+    assert label["text"] == str(len(ticks))
+
+
 def test_the_guides_tk_example_runs() -> None:
     """The complete Tk app of docs/guide/async-await.md runs and prints main's value."""
     guide = Path(__file__).parents[3] / "docs" / "guide" / "async-await.md"
