@@ -138,7 +138,12 @@ def test_system_exit_in_a_waited_call_reaches_the_caller_and_the_loop(
 
     t = threading.Thread(target=wait)
     t.start()
-    wait_until(d, lambda: d.stats().pending == 1)
+    # The worker queued the call *and* posted the wake-up (queued first, then posted: with
+    # only the first, run_ready() would find nothing to run). Not pumped: that would run it.
+    deadline = time.monotonic() + 5
+    while not (d.stats().pending == 1 and backend._posts):
+        assert time.monotonic() < deadline, "the worker's call was never posted"
+        time.sleep(0.001)
     with pytest.raises(SystemExit):
         backend.run_ready()
     t.join(5)
