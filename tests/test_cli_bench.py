@@ -297,3 +297,15 @@ def test_by_default_backends_without_a_bench_module_are_skipped_not_failed(
     out = capsys.readouterr().out
     assert "toy: skipped: no benchmark module uidispatch_toy.bench" in out
     assert "(xN = value / call_soon_threadsafe)" in out
+
+
+def test_rows_of_a_loop_kind_are_compared_with_the_naive_row_of_that_loop() -> None:
+    # pygame measures a frame loop and an event-wait loop: each against its own primitive.
+    rows: list[dict[str, Any]] = [
+        {"variant": "post frame", "kind": "naive", "loop": "frame", "thr1": 100.0},
+        {"variant": "ours frame", "kind": "ours", "loop": "frame", "thr1": 150.0},
+        {"variant": "post wait", "kind": "naive", "loop": "wait", "thr1": 300.0},
+        {"variant": "ours wait", "kind": "ours", "loop": "wait", "thr1": 600.0},
+    ]
+    _bench.add_ratios(rows)
+    assert [r["vs_naive"]["thr1"] for r in rows] == [1.0, 1.5, 1.0, 2.0]

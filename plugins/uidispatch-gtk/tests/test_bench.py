@@ -29,3 +29,6 @@ def test_bench_reports_ours_and_the_naive_primitive() -> None:
         assert row["error"] is None, row
         assert row["thr1"] > 0
         assert row["thr4"] > 0
+        assert row["freeze_ms"] > 0  # the UI timer's longest gap during the flood
+        assert len(row["freeze_gaps_ms"]) >= 1
+        assert row["idle_wakeups_per_s"] >= 0

@@ -27,6 +27,11 @@ class MainThreadDispatcher(Protocol):
 
     The core calls ``post`` once per batch of user calls (on the idle to scheduled
     transition, and again when a drain spends its budget), never once per call.
+
+    Optional: ``turn_due() -> float``, the ``time.monotonic()`` by which a frame-paced
+    loop gives its next turn (any thread). Until then producers do not step aside for a
+    UI thread that drained nothing lately: it sleeps between frames, it is not behind
+    (the pygame backend has it).
     """
 
     name: str
@@ -92,7 +97,7 @@ class AppWindow(Protocol):
     """Optional: a backend whose app has a main window the user can ask to close.
 
     Not part of :class:`MainThreadDispatcher`; ``uidispatch.aio.run_app`` uses it when a
-    backend has it (Tk, Qt, Kivy, GTK) and falls back to ``BackendSpec.run_loop``
+    backend has it (Tk, Qt, Kivy, GTK, pygame) and falls back to ``BackendSpec.run_loop``
     otherwise. All methods are for the main thread only.
     """
 

@@ -50,8 +50,10 @@ def _ok_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
     return [r for r in result.get("rows", []) if not r.get("error")]
 
 
-def _naive(rows: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
-    return next((r for r in rows if r.get("kind") == "naive"), None)
+def _naive(rows: Sequence[dict[str, Any]], loop: object = None) -> dict[str, Any] | None:
+    """The naive row of ``loop`` (pygame measures a frame and a wait loop), or the first."""
+    same = [r for r in rows if r.get("kind") == "naive" and r.get("loop") == loop]
+    return same[0] if same else next((r for r in rows if r.get("kind") == "naive"), None)
 
 
 def _ratio(row: dict[str, Any], naive: dict[str, Any], field: str) -> float | None:
@@ -85,11 +87,12 @@ def throughput_chart(report: dict[str, Any], path: Path) -> bool:
             continue
         bars = []
         for row in rows:
-            r1 = _ratio(row, naive, "thr1")
+            base = _naive(rows, row.get("loop")) or naive
+            r1 = _ratio(row, base, "thr1")
             if r1 is None:
                 continue
             bars.append(
-                (str(row.get("variant")), str(row.get("kind")), r1, _ratio(row, naive, "thr4"))
+                (str(row.get("variant")), str(row.get("kind")), r1, _ratio(row, base, "thr4"))
             )
         if bars:
             groups.append((str(result.get("backend")), bars))

@@ -39,10 +39,11 @@ def add_ratios(rows: list[dict[str, Any]]) -> None:
     """Set each row's ``vs_naive``: its numbers divided by its ``naive`` row's.
 
     A row with a ``family`` (``aio``, ``checker``) is compared with that family's naive
-    row, the others with the backend's own naive primitive.
+    row, the others with the backend's own naive primitive; a row with a ``loop`` (pygame's
+    ``frame`` and ``wait``) with the naive row of the same loop.
     """
-    for family in dict.fromkeys(r.get("family") for r in rows):
-        group = [r for r in rows if r.get("family") == family]
+    for group_key in dict.fromkeys(_group_key(r) for r in rows):
+        group = [r for r in rows if _group_key(r) == group_key]
         naive = next((r for r in group if r.get("kind") == "naive" and not r.get("error")), None)
         if naive is None:
             continue
@@ -53,6 +54,10 @@ def add_ratios(rows: list[dict[str, Any]]) -> None:
                 if is_number(a) and is_number(b) and b:
                     ratios[field] = a / b
             row["vs_naive"] = ratios
+
+
+def _group_key(row: dict[str, Any]) -> tuple[Any, Any]:
+    return row.get("family"), row.get("loop")
 
 
 def _si(value: float) -> str:
@@ -94,7 +99,8 @@ def format_backend(result: dict[str, Any]) -> str:
     if "vs_naive" not in (every[0] if every else {}):
         add_ratios(every)
     rows = main_rows(every)
-    naive = next((r["variant"] for r in rows if r.get("kind") == "naive"), None)
+    naives = [str(r["variant"]) for r in rows if r.get("kind") == "naive"]
+    naive = " / ".join(naives) if len(naives) > 1 else (naives[0] if naives else None)
     title = f"{name}"
     if result.get("version"):
         title += f" {result['version']}"

@@ -22,6 +22,16 @@ the toolkit's setup, its naive primitive and a call to :func:`main`::
 Fields: ``thr1`` / ``thr4`` (calls per second from 1 / 4 producer threads, first post to
 last callback), ``post_p50_us`` / ``post_p99_us`` (a producer's time per post), and
 ``idle_p50_us`` / ``idle_p99_us`` (one post every 5 ms into an idle loop, post to run).
+A variant that gives the harness its toolkit's repeating timer (``Variant.timer``) also
+gets ``freeze_ms``, the longest gap of a 10 ms UI timer while one producer posts
+``Sizes.flood`` calls flat out (and ``freeze_gaps_ms``, every gap, for charts), and one
+that can count its loop's wake-ups (``Variant.idle_wakeups``) gets
+``idle_wakeups_per_s`` with nothing posted; the others leave them ``None``.
+
+A toolkit with more than one kind of main loop (pygame's frame loop and its
+``event.wait()`` loop) names it in ``Variant.loop``: the row carries it as ``loop``, and
+each row's ratio is taken against the naive row of the same loop.
+
 Each callback is a bare ``list.append``. Every variant runs in the same process, one
 after the other, with a garbage collection in between; compare ratios, not absolutes.
 """
@@ -30,6 +40,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import itertools
 import json
 import statistics
 import sys
@@ -39,12 +50,15 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Sizes", "Variant", "Variants", "main", "measure"]
+__all__ = ["Every", "Sizes", "Variant", "Variants", "main", "measure"]
 
 Post = Callable[[Callable[[int], object], int], object]
 """``post(fn, i)``: from a worker thread, make the main loop call ``fn(i)``."""
 RunUntil = Callable[[Callable[[], bool], float], object]
 """``run_until(predicate, timeout)``: run the toolkit's main loop until ``predicate()``."""
+Every = Callable[[float, Callable[[], object]], Callable[[], object]]
+"""``every(seconds, tick)``: start the toolkit's repeating timer calling ``tick()`` on the
+main loop (main thread, before ``run_until``); returns the function that stops it."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +71,13 @@ class Variant:
     """Post one call from a worker thread; may block if the primitive does."""
     run_until: RunUntil
     """Run the app's own main loop until the predicate holds or the timeout passed."""
+    timer: Every | None = None
+    """The toolkit's repeating UI timer, for ``freeze_ms``; ``None``: not measured."""
+    idle_wakeups: Callable[[float], float] | None = None
+    """``idle_wakeups(seconds)``: run the idle loop that long (main thread), nothing
+    posted; its wake-ups per second. ``None``: not measured."""
+    loop: str | None = None
+    """The kind of main loop, when the toolkit has several; ratios stay within one."""
 
 
 Variants = Mapping[str, Variant]
@@ -70,9 +91,13 @@ class Sizes:
     calls: int = 50_000
     idle_posts: int = 200
     timeout: float = 120.0
+    flood: int = 100_000
+    """Calls one producer posts flat out while the UI timer's gaps are taken."""
+    idle_seconds: float = 1.0
+    """How long the idle loop's wake-ups are counted."""
 
 
-QUICK = Sizes(calls=5_000, idle_posts=40, timeout=60.0)
+QUICK = Sizes(calls=5_000, idle_posts=40, timeout=60.0, flood=20_000, idle_seconds=0.3)
 
 
 def _percentile(values: Sequence[float], q: float) -> float:
@@ -140,27 +165,80 @@ def _idle_latency(variant: Variant, posts: int, timeout: float) -> dict[str, Any
     return {"idle_p50_us": statistics.median(lat), "idle_p99_us": _percentile(lat, 0.99)}
 
 
+def _freeze(variant: Variant, every: Every, flood: int, timeout: float) -> dict[str, Any]:
+    """The 10 ms UI timer's gaps (ms) while one producer posts ``flood`` calls flat out.
+
+    The flood starts at the timer's second tick, the first mark; the last mark is when
+    the last call ran.
+    """
+    out: list[int] = []
+    ticks: list[float] = []
+    go = threading.Event()
+    end: list[float] = []
+    clock = time.perf_counter
+
+    def tick() -> None:
+        ticks.append(clock())
+        if len(ticks) == 2:
+            go.set()  # the timer runs: start the flood
+
+    def last(_: int) -> None:
+        end.append(clock())
+
+    def produce() -> None:
+        if not go.wait(timeout):
+            return
+        post, append = variant.post, out.append
+        for i in range(flood):
+            post(append, i)
+        post(last, flood)
+
+    thread = threading.Thread(target=produce, daemon=True)
+    thread.start()
+    stop = every(0.010, tick)
+    try:
+        variant.run_until(lambda: bool(end), timeout)
+    finally:
+        stop()
+        go.set()  # a timer that never ticked: let the producer end
+    thread.join(timeout)
+    if not end or len(out) != flood:
+        return {"error": f"only {len(out)} of {flood} flood calls ran within {timeout} s"}
+    marks = [t for t in ticks[1:] if t <= end[0]] + end
+    gaps = [round((b - a) * 1e3, 3) for a, b in itertools.pairwise(marks)]
+    return {"freeze_ms": max(gaps, default=0.0), "freeze_gaps_ms": gaps}
+
+
 def measure(name: str, variant: Variant, sizes: Sizes) -> dict[str, Any]:
     """Measure one variant; the row ``uidispatch bench`` reads (``error`` set on failure)."""
     row: dict[str, Any] = {"variant": name, "kind": variant.kind, "error": None}
+    if variant.loop is not None:
+        row["loop"] = variant.loop
     for key in ("thr1", "thr4", "post_p50_us", "post_p99_us", "idle_p50_us", "idle_p99_us"):
         row[key] = None
     row["freeze_ms"] = row["idle_wakeups_per_s"] = None
+    frozen: dict[str, Any] = {}
     try:
         one = _throughput(variant, sizes.calls, 1, sizes.timeout)
         gc.collect()
         four = _throughput(variant, sizes.calls, 4, sizes.timeout)
         gc.collect()
         idle = _idle_latency(variant, sizes.idle_posts, sizes.timeout)
+        if variant.timer is not None:
+            gc.collect()
+            frozen = _freeze(variant, variant.timer, sizes.flood, sizes.timeout)
+        if variant.idle_wakeups is not None:
+            gc.collect()
+            row["idle_wakeups_per_s"] = variant.idle_wakeups(sizes.idle_seconds)
     except Exception as exc:  # a crashing primitive is a row with an error, not a crash
         row["error"] = f"{type(exc).__name__}: {exc}"
         return row
-    errors = [r["error"] for r in (one, four, idle) if r.get("error")]
+    errors = [r["error"] for r in (one, four, idle, frozen) if r.get("error")]
     if errors:
         row["error"] = errors[0]
         return row
     row.update(thr1=one["thr"], thr4=four["thr"], post_p50_us=one["post_p50_us"])
-    row.update(post_p99_us=one["post_p99_us"], **idle)
+    row.update(post_p99_us=one["post_p99_us"], **idle, **frozen)
     return row
 
 
@@ -169,18 +247,29 @@ def main(
     setup: Callable[[], Variants],
     argv: Sequence[str] | None = None,
     notes: Sequence[str] = (),
+    sizes: Sizes | None = None,
 ) -> int:
-    """A bench module's command line: ``--json`` prints the object, else a table."""
+    """A bench module's command line: ``--json`` prints the object, else a table.
+
+    ``sizes``: the full run's sizes, when the toolkit needs others than :class:`Sizes`'
+    (a frame loop needs enough calls to span many frames).
+    """
     parser = argparse.ArgumentParser(prog=f"python -m uidispatch_{backend}.bench")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--quick", action="store_true", help="smaller counts (a smoke run)")
     parser.add_argument("--calls", type=int, help="calls per throughput run (tests)")
     args = parser.parse_args(argv)
-    sizes = QUICK if args.quick else Sizes()
+    sizes = QUICK if args.quick else sizes or Sizes()
     if args.calls is not None:
         if args.calls < 4:
             parser.error(f"--calls must be at least 4, got {args.calls}")
-        sizes = Sizes(calls=args.calls, idle_posts=10, timeout=sizes.timeout)
+        sizes = Sizes(
+            calls=args.calls,
+            idle_posts=10,
+            timeout=sizes.timeout,
+            flood=args.calls,
+            idle_seconds=0.2,
+        )
     variants = setup()
     rows = []
     for name, variant in variants.items():
@@ -189,6 +278,8 @@ def main(
         gc.collect()
     all_notes = [
         f"{sizes.calls:,} calls per throughput run, {sizes.idle_posts} idle posts 5 ms apart; "
+        f"freeze: the longest gap of a 10 ms UI timer during a {sizes.flood:,}-call flood; "
+        f"idle wake-ups counted over {sizes.idle_seconds:g} s; "
         f"Python {sys.version.split()[0]}; every variant in one process, in turn",
         *notes,
     ]
@@ -196,17 +287,20 @@ def main(
     if args.json:
         print(json.dumps(result))
         return 0
-    naive = next((r for r in rows if r["kind"] == "naive" and not r["error"]), None)
+    naive = {r.get("loop"): r for r in reversed(rows) if r["kind"] == "naive" and not r["error"]}
     for r in rows:
         if r["error"]:
-            print(f"{r['variant']:<24} {r['kind']:<6} error: {r['error']}")
+            print(f"{r['variant']:<32} {r['kind']:<6} error: {r['error']}")
             continue
-        ratio = f" (x{r['thr1'] / naive['thr1']:.1f} naive)" if naive else ""
+        base = naive.get(r.get("loop"))
+        ratio = f" (x{r['thr1'] / base['thr1']:.2f} naive)" if base else ""
+        freeze = "-" if r["freeze_ms"] is None else f"{r['freeze_ms']:.1f}"
+        wake = "-" if r["idle_wakeups_per_s"] is None else f"{r['idle_wakeups_per_s']:.1f}"
         print(
-            f"{r['variant']:<24} {r['kind']:<6} thr1 {r['thr1'] / 1e3:8.1f}k{ratio} "
+            f"{r['variant']:<32} {r['kind']:<6} thr1 {r['thr1'] / 1e3:8.1f}k{ratio} "
             f"thr4 {r['thr4'] / 1e3:8.1f}k post p50/p99 {r['post_p50_us']:.2f}/"
             f"{r['post_p99_us']:.2f} us idle p50/p99 {r['idle_p50_us']:.0f}/"
-            f"{r['idle_p99_us']:.0f} us"
+            f"{r['idle_p99_us']:.0f} us freeze {freeze} ms idle wake/s {wake}"
         )
     for note in all_notes:
         print(f"  note: {note}")

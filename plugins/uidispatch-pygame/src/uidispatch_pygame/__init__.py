@@ -17,6 +17,11 @@ once per frame, after handling events::
 A loop that blocks in ``pygame.event.wait()`` wakes up for posts and timers too (one
 custom event per batch) and calls ``pump()`` after each event.
 
+Under ``uidispatch.aio.run_app`` the backend runs the loop (``backend.run_main_loop()``:
+it blocks in ``pygame.event.wait()`` and pumps): a ``pygame.QUIT`` is the close request
+that cancels ``main``, and the app's coroutines read their other events with
+``backend.events()`` instead of ``pygame.event.get()``.
+
 Detection: a frame loop calling ``pump()`` scores ``RUNNING`` (the flag it sets, no frame
 inspection); pygame's display initialised scores ``APP``; pygame imported ``IMPORTED``;
 importable ``INSTALLED``. A dispatcher binds to the ``pygame`` module while its display

@@ -40,8 +40,12 @@ from uidispatch.backendkit import (
     TimerHeap,
 )
 
+from ._close import window_of
+
 __all__ = ["PygameBackend", "event_types", "last_pump"]
 
+_LONGEST_FRAME = 0.05  # a longer interval between pumps is a wait, not a frame (20 fps)
+_TURN_SLACK = 0.002  # a frame's turn may come this late and still be on time
 _types: tuple[int, int] | None = None
 _types_lock = threading.Lock()
 last_pump = [-math.inf]
@@ -119,13 +123,23 @@ class PygameBackend:
 
         def wake() -> None:
             self._ready.set()
-            pygame.event.post(pygame.event.Event(wake_type))
+            # With the display closed there is no event queue and no loop to wake (the
+            # post would raise in the worker): the next pump() after set_mode() drains.
+            if pygame.display.get_init():
+                try:
+                    pygame.event.post(pygame.event.Event(wake_type))
+                except pygame.error:
+                    if pygame.display.get_init():
+                        raise  # a full queue: the post stays queued for a later wake-up
 
         self._posts = PostQueue(wake)
         self._timers = TimerHeap(lambda delay, cb: _SetTimer(self.timer_event, delay))
         self._sprites = AttachedTracker(self._in_a_group)
         self._closed_callbacks = AppClosedCallbacks()
         self._closed = False
+        self._turn = -math.inf  # time.monotonic() of the last pump()
+        self._period = 0.0  # the interval before it: a frame loop's frame period
+        self._pumping = 0
         ref = weakref.ref(self)
 
         def on_quit() -> None:  # pygame keeps it forever: reach the backend weakly
@@ -146,10 +160,30 @@ class PygameBackend:
         """
         if self._closed:
             return False
-        last_pump[0] = time.monotonic()
+        now = last_pump[0] = time.monotonic()
+        self._period = min(now - self._turn, _LONGEST_FRAME)
+        self._turn = now
         self._ready.clear()
-        ran = self._posts.drain()
-        return self._timers.run_due() > 0 or ran
+        self._pumping += 1  # producers pace as usual while a turn runs (nested ones too)
+        try:
+            ran = self._posts.drain()
+            return self._timers.run_due() > 0 or ran
+        finally:
+            self._pumping -= 1
+
+    def turn_due(self) -> float:
+        """The ``time.monotonic()`` by which the app's loop should give its next turn.
+
+        Any thread. A frame loop pumps once per frame and sleeps in between: until one
+        frame period after the last ``pump()`` the main thread is between frames, not
+        lagging behind producers, and the core's producer pacing (which steps producers
+        aside while the main thread makes no progress) leaves them running. A loop that
+        waits for events pumps at irregular intervals: its due time is mostly past. While
+        a ``pump()`` runs the turn is now (the main thread needs the GIL to drain).
+        """
+        if self._pumping:
+            return -math.inf
+        return self._turn + self._period + _TURN_SLACK
 
     # ------------------------------------------------------------------ the protocol
 
@@ -212,6 +246,36 @@ class PygameBackend:
     def on_app_closed(self, fn: Callable[[], object]) -> None:
         """Call ``fn()`` once when ``pygame.quit()`` runs. Any thread."""
         self._closed_callbacks.add(fn)
+
+    # The optional AppWindow capability (uidispatch.aio.run_app): see _close.py.
+
+    def on_close_requested(self, fn: Callable[[], object] | None) -> None:
+        """Send the ``pygame.QUIT`` events :meth:`run_main_loop` reads to ``fn``. Main thread.
+
+        ``fn`` returning ``False`` vetoes the request (the display stays open); anything
+        else closes the display. ``None``: a ``QUIT`` is one of the app's events again.
+        """
+        window_of(self).on_close_requested(fn)
+
+    def close_app(self) -> None:
+        """Close the display as a granted close request does. Main thread; idempotent."""
+        window_of(self).close_app()
+
+    def run_main_loop(self) -> None:
+        """Block in ``pygame.event.wait()`` and pump until the display closes. Main thread.
+
+        The loop ``aio.run_app`` runs; the app's coroutines read their events with
+        :meth:`events`, since the loop empties pygame's queue.
+        """
+        window_of(self).run_main_loop()
+
+    def events(self) -> list[Any]:
+        """The app's events :meth:`run_main_loop` read since the last call. Main thread.
+
+        Oldest first; at most the latest 65,535 are kept. Under ``aio.run_app`` this is
+        the app's ``pygame.event.get()``.
+        """
+        return window_of(self).events()
 
     def close(self) -> None:
         """Drop queued posts and pending timers; idempotent. Any thread (timers: main)."""

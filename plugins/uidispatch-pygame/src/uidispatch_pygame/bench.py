@@ -2,25 +2,37 @@
 
 The naive primitive is one ``pygame.event.post`` of a custom event per call, each
 event carrying the callback, handled in the app's event loop. uidispatch posts one
-wake-up event per batch and runs the calls in ``pump()``. Both loops are event-driven
-(``pygame.event.wait`` then ``pygame.event.get``), as an app that redraws on demand
-is; SDL's dummy video driver, no window painting.
+wake-up event per batch and runs the calls in ``pump()``. Each is measured in both
+kinds of loop a pygame app runs, against the naive primitive in the same kind:
+
+- ``frame``: a game's loop, ``pygame.event.get()``, ``pump()``, ``Clock.tick(60)``;
+- ``wait``: an app that redraws on demand blocks in ``pygame.event.wait()``, then
+  handles what is queued and calls ``pump()``.
+
+The UI timer (``freeze_ms``) is ``pygame.time.set_timer`` at 10 ms, its events handled
+in the loop like any other; idle wake-ups are the events the idle loop received per
+second (a frame loop still runs its 60 frames a second whatever is posted). SDL's dummy
+video driver, no window painting.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from uidispatch.backendkit.bench import Variant, main
+from uidispatch.backendkit.bench import Sizes, Variant, main
 
-__all__ = ["setup"]
+__all__ = ["FULL", "setup"]
+
+FULL = Sizes(calls=200_000)
+"""A frame loop runs the calls once per frame: 200,000 of them span a dozen frames or more."""
 
 
 def setup() -> Mapping[str, Variant]:
-    """Initialise pygame (dummy drivers) and return the two variants."""
+    """Initialise pygame (dummy drivers) and return the variants, two per loop kind."""
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
     os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
@@ -33,32 +45,95 @@ def setup() -> Mapping[str, Variant]:
     d = uidispatch.get_dispatcher("pygame")
     backend: Any = d.backend
     naive_type = pygame.event.custom_type()
+    tick_type = pygame.event.custom_type()
+    ticks: list[Callable[[], object]] = []
+    get, wait, noevent = pygame.event.get, pygame.event.wait, pygame.NOEVENT
+
     # The naive loop would overflow SDL's 65,535-event queue if the bench outran it: the
     # producer retries a full queue, which is what an app doing this has to do too.
-
     def naive_post(fn: Callable[[int], object], i: int) -> None:
-        while not pygame.event.post(pygame.event.Event(naive_type, fn=fn, i=i)):
-            pass
+        event = pygame.event.Event(naive_type, fn=fn, i=i)
+        while True:
+            try:
+                if pygame.event.post(event):
+                    return
+            except pygame.error:  # "Event queue is full"
+                pass
 
     def ours_post(fn: Callable[[int], object], i: int) -> None:
         d.call_soon(fn, i)
 
-    def run_until(predicate: Callable[[], bool], timeout: float) -> None:
-        import time
+    def handle(events: list[Any]) -> int:
+        for event in events:
+            if event.type == naive_type:
+                event.fn(event.i)
+            elif event.type == tick_type and ticks:
+                ticks[0]()
+        return len(events)
 
+    def frame_loop(predicate: Callable[[], bool], timeout: float) -> None:
+        clock = pygame.time.Clock()
         deadline = time.monotonic() + timeout
         while not predicate() and time.monotonic() < deadline:
-            first = pygame.event.wait(10)
-            for event in [first, *pygame.event.get()]:
-                if event.type == naive_type:
-                    event.fn(event.i)
+            handle(get())
             backend.pump()
+            clock.tick(60)
 
-    return {
-        "uidispatch": Variant("ours", ours_post, run_until),
-        "pygame.event.post": Variant("naive", naive_post, run_until),
-    }
+    def wait_loop(predicate: Callable[[], bool], timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while not predicate() and time.monotonic() < deadline:
+            first = wait(10)  # the timeout only lets the bench recheck its predicate
+            if first.type != noevent:
+                handle([first, *get()])
+                backend.pump()
+
+    def every(seconds: float, tick: Callable[[], object]) -> Callable[[], None]:
+        ticks[:] = [tick]
+        pygame.time.set_timer(tick_type, round(seconds * 1000))
+
+        def stop() -> None:
+            pygame.time.set_timer(tick_type, 0)
+            ticks.clear()
+            get(tick_type)  # a tick queued before the stop is not the next run's
+
+        return stop
+
+    def frame_wakeups(seconds: float) -> float:
+        clock = pygame.time.Clock()
+        handle(get())
+        backend.pump()
+        events = 0
+        start = time.perf_counter()
+        while time.perf_counter() - start < seconds:
+            events += handle(get())
+            backend.pump()
+            clock.tick(60)
+        return events / (time.perf_counter() - start)
+
+    def wait_wakeups(seconds: float) -> float:
+        handle(get())
+        backend.pump()
+        wakeups = 0
+        start = time.perf_counter()
+        while (left := seconds - (time.perf_counter() - start)) > 0:
+            if wait(max(1, round(left * 1000))).type != noevent:
+                wakeups += 1
+                handle(get())
+                backend.pump()
+        return wakeups / (time.perf_counter() - start)
+
+    loops = {"frame": (frame_loop, frame_wakeups), "wait": (wait_loop, wait_wakeups)}
+    variants: dict[str, Variant] = {}
+    for loop, (run, wakeups) in loops.items():
+        for name, kind, post in (
+            ("uidispatch", "ours", ours_post),
+            ("pygame.event.post", "naive", naive_post),
+        ):
+            variants[f"{name} ({loop} loop)"] = Variant(
+                kind, post, run, timer=every, idle_wakeups=wakeups, loop=loop
+            )
+    return variants
 
 
 if __name__ == "__main__":
-    sys.exit(main("pygame", setup))
+    sys.exit(main("pygame", setup, sizes=FULL))
