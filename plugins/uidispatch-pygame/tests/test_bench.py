@@ -2,25 +2,40 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
 import sys
+from typing import Any
+
+import pytest
+
+SDL_ENV = {"SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy"}
 
 
-def test_bench_reports_ours_and_the_naive_primitive() -> None:
-    env = {**os.environ, "SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy"}
+def _bench(*args: str, timeout: float) -> dict[str, Any]:
     proc = subprocess.run(
-        [sys.executable, "-m", "uidispatch_pygame.bench", "--json", "--calls", "400"],
+        [sys.executable, "-m", "uidispatch_pygame.bench", "--json", *args],
         capture_output=True,
         text=True,
-        timeout=120,
-        env=env,
+        timeout=timeout,
+        env={**os.environ, **SDL_ENV},
     )
     assert proc.returncode == 0, proc.stderr
-    result = json.loads(proc.stdout)
+    out: dict[str, Any] = json.loads(proc.stdout)
+    return out
+
+
+@pytest.fixture(scope="module")
+def result() -> dict[str, Any]:
+    """One run of the bench at a test's sizes (``--calls``: the rows' shapes, not figures)."""
+    return _bench("--calls", "400", timeout=240)
+
+
+def test_bench_reports_ours_and_the_naive_primitive(result: dict[str, Any]) -> None:
     assert result["backend"] == "pygame"
-    rows = result["rows"]
+    rows = [row for row in result["rows"] if not row.get("family")]
     # Each loop kind a pygame app runs, ours against the naive primitive in the same one.
     assert sorted((row["loop"], row["kind"]) for row in rows) == [
         ("frame", "naive"),
@@ -35,3 +50,30 @@ def test_bench_reports_ours_and_the_naive_primitive() -> None:
         assert row["freeze_ms"] > 0  # the UI timer's longest gap during the flood
         assert len(row["freeze_gaps_ms"]) >= 1
         assert row["idle_wakeups_per_s"] >= 0
+
+
+def test_bench_has_guest_mode_async_rows_against_asyncio_in_a_thread(
+    result: dict[str, Any],
+) -> None:
+    from uidispatch._tools._bench_workloads import AIO_FIELDS
+
+    rows = [r for r in result["rows"] if r.get("family") == "aio"]
+    expected = {"aio asyncio": "ours", "aio asyncio thread": "naive"}
+    if importlib.util.find_spec("trio") is not None:  # the row of an optional library
+        expected["aio trio"] = "ours"
+    assert {r["variant"]: r["kind"] for r in rows} == expected
+    for row in rows:
+        assert row["error"] is None, row
+        for field in AIO_FIELDS:
+            assert isinstance(row[field], float), (row["variant"], field)
+        assert row["aio_awaits_per_s"] > 0
+        assert row["aio_updates_per_s"] > 0
+        assert row["aio_gap_ms"] > 0  # the UI timer ticked during the awaits
+        assert row["aio_idle_wakeups_per_s"] >= 0
+    assert any(note.startswith("aio rows:") for note in result["notes"])
+
+
+def test_the_aio_rows_are_left_out_on_request() -> None:
+    rows = _bench("--calls", "40", "--families", "none", timeout=120)["rows"]
+    assert rows
+    assert [r for r in rows if r.get("family")] == []

@@ -34,6 +34,13 @@ each row's ratio is taken against the naive row of the same loop.
 
 Each callback is a bare ``list.append``. Every variant runs in the same process, one
 after the other, with a garbage collection in between; compare ratios, not absolutes.
+
+A bench module that passes ``main(..., aio=factory)`` also gets the guest-mode async rows
+(``family: "aio"``, ``--families aio``, the default then): ``factory()`` returns the
+backend's part of them (``uidispatch._tools._bench_aio.Toolkit``: its ``uidispatch``
+loop, its naive loop with the toolkit's own primitive, and a label to update), and each
+row runs in a fresh process of the same module (``--aio NAME``), median of its rounds.
+(A toolkit whose app already is an asyncio loop, as Textual's, has no such rows.)
 """
 
 from __future__ import annotations
@@ -48,7 +55,10 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .._tools._bench_aio import AioSizes, Toolkit
 
 __all__ = ["Every", "Sizes", "Variant", "Variants", "main", "measure"]
 
@@ -248,17 +258,35 @@ def main(
     argv: Sequence[str] | None = None,
     notes: Sequence[str] = (),
     sizes: Sizes | None = None,
+    *,
+    aio: Callable[[], Toolkit] | None = None,
+    module: str | None = None,
 ) -> int:
     """A bench module's command line: ``--json`` prints the object, else a table.
 
     ``sizes``: the full run's sizes, when the toolkit needs others than :class:`Sizes`'
-    (a frame loop needs enough calls to span many frames).
+    (a frame loop needs enough calls to span many frames). ``aio``: the backend's part of
+    the guest-mode async rows, made in each of their processes (see the module's
+    docstring); ``module``: the bench module those processes run (default
+    ``uidispatch_BACKEND.bench``).
     """
     parser = argparse.ArgumentParser(prog=f"python -m uidispatch_{backend}.bench")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--quick", action="store_true", help="smaller counts (a smoke run)")
     parser.add_argument("--calls", type=int, help="calls per throughput run (tests)")
+    if aio is not None:
+        parser.add_argument(
+            "--families",
+            default="aio",
+            help="extra row families: aio (async/await on the UI thread); 'none' for none",
+        )
+        parser.add_argument("--aio", help=argparse.SUPPRESS)
+        parser.add_argument("--aio-sizes", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if aio is not None and args.aio:
+        from .._tools import _bench_aio
+
+        return _bench_aio.child(aio(), args.aio, args.aio_sizes)
     sizes = QUICK if args.quick else sizes or Sizes()
     if args.calls is not None:
         if args.calls < 4:
@@ -283,10 +311,37 @@ def main(
         f"Python {sys.version.split()[0]}; every variant in one process, in turn",
         *notes,
     ]
+    if aio is not None and "aio" in {f.strip() for f in args.families.split(",")}:
+        from .._tools import _bench_aio
+
+        aio_sizes = _aio_sizes(args.quick, args.calls is not None)
+        rows += _bench_aio.rows(
+            [sys.executable, "-m", module or f"uidispatch_{backend}.bench"],
+            aio().kinds(),
+            aio_sizes,
+            progress=lambda msg: print(f"{backend} bench: {msg}", file=sys.stderr, flush=True),
+        )
+        all_notes.append(_bench_aio.note(aio_sizes))
     result = {"backend": backend, "rows": rows, "notes": all_notes}
     if args.json:
         print(json.dumps(result))
         return 0
+    _print_table(rows, all_notes)
+    return 0
+
+
+def _aio_sizes(quick: bool, test: bool) -> AioSizes:
+    from .._tools import _bench_aio
+
+    if test:  # a test's run: the rows' shapes, not their figures
+        return _bench_aio.TINY
+    return _bench_aio.QUICK if quick else _bench_aio.AioSizes()
+
+
+def _print_table(every: list[dict[str, Any]], notes: Sequence[str]) -> None:
+    from .._tools._bench_table import add_ratios, family_tables, main_rows
+
+    rows = main_rows(every)
     naive = {r.get("loop"): r for r in reversed(rows) if r["kind"] == "naive" and not r["error"]}
     for r in rows:
         if r["error"]:
@@ -302,6 +357,8 @@ def main(
             f"{r['post_p99_us']:.2f} us idle p50/p99 {r['idle_p50_us']:.0f}/"
             f"{r['idle_p99_us']:.0f} us freeze {freeze} ms idle wake/s {wake}"
         )
-    for note in all_notes:
+    add_ratios(every)
+    for line in family_tables(every):
+        print(line)
+    for note in notes:
         print(f"  note: {note}")
-    return 0
