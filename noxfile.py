@@ -188,14 +188,16 @@ def tests_compiled(session: nox.Session) -> None:
 
 
 # The app-ends generator (uidispatch.testing.app_ends: every entry point against every way
-# an app ends, one child process each, about 90 s a session) runs on the oldest and newest
-# Python, on Tk and on Qt with PySide6; elsewhere its cases skip, saying why.
+# an app ends, one child process each, four at a time) runs once per toolkit: Tk, GTK,
+# Textual and pygame on the newest Python, Qt with PySide6 on the oldest; elsewhere its
+# cases skip, saying why.
 APP_ENDS_SKIP = {"UIDISPATCH_APP_ENDS": "skip"}
 
 
 def _app_ends_env(session: nox.Session, binding: str | None = None) -> dict[str, str]:
-    # About 90 s per session: Tk takes the newest Python and PySide6 the oldest, so both
-    # edges and both toolkits are covered once each.
+    # About a minute per session on 2 cores (~210 child processes, CPU-bound at four at a
+    # time): the toolkits without a binding (Tk, GTK, Textual, pygame) take the newest
+    # Python and PySide6 the oldest, so both edges are covered and each toolkit once.
     chosen = (binding is None and session.python == EDGE_PYTHONS[-1]) or (
         binding == "pyside6" and session.python == EDGE_PYTHONS[0]
     )
@@ -266,8 +268,8 @@ def kivy(session: nox.Session) -> None:
 @nox.session(python=EDGE_PYTHONS)
 def pygame(session: nox.Session) -> None:
     """The pygame backend in a real pygame frame loop (SDL's dummy video driver)."""
-    install_core(session, "-e", KIT_PLUGINS["pygame"])
-    env = {"SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy"}
+    install_core(session, "-e", KIT_PLUGINS["pygame"], *AIO_TEST_DEPS)
+    env = {"SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy", **_app_ends_env(session)}
     session.run("pytest", f"{KIT_PLUGINS['pygame']}/tests", *session.posargs, env=env)
 
 
@@ -275,7 +277,8 @@ def pygame(session: nox.Session) -> None:
 def textual(session: nox.Session) -> None:
     """The Textual backend on headless Textual apps (App.run_test)."""
     install_core(session, "-e", KIT_PLUGINS["textual"])
-    session.run("pytest", f"{KIT_PLUGINS['textual']}/tests", *session.posargs)
+    env = _app_ends_env(session)
+    session.run("pytest", f"{KIT_PLUGINS['textual']}/tests", *session.posargs, env=env)
 
 
 def _gtk_build_deps(session: nox.Session) -> str | None:
@@ -320,7 +323,9 @@ def gtk(session: nox.Session) -> None:
         else ("PyGObject<3.51")
     )
     install_core(session, pygobject, "-e", KIT_PLUGINS["gtk"], *AIO_TEST_DEPS)
-    session.run("pytest", f"{KIT_PLUGINS['gtk']}/tests", *CHECK_THREADS["gtk"], *session.posargs)
+    checks = CHECK_THREADS["gtk"]
+    env = _app_ends_env(session)
+    session.run("pytest", f"{KIT_PLUGINS['gtk']}/tests", *checks, *session.posargs, env=env)
 
 
 @nox.session(python=MAIN_PYTHON)

@@ -6,6 +6,7 @@ import importlib.metadata
 import io
 import sys
 import textwrap
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -124,3 +125,59 @@ def test_doctor_says_what_it_picks_without_a_tie_and_nothing_else(
     assert "here it would pick 'faketk'" in text
     assert "nothing to pick right now" not in text  # the line for "none detected"
     assert "tie in auto-detection" not in text
+
+
+CANNOT_CREATE = """
+from uidispatch.hookspecs import BackendSpec, Detection, hookimpl
+
+
+def _create(app):
+    raise RuntimeError("the fake backend needs its toolkit initialised first")
+
+
+@hookimpl
+def uidispatch_backends():
+    # Imported, so detection picks it; but with its app gone it cannot be created.
+    return [BackendSpec(name="fakegone", create=_create, detect=lambda: Detection.IMPORTED)]
+"""
+
+
+@pytest.fixture
+def cannot_create(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    (tmp_path / "fake_gone.py").write_text(textwrap.dedent(CANNOT_CREATE))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    ep = importlib.metadata.EntryPoint(name="fake_gone", value="fake_gone", group="uidispatch")
+    _plugins.reset_registry(_plugins.load_registry([ep]))
+    yield
+    sys.modules.pop("fake_gone", None)
+    _plugins.reset_registry()
+
+
+@pytest.mark.usefixtures("cannot_create")
+def test_a_detected_backend_that_cannot_be_created_is_nothing_detected() -> None:
+    # pygame after pygame.quit(), Textual after its app exited: a default lookup says
+    # "nothing to bind", as callers expect, not the toolkit's own RuntimeError.
+    with pytest.raises(ud.NoBackendDetected, match="needs its toolkit initialised") as info:
+        ud.get_dispatcher()
+    assert isinstance(info.value.__cause__, RuntimeError)
+    # Asked for by name, the backend's own error is the answer.
+    with pytest.raises(RuntimeError, match="needs its toolkit initialised"):
+        ud.get_dispatcher("fakegone")
+
+
+@pytest.mark.usefixtures("cannot_create")
+def test_from_a_worker_after_an_app_closed_it_is_the_app_gone() -> None:
+    ud.get_dispatcher("virtual").close()  # an app's dispatcher closed
+    raised: list[BaseException] = []
+
+    def lookup() -> None:
+        try:
+            ud.get_dispatcher()
+        except BaseException as exc:
+            raised.append(exc)
+
+    worker = threading.Thread(target=lookup)
+    worker.start()
+    worker.join(10)
+    (exc,) = raised
+    assert isinstance(exc, ud.DispatcherClosed), exc

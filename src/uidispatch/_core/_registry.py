@@ -10,7 +10,7 @@ from typing import Any
 
 from ..hookspecs import BackendSpec, Detection, LoopRunner
 from ._dispatcher import Dispatcher
-from ._errors import BackendNotFound, DispatcherClosed, NoBackendDetected
+from ._errors import BackendNotFound, DispatcherClosed, NoBackendDetected, UIDispatchError
 from ._fork import in_child
 from ._plugins import Registry, get_registry
 from ._release import release_parked
@@ -235,6 +235,7 @@ def get_dispatcher(name: str | None = None, app: object | None = None) -> Dispat
     release_parked()  # a main thread calling in is where an app's handed-over objects go
     registry = get_registry()
     explicit = name is not None
+    default_lookup = name is None and app is None
     with _lock:
         if name is not None or app is not None:
             if name is None:
@@ -257,7 +258,14 @@ def get_dispatcher(name: str | None = None, app: object | None = None) -> Dispat
             spec = _default_spec(registry)
     if app is None:
         app = spec.current_app()
-    d = _bind(spec, app)
+    try:
+        d = _bind(spec, app)
+    except UIDispatchError:
+        raise
+    except Exception as exc:
+        if not default_lookup:
+            raise  # the caller named the backend or its app: its own error says most
+        raise _not_creatable(spec, exc) from exc
     with _lock:
         if name is None:  # a default lookup
             _last = d
@@ -279,6 +287,23 @@ def _default_spec(registry: Registry) -> BackendSpec:
         raise DispatcherClosed(
             f"{gone} has closed and no app is left to bind (the app is gone): {exc}"
         ) from exc
+
+
+def _not_creatable(spec: BackendSpec, exc: Exception) -> UIDispatchError:
+    """What a default lookup raises when the backend it picked cannot be made here.
+
+    Detection scores an imported toolkit even with no app left (pygame after
+    ``pygame.quit()``, Textual after the app exited): its ``create()`` then fails with the
+    toolkit's own error. For the caller that is "nothing to bind", as with nothing
+    detected; and from a worker after the app's dispatcher closed, "the app is gone".
+    """
+    why = f"the {spec.name!r} backend was picked but cannot be created here: {exc}"
+    gone = _gone
+    if gone is not None and threading.current_thread() is not threading.main_thread():
+        return DispatcherClosed(f"{gone} has closed and no app is left to bind ({why})")
+    return NoBackendDetected(
+        f"{why}. Create your app (or root window) first, or pass a name: get_dispatcher('tk')"
+    )
 
 
 def _is_bound_to(d: Dispatcher, app: object | None) -> bool:

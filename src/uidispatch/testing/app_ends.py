@@ -9,12 +9,25 @@ has neither a scenario in :data:`SCENARIOS` nor a reason in :data:`NOT_HELD`, so
 entry point fails the test until it is covered. :func:`cases` crosses the scenarios with
 :data:`ENDINGS`, and :func:`run_case` runs one in a child process that ends with a
 collection on a worker thread; the child must exit 0 with nothing on stderr.
+:class:`CaseRuns` runs many cases' children a few at a time (they mostly wait), so a
+suite keeps one test per case at a fraction of the time. A backend's test module binds
+the generated tests with :func:`pytest_suite`::
 
-A toolkit supplies ``APP`` code (see :data:`TK_APP`): a class ``App`` with ``label`` (a
-widget), ``show(*args)`` (touches the label), ``work(*args)`` and ``widget()`` (both block
-until released; ``widget`` returns the label), ``d`` (its dispatcher, unless the ending is
-``"never asked"``), and a function ``run(app)`` that runs the toolkit's loop until the
-ending's ``end(app)`` has ended it.
+    runs, test_every_entry_point_has_a_scenario, test_the_app_ends_cleanly = (
+        app_ends.pytest_suite(APP)
+    )
+
+A toolkit supplies ``APP`` code (see :data:`TK_APP`; :data:`GTK_APP`,
+:data:`TEXTUAL_APP`, :data:`PYGAME_APP`): a class ``App`` with ``label`` (a widget),
+``show(*args)`` (touches the label), ``work(*args)`` and ``widget()`` (both block until
+released; ``widget`` returns the label), ``d`` (its dispatcher, unless the ending is
+``"never asked"``, read in the script's global ``ENDING``), and a function ``run(app)``
+that runs the toolkit's loop and ends it as the ending says. A toolkit that gives a
+dispatcher only to a running app (Textual) defines ``run_begun(app, begin)`` instead: it
+runs the loop, calls ``begin()`` inside it (that starts the scenario and returns the pool;
+the app then waits for the global ``started`` event itself), ends the loop and returns the
+pool; it may redefine ``pump_until(until)`` (what a guest run's scenario calls to let the
+app's loop start its work).
 """
 
 from __future__ import annotations
@@ -23,25 +36,34 @@ import inspect
 import re
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
 
 __all__ = [
     "ENDINGS",
     "ENV_SKIP",
+    "GTK_APP",
     "NOT_HELD",
+    "PYGAME_APP",
     "SCENARIOS",
+    "TEXTUAL_APP",
     "TK_APP",
+    "WORKERS",
+    "CaseRuns",
     "assert_ended_cleanly",
     "cases",
     "entry_points",
     "missing_scenarios",
+    "pytest_suite",
     "run_case",
+    "selected_cases",
     "skip_reason",
 ]
 
 ENV_SKIP = "UIDISPATCH_APP_ENDS"
-"""Set to ``skip`` to skip the generated cases (``nox`` runs them in two sessions: Tk on the
-newest Python, PySide6 on the oldest)."""
+"""Set to ``skip`` to skip the generated cases (``nox`` runs them once per toolkit: Tk, GTK,
+Textual and pygame on the newest Python, Qt with PySide6 on the oldest)."""
 
 
 def skip_reason() -> str | None:
@@ -49,7 +71,10 @@ def skip_reason() -> str | None:
     import os
 
     if os.environ.get(ENV_SKIP, "").strip().lower() == "skip":
-        return f"{ENV_SKIP}=skip: the app-ends cases run on Tk (newest Python), PySide6 (oldest)"
+        return (
+            f"{ENV_SKIP}=skip: the app-ends cases run once per toolkit (Tk, GTK, Textual, "
+            "pygame on the newest Python, PySide6 on the oldest)"
+        )
     return None
 
 
@@ -144,7 +169,7 @@ SCENARIOS: dict[str, str] = {
         "    await asyncio.get_running_loop().run_in_executor(None, blocked)\n"
         "    a.show(1)\n"
         "aio.start(main)\n"
-        "ud.get_dispatcher().run_until(started.is_set, 10)"
+        "pump_until(started.is_set)"
     ),
     "aio.Run.on_done(callback)": (
         "import asyncio\n"
@@ -152,7 +177,7 @@ SCENARIOS: dict[str, str] = {
         "async def main():\n"
         "    await asyncio.get_running_loop().run_in_executor(None, blocked)\n"
         "aio.start(main).on_done(app.show)\n"
-        "ud.get_dispatcher().run_until(started.is_set, 10)"
+        "pump_until(started.is_set)"
     ),
     "aio.handler(fn)": (
         "import asyncio\n"
@@ -165,7 +190,7 @@ SCENARIOS: dict[str, str] = {
         "    await asyncio.get_running_loop().run_in_executor(None, blocked)\n"
         "    a.show(1)\n"
         "on_click()\n"
-        "ud.get_dispatcher().run_until(started.is_set, 10)"
+        "pump_until(started.is_set)"
     ),
     "aio.Run.spawn(fn)": (
         "import asyncio\n"
@@ -176,7 +201,7 @@ SCENARIOS: dict[str, str] = {
         "    await asyncio.get_running_loop().run_in_executor(None, blocked)\n"
         "    a.show(1)\n"
         "aio.start(main).spawn(side, (app,))\n"
-        "ud.get_dispatcher().run_until(started.is_set, 10)"
+        "pump_until(started.is_set)"
     ),
 }
 """Per entry point, the code that starts work holding the app's objects.
@@ -185,7 +210,8 @@ It runs with ``app``, ``pool`` (a :class:`~uidispatch.Pool` bound to the app's d
 or to none when the app never asked for one) and ``d`` (the dispatcher) in scope, and the
 script's helpers: ``blocked``, ``failing``, ``progressing``, ``items`` (work that blocks
 until the app has ended), ``call_from_worker(fn, *args)`` (calls ``fn`` from a worker
-then) and ``COMMAND`` (a short subprocess that prints a line).
+then), ``pump_until(until)`` (runs the app's loop until the work started, where the
+scenario runs before it) and ``COMMAND`` (a short subprocess that prints a line).
 """
 
 ENDINGS: dict[str, str] = {
@@ -203,36 +229,38 @@ import uidispatch as ud
 
 SCENARIO, ENDING, CODE = sys.argv[1], sys.argv[2], sys.argv[3]
 started, finish = threading.Event(), threading.Event()
+# Generous: a case waits on these only when it fails, or on a loaded machine.
+WAIT = 30
 COMMAND = [sys.executable, "-c", "import time; print('line', flush=True); time.sleep(0.3)"]
 
 
 def blocked(*args):
     started.set()
-    finish.wait(10)
+    finish.wait(WAIT)
     return 1
 
 
 def failing():
     started.set()
-    finish.wait(10)
+    finish.wait(WAIT)
     raise ValueError("failed")
 
 
 def progressing():
     started.set()
-    finish.wait(10)
+    finish.wait(WAIT)
     ud.report_progress(0.5)
 
 
 def items():
     started.set()
-    finish.wait(10)
+    finish.wait(WAIT)
     yield from range(3)
 
 
 def call_from_worker(fn, *args):
     started.set()
-    finish.wait(10)
+    finish.wait(WAIT)
     try:
         fn(*args) if args else fn(1)
     except ud.DispatcherClosed:
@@ -240,10 +268,15 @@ def call_from_worker(fn, *args):
     except ud.NoBackendDetected:
         pass  # the app never asked for a dispatcher, and its window is gone
 
+
+
+def pump_until(until):
+    # A scenario whose work starts only once the app's loop runs (a guest run) pumps it.
+    assert ud.get_dispatcher().run_until(until, WAIT), "the work never started"
+
 {app}
 
-def main():
-    app = App()
+def begin(app, wait=True):
     d = getattr(app, "d", None)
     options = {{"max_workers": 4, "idle_timeout": 0.5}}
     pool = ud.Pool(**options) if d is None else ud.Pool(**options, dispatcher=d)
@@ -254,7 +287,15 @@ def main():
     exec("def start(app, pool, d):\\n" + body, globals(), scope)
     scope["start"](app, pool, d)
     del scope
-    assert started.wait(10), "the work never started"
+    assert not wait or started.wait(WAIT), "the work never started"
+    return pool
+
+
+def main():
+    app = App()
+    if "run_begun" in globals():
+        return run_begun(app, lambda: begin(app, wait=False))
+    pool = begin(app)
     run(app)
     return pool
 
@@ -264,7 +305,7 @@ gc.collect()
 finish.set()
 if ENDING == "exit in flight":
     raise SystemExit(0)
-deadline = time.monotonic() + 20
+deadline = time.monotonic() + 2 * WAIT
 while time.monotonic() < deadline and (pool.stats().queued or pool.stats().running):
     time.sleep(0.01)
 # The app goes on after its window: its main thread calls into the library again, which
@@ -318,6 +359,152 @@ def run(app):
     app.root.mainloop()
 """
 """The ``APP`` code for Tk: a root with a label; the window is destroyed, or the loop quit."""
+
+
+GTK_APP = """
+import gi
+
+gi.require_version("Gtk", "3.0")
+from gi.repository import GLib, Gtk
+
+
+class App:
+    def __init__(self):
+        self.window = Gtk.Window(title="app ends")
+        self.label = Gtk.Label(label="waiting")
+        self.window.add(self.label)
+        self.window.show_all()
+        if ENDING != "never asked":
+            self.d = ud.get_dispatcher("gtk", app=self.window)
+
+    def show(self, *args):
+        self.label.set_text(str(args)[:20])
+
+    def work(self, *args):
+        return blocked()
+
+    def widget(self):
+        blocked()
+        return self.label
+
+
+def run(app):
+    if ENDING == "loop ended":
+        GLib.timeout_add(50, Gtk.main_quit)  # the window stays
+    else:
+        app.window.connect("destroy", lambda *_: Gtk.main_quit())
+        GLib.timeout_add(50, app.window.destroy)
+    Gtk.main()
+"""
+"""The ``APP`` code for GTK 3: a window with a label, bound as ``app=``; destroyed, or
+``Gtk.main_quit()`` with the window still there. Needs a display (Xvfb)."""
+
+TEXTUAL_APP = """
+import asyncio
+
+from textual.app import App as TextualApp
+from textual.widgets import Static
+
+
+
+def pump_until(until):
+    pass  # the scenario runs in on_mount: the app's loop runs once it returns
+
+
+class App(TextualApp):
+    def compose(self):
+        self.label = Static("waiting")
+        yield self.label
+
+    async def on_mount(self):
+        if ENDING != "never asked":
+            self.d = ud.get_dispatcher("textual", app=self)
+        self.pool = self.begin()
+        # Waited for here, not in begin(): a guest run's work starts only as the loop runs.
+        deadline = time.monotonic() + WAIT
+        while not started.is_set():
+            assert time.monotonic() < deadline, "the work never started"
+            await asyncio.sleep(0.01)
+        self.set_timer(0.05, self.exit)
+
+    def show(self, *args):
+        self.label.update(str(args)[:20])
+
+    def work(self, *args):
+        return blocked()
+
+    def widget(self):
+        blocked()
+        return self.label
+
+
+def run_begun(app, begin):
+    # Textual gives a dispatcher only to a running app: the scenario starts in on_mount.
+    app.begin = begin
+    if ENDING == "loop ended":
+        # The app's run ends inside a longer coroutine: the asyncio loop goes on after it.
+        async def longer():
+            await app.run_async(headless=True)
+            for _ in range(10):
+                await asyncio.sleep(0)
+        asyncio.run(longer())
+    else:
+        app.run(headless=True)
+    pool = app.pool
+    del app.begin, app.pool
+    return pool
+"""
+"""The ``APP`` code for Textual: a headless app with a ``Static`` label that starts the
+scenario in ``on_mount`` (``run_begun``) and exits; "loop ended" is ``await
+app.run_async()`` inside a coroutine that goes on (Textual has no window apart from its
+run)."""
+
+PYGAME_APP = """
+import pygame
+import uidispatch_pygame
+
+
+class App:
+    def __init__(self):
+        pygame.init()
+        self.screen = pygame.display.set_mode((64, 32))
+        self.label = pygame.sprite.Sprite()
+        self.label.image = pygame.Surface((64, 32))
+        self.label.rect = self.label.image.get_rect()
+        self.sprites = pygame.sprite.Group(self.label)
+        if ENDING != "never asked":
+            self.d = ud.get_dispatcher("pygame")
+
+    def show(self, *args):
+        self.label.image.fill((len(str(args)) % 256, 0, 0))
+
+    def work(self, *args):
+        return blocked()
+
+    def widget(self):
+        blocked()
+        return self.label
+
+
+def run(app):
+    # The app's own frame loop; the window's close button is a QUIT event.
+    clock = pygame.time.Clock()
+    pygame.time.set_timer(pygame.QUIT, 50, 1)
+    running = True
+    while running:
+        for event in pygame.event.get():
+            running = running and event.type != pygame.QUIT
+        if ENDING != "never asked":
+            uidispatch_pygame.pump()
+        app.sprites.draw(app.screen)
+        pygame.display.flip()
+        clock.tick(60)
+    if ENDING != "loop ended":
+        pygame.quit()  # the window closes; "loop ended" leaves it open
+"""
+"""The ``APP`` code for pygame: a frame loop (events, ``pump()``, draw) with a sprite as
+the label, ended by a QUIT event; then ``pygame.quit()``, or the window left open.
+Needs ``SDL_VIDEODRIVER=dummy`` where there is no display."""
 
 
 def entry_points() -> Iterator[str]:
@@ -411,9 +598,107 @@ def run_case(
     )
 
 
+WORKERS = 4
+"""How many cases' child processes :class:`CaseRuns` runs at once: they mostly wait (on
+their work's events, the toolkit's timers, idle workers' timeouts), so a 2-core machine
+runs four without a case's own timeouts coming near."""
+
+
+class CaseRuns:
+    """Run cases' child processes :data:`WORKERS` at a time; each case's outcome on demand.
+
+    Every case starts at once (up to ``workers`` run concurrently, in order) and
+    :meth:`result` waits for its own, so a suite keeps one test per case, naming its case,
+    and takes about a ``workers``-th of the time. :meth:`close` cancels what has not
+    started and waits for what runs.
+    """
+
+    def __init__(
+        self,
+        app: str,
+        cases: Iterable[tuple[str, str, str]],
+        *,
+        env: Mapping[str, str] | None = None,
+        workers: int = WORKERS,
+        timeout: float = 90,
+    ) -> None:
+        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="app-ends")
+        self._runs: dict[tuple[str, str], Future[subprocess.CompletedProcess[str]]] = {}
+        for scenario, ending, code in cases:
+            self._runs[scenario, ending] = self._executor.submit(
+                run_case, app, scenario, ending, code, env=env, timeout=timeout
+            )
+
+    def result(self, scenario: str, ending: str) -> subprocess.CompletedProcess[str]:
+        """The case's outcome once its child has exited (raises as ``run_case`` raised)."""
+        return self._runs[scenario, ending].result()
+
+    def close(self) -> None:
+        """Cancel the cases not started yet and wait for the running ones."""
+        self._executor.shutdown(wait=True, cancel_futures=True)
+
+
+def selected_cases(
+    request: Any, test: str = "test_the_app_ends_cleanly"
+) -> list[tuple[str, str, str]]:
+    """The ``(scenario, ending, code)`` of the tests named ``test`` that this session runs.
+
+    ``request`` is a pytest ``FixtureRequest`` from the test module: the cases come from its
+    collected items (after ``-k`` and deselection), parametrized by ``scenario``, ``ending``
+    and ``code``, so a module-scoped fixture starts only the cases that will be asked for.
+    """
+    chosen: list[tuple[str, str, str]] = []
+    for item in request.session.items:
+        params = getattr(getattr(item, "callspec", None), "params", None)
+        if item.module is not request.module or getattr(item, "originalname", None) != test:
+            continue
+        if params is not None and {"scenario", "ending", "code"} <= params.keys():
+            chosen.append((params["scenario"], params["ending"], params["code"]))
+    return chosen
+
+
 def assert_ended_cleanly(proc: subprocess.CompletedProcess[str], ending: str) -> None:
     """Fail unless the case's child exited 0, said nothing on stderr, and finished."""
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert proc.stderr == "", proc.stderr[-3000:]
     if ending != "exit in flight":
         assert proc.stdout == "exited cleanly\n", proc.stdout[-3000:]
+
+
+def pytest_suite(
+    app: str, *, env: Mapping[str, str] | Callable[[Any], Mapping[str, str]] | None = None
+) -> tuple[Any, Any, Any]:
+    """The generated tests for one toolkit's ``app`` code, to bind in its test module.
+
+    Returns ``(runs, test_every_entry_point_has_a_scenario, test_the_app_ends_cleanly)``:
+    a module-scoped fixture running the selected cases' children (:class:`CaseRuns`, with
+    ``env`` added to their environment; a callable gets the fixture's ``request``, to ask
+    for other fixtures: ``{"DISPLAY": request.getfixturevalue("_display")}``), the check
+    that every entry point has a scenario,
+    and one test per ``(scenario, ending)`` (skipped as :func:`skip_reason` says). Bind them
+    under these names: pytest finds tests and fixtures by name. Imports pytest.
+    """
+    import pytest
+
+    @pytest.fixture(scope="module", name="runs")
+    def runs(request: Any) -> Iterator[CaseRuns]:
+        extra = env(request) if callable(env) else env
+        started = CaseRuns(app, selected_cases(request), env=extra)
+        yield started
+        started.close()
+
+    def test_every_entry_point_has_a_scenario() -> None:
+        assert len(set(entry_points())) > 20, "the walk over __all__ found too little"
+        assert missing_scenarios() == []
+
+    reason = skip_reason()
+
+    @pytest.mark.skipif(reason is not None, reason=str(reason))
+    @pytest.mark.parametrize(
+        ("scenario", "ending", "code"),
+        [pytest.param(*case, id=f"{case[0]}-{case[1]}") for case in cases()],
+    )
+    def test_the_app_ends_cleanly(runs: CaseRuns, scenario: str, ending: str, code: str) -> None:
+        assert_ended_cleanly(runs.result(scenario, ending), ending)
+
+    return runs, test_every_entry_point_has_a_scenario, test_the_app_ends_cleanly
