@@ -27,11 +27,6 @@ class MainThreadDispatcher(Protocol):
 
     The core calls ``post`` once per batch of user calls (on the idle to scheduled
     transition, and again when a drain spends its budget), never once per call.
-
-    Optional: ``turn_due() -> float``, the ``time.monotonic()`` by which a frame-paced
-    loop gives its next turn (any thread). Until then producers do not step aside for a
-    UI thread that drained nothing lately: it sleeps between frames, it is not behind
-    (the pygame backend has it).
     """
 
     name: str

@@ -176,8 +176,6 @@ class _QueueCore:
         self._yielded_at = 0.0
         self._stalled_yields = 0
         self._woken_at = 0.0
-        # A frame-paced backend's optional turn_due(): producers do not pace before it.
-        self._turn_due: Callable[[], float] | None = getattr(backend, "turn_due", None)
         self.slowest: list[tuple[float, str]] = []
         self._slow_floor = SLOW_FLOOR
         # The backend holds only a weak reference to us: a queued bound method would close
@@ -407,9 +405,6 @@ class _QueueCore:
         often as not, so after ``NAP_AFTER``, or while more than ``SOFT_CAP`` calls wait,
         every producer sleeps (up to ``PACE_LIMIT`` per check) until the UI thread moves.
         """
-        turn_due = self._turn_due
-        if turn_due is not None and time.monotonic() < turn_due():
-            return  # a frame loop between its frames: not lagging, asleep until its turn
         perf = time.perf_counter
         lagging = perf() - self.progress_at > YIELD_AFTER
         if not lagging and self.pending() <= SOFT_CAP:

@@ -44,8 +44,6 @@ from ._close import window_of
 
 __all__ = ["PygameBackend", "event_types", "last_pump"]
 
-_LONGEST_FRAME = 0.05  # a longer interval between pumps is a wait, not a frame (20 fps)
-_TURN_SLACK = 0.002  # a frame's turn may come this late and still be on time
 _types: tuple[int, int] | None = None
 _types_lock = threading.Lock()
 last_pump = [-math.inf]
@@ -137,9 +135,6 @@ class PygameBackend:
         self._sprites = AttachedTracker(self._in_a_group)
         self._closed_callbacks = AppClosedCallbacks()
         self._closed = False
-        self._turn = -math.inf  # time.monotonic() of the last pump()
-        self._period = 0.0  # the interval before it: a frame loop's frame period
-        self._pumping = 0
         ref = weakref.ref(self)
 
         def on_quit() -> None:  # pygame keeps it forever: reach the backend weakly
@@ -160,30 +155,10 @@ class PygameBackend:
         """
         if self._closed:
             return False
-        now = last_pump[0] = time.monotonic()
-        self._period = min(now - self._turn, _LONGEST_FRAME)
-        self._turn = now
+        last_pump[0] = time.monotonic()
         self._ready.clear()
-        self._pumping += 1  # producers pace as usual while a turn runs (nested ones too)
-        try:
-            ran = self._posts.drain()
-            return self._timers.run_due() > 0 or ran
-        finally:
-            self._pumping -= 1
-
-    def turn_due(self) -> float:
-        """The ``time.monotonic()`` by which the app's loop should give its next turn.
-
-        Any thread. A frame loop pumps once per frame and sleeps in between: until one
-        frame period after the last ``pump()`` the main thread is between frames, not
-        lagging behind producers, and the core's producer pacing (which steps producers
-        aside while the main thread makes no progress) leaves them running. A loop that
-        waits for events pumps at irregular intervals: its due time is mostly past. While
-        a ``pump()`` runs the turn is now (the main thread needs the GIL to drain).
-        """
-        if self._pumping:
-            return -math.inf
-        return self._turn + self._period + _TURN_SLACK
+        ran = self._posts.drain()
+        return self._timers.run_due() > 0 or ran
 
     # ------------------------------------------------------------------ the protocol
 
