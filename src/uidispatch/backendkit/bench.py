@@ -270,34 +270,13 @@ def main(
     docstring); ``module``: the bench module those processes run (default
     ``uidispatch_BACKEND.bench``).
     """
-    parser = argparse.ArgumentParser(prog=f"python -m uidispatch_{backend}.bench")
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
-    parser.add_argument("--quick", action="store_true", help="smaller counts (a smoke run)")
-    parser.add_argument("--calls", type=int, help="calls per throughput run (tests)")
-    if aio is not None:
-        parser.add_argument(
-            "--families",
-            default="aio",
-            help="extra row families: aio (async/await on the UI thread); 'none' for none",
-        )
-        parser.add_argument("--aio", help=argparse.SUPPRESS)
-        parser.add_argument("--aio-sizes", help=argparse.SUPPRESS)
+    parser = _parser(backend, with_aio=aio is not None)
     args = parser.parse_args(argv)
     if aio is not None and args.aio:
         from .._tools import _bench_aio
 
         return _bench_aio.child(aio(), args.aio, args.aio_sizes)
-    sizes = QUICK if args.quick else sizes or Sizes()
-    if args.calls is not None:
-        if args.calls < 4:
-            parser.error(f"--calls must be at least 4, got {args.calls}")
-        sizes = Sizes(
-            calls=args.calls,
-            idle_posts=10,
-            timeout=sizes.timeout,
-            flood=args.calls,
-            idle_seconds=0.2,
-        )
+    sizes = _sizes(parser, args, sizes)
     variants = setup()
     rows = []
     for name, variant in variants.items():
@@ -312,16 +291,7 @@ def main(
         *notes,
     ]
     if aio is not None and "aio" in {f.strip() for f in args.families.split(",")}:
-        from .._tools import _bench_aio
-
-        aio_sizes = _aio_sizes(args.quick, args.calls is not None)
-        rows += _bench_aio.rows(
-            [sys.executable, "-m", module or f"uidispatch_{backend}.bench"],
-            aio().kinds(),
-            aio_sizes,
-            progress=lambda msg: print(f"{backend} bench: {msg}", file=sys.stderr, flush=True),
-        )
-        all_notes.append(_bench_aio.note(aio_sizes))
+        _add_aio_rows(backend, aio(), module, args, rows, all_notes)
     result = {"backend": backend, "rows": rows, "notes": all_notes}
     if args.json:
         print(json.dumps(result))
@@ -362,3 +332,52 @@ def _print_table(every: list[dict[str, Any]], notes: Sequence[str]) -> None:
         print(line)
     for note in notes:
         print(f"  note: {note}")
+
+
+def _parser(backend: str, *, with_aio: bool) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=f"python -m uidispatch_{backend}.bench")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--quick", action="store_true", help="smaller counts (a smoke run)")
+    parser.add_argument("--calls", type=int, help="calls per throughput run (tests)")
+    if with_aio:
+        parser.add_argument(
+            "--families",
+            default="aio",
+            help="extra row families: aio (async/await on the UI thread); 'none' for none",
+        )
+        parser.add_argument("--aio", help=argparse.SUPPRESS)
+        parser.add_argument("--aio-sizes", help=argparse.SUPPRESS)
+    return parser
+
+
+def _sizes(parser: argparse.ArgumentParser, args: argparse.Namespace, full: Sizes | None) -> Sizes:
+    """The sizes the arguments ask for: ``--quick``, ``--calls N`` (tests) or the full run's."""
+    sizes = QUICK if args.quick else full or Sizes()
+    if args.calls is None:
+        return sizes
+    if args.calls < 4:
+        parser.error(f"--calls must be at least 4, got {args.calls}")
+    return Sizes(
+        calls=args.calls, idle_posts=10, timeout=sizes.timeout, flood=args.calls, idle_seconds=0.2
+    )
+
+
+def _add_aio_rows(
+    backend: str,
+    toolkit: Toolkit,
+    module: str | None,
+    args: argparse.Namespace,
+    rows: list[dict[str, Any]],
+    notes: list[str],
+) -> None:
+    """The guest-mode async rows, each measured in a process of its own."""
+    from .._tools import _bench_aio
+
+    aio_sizes = _aio_sizes(args.quick, args.calls is not None)
+    rows += _bench_aio.rows(
+        [sys.executable, "-m", module or f"uidispatch_{backend}.bench"],
+        toolkit.kinds(),
+        aio_sizes,
+        progress=lambda msg: print(f"{backend} bench: {msg}", file=sys.stderr, flush=True),
+    )
+    notes.append(_bench_aio.note(aio_sizes))
