@@ -158,6 +158,11 @@ _CHILD = r'''
 import json, os, signal, sys, threading
 from uidispatch import aio
 
+# Ctrl-C is part of what is tested: start with Python's own SIGINT handler, as an app run
+# from a terminal does, even when the parent ignores SIGINT (a background job inherits
+# SIG_IGN, and Python then leaves it ignored).
+signal.signal(signal.SIGINT, signal.default_int_handler)
+
 LIBS = json.loads(sys.argv[1])
 ENDINGS = json.loads(sys.argv[2])
 UPDATES = int(sys.argv[3])
